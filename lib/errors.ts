@@ -1,0 +1,73 @@
+/**
+ * Every error the package raises is an `OidcAuthError`: branch on `code`, answer with
+ * `status`. Messages say what happened and what to do; they never carry a token, a code,
+ * a cookie or a secret.
+ */
+export const OidcAuthErrorCode = {
+  /** options given to `oidcAuth()` are invalid (thrown at the call, never at a request) */
+  CONFIG_INVALID: 'OIDC_CONFIG_INVALID',
+  /** `session: false` was given but no `req.session` exists at request time */
+  SESSION_MISSING: 'OIDC_SESSION_MISSING',
+  /** the session store failed to load, save or destroy a session */
+  SESSION_STORE_FAILED: 'OIDC_SESSION_STORE_FAILED',
+  /** the provider (discovery, token, revocation endpoint) could not be reached */
+  PROVIDER_UNAVAILABLE: 'OIDC_PROVIDER_UNAVAILABLE',
+  /** the callback `state` matches no login started in this browser (missing, wrong, replayed, expired) */
+  STATE_MISMATCH: 'OIDC_STATE_MISMATCH',
+  /** the provider answered the authorization request with an error (access_denied, login_required…) */
+  AUTHORIZATION_ERROR: 'OIDC_AUTHORIZATION_ERROR',
+  /** the authorization response, token response or ID token failed validation */
+  CALLBACK_INVALID: 'OIDC_CALLBACK_INVALID',
+  /** the `postLogin` hook refused the login */
+  LOGIN_REFUSED: 'OIDC_LOGIN_REFUSED',
+  /** an operation needs a logged-in user and there is none */
+  NOT_AUTHENTICATED: 'OIDC_NOT_AUTHENTICATED',
+  /** `requiresAuth()` or `req.oidc` was used without `oidcAuth()` mounted before it */
+  MIDDLEWARE_MISSING: 'OIDC_MIDDLEWARE_MISSING',
+  /** a back-channel logout token failed validation */
+  LOGOUT_TOKEN_INVALID: 'OIDC_LOGOUT_TOKEN_INVALID',
+  /** a cross-site request was refused (logout CSRF) */
+  CROSS_SITE_REQUEST: 'OIDC_CROSS_SITE_REQUEST',
+  /** the route does not accept this HTTP method */
+  METHOD_NOT_ALLOWED: 'OIDC_METHOD_NOT_ALLOWED',
+  /** a refresh the provider refused ended the session */
+  REFRESH_FAILED: 'OIDC_REFRESH_FAILED',
+} as const;
+
+export type OidcAuthErrorCode = (typeof OidcAuthErrorCode)[keyof typeof OidcAuthErrorCode];
+
+export interface OidcAuthErrorOptions {
+  /** the lower-level error, kept for logs; never shown to the browser by the package */
+  cause?: unknown;
+  /** each problem found, for `OIDC_CONFIG_INVALID` */
+  problems?: readonly string[];
+  /** the OAuth error code sent by the provider, for `OIDC_AUTHORIZATION_ERROR` */
+  providerError?: string;
+}
+
+export class OidcAuthError extends Error {
+  override readonly name = 'OidcAuthError';
+  readonly code: OidcAuthErrorCode;
+  /** HTTP status to answer with (Express's error handler reads `status`) */
+  readonly status: number;
+  /** Express's default error handler also reads `statusCode` */
+  readonly statusCode: number;
+  /** set so Express's default handler shows the message: it is written to be safe */
+  readonly expose: boolean;
+  readonly problems: readonly string[];
+  readonly providerError: string | undefined;
+
+  constructor(code: OidcAuthErrorCode, status: number, message: string, options: OidcAuthErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.status = status;
+    this.statusCode = status;
+    this.expose = status < 500;
+    this.problems = Object.freeze([...(options.problems ?? [])]);
+    this.providerError = options.providerError;
+  }
+}
+
+export function isOidcAuthError(value: unknown): value is OidcAuthError {
+  return value instanceof OidcAuthError;
+}

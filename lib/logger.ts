@@ -1,0 +1,34 @@
+/**
+ * The logging surface the package needs. pino, bunyan, winston and `console` all fit.
+ * The package calls it as `log.level({ ...fields }, 'message')` and never passes a token,
+ * a code, a cookie or a session id in either argument.
+ */
+export interface Logger {
+  debug(fields: Record<string, unknown>, message: string): void;
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
+}
+
+/** Warnings and errors go to the console, tagged; debug and info stay silent. */
+export function quietConsoleLogger(): Logger {
+  return {
+    debug: () => undefined,
+    info: () => undefined,
+    warn: (fields, message) => {
+      console.warn(`[express-oidc-auth] ${message}`, fields);
+    },
+    error: (fields, message) => {
+      console.error(`[express-oidc-auth] ${message}`, fields);
+    },
+  };
+}
+
+/** A short, secret-free description of an error for log fields. */
+export function describeError(err: unknown): Record<string, unknown> {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return typeof code === 'string' ? { err: err.name, code, message: err.message } : { err: err.name, message: err.message };
+  }
+  return { err: typeof err };
+}

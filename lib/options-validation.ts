@@ -1,0 +1,322 @@
+import type { Request } from 'express';
+import type { SessionOptions } from 'express-session';
+import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
+import { quietConsoleLogger, type Logger } from './logger.js';
+import { DEFAULT_SESSION_COOKIE, DEFAULTS, joinUrl, type ClientAuthMethod, type OidcAuthOptions, type ResolvedOptions } from './options.js';
+import { memorySessionIndex, type SessionIndex } from './session-index.js';
+import type { OidcHooks } from './types.js';
+
+const KNOWN = {
+  top: ['issuer', 'clientId', 'clientSecret', 'clientAuthMethod', 'clientPrivateKey', 'baseUrl', 'scope', 'authorizationParams', 'idTokenSigningAlg', 'routes', 'session', 'logout', 'hooks', 'context', 'logger', 'allowInsecureRequests', 'httpTimeoutMs', 'sessionIndex'],
+  routes: ['login', 'callback', 'logout', 'backchannelLogout', 'postLogoutRedirect'],
+  logout: ['methods', 'revokeTokens', 'idpLogout', 'timeoutMs'],
+  hooks: ['postLogin', 'postLogout'],
+} as const;
+
+const AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'];
+/** parameters the package sets itself: letting options override them would undo a protection */
+const RESERVED_AUTH_PARAMS = ['client_id', 'redirect_uri', 'response_type', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method'];
+const MIN_SECRET_LENGTH = 32;
+
+type Problems = string[];
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A description of a bad value that never prints a secret or a huge object. */
+function got(value: unknown): string {
+  if (typeof value === 'string') return value.length > 80 ? `a string of ${String(value.length)} characters` : JSON.stringify(value);
+  if (value === null || typeof value !== 'object') return String(value);
+  return Array.isArray(value) ? 'an array' : 'an object';
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0] ?? 0;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j] ?? 0;
+      row[j] = Math.min(cur + 1, (row[j - 1] ?? 0) + 1, prev + (a[i - 1]?.toLowerCase() === b[j - 1]?.toLowerCase() ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length] ?? 0;
+}
+
+function checkUnknownKeys(obj: Record<string, unknown>, known: readonly string[], prefix: string, problems: Problems): void {
+  for (const key of Object.keys(obj)) {
+    if (known.includes(key)) continue;
+    const near = known.find((k) => editDistance(k, key) <= 2);
+    problems.push(`"${prefix}${key}" is not an option${near === undefined ? '' : `: did you mean "${prefix}${near}"?`}`);
+  }
+}
+
+function parseUrl(value: unknown, name: string, allowHttp: boolean, problems: Problems): URL | undefined {
+  if (typeof value !== 'string' || value === '') {
+    problems.push(`"${name}" must be an absolute URL string (got ${got(value)})`);
+    return undefined;
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    problems.push(`"${name}" must be an absolute URL like "https://example.com" (got ${got(value)})`);
+    return undefined;
+  }
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && (allowHttp || (name === 'baseUrl' && loopback)))) {
+    problems.push(
+      url.protocol === 'http:'
+        ? `"${name}" must use https (got ${got(value)}); set "allowInsecureRequests: true" for local development only`
+        : `"${name}" must be an http(s) URL (got ${got(value)})`,
+    );
+    return undefined;
+  }
+  if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    problems.push(`"${name}" must not contain a query, a fragment or credentials (got ${got(value)})`);
+    return undefined;
+  }
+  return url;
+}
+
+function checkPath(value: unknown, name: string, fallback: string, problems: Problems): string {
+  if (value === undefined) return fallback;
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what must be refused
+  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || /[?#\\\s\u0000-\u001f]/.test(value)) {
+    problems.push(`"${name}" must be a path that starts with "/" and has no query, fragment, backslash or space (got ${got(value)})`);
+    return fallback;
+  }
+  return value.length > 1 ? value.replace(/\/+$/, '') : value;
+}
+
+/** Only that it is a function can be checked at run time; its signature is the option's declared type. */
+function isFunctionOption(value: unknown, name: string, problems: Problems): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'function') {
+    problems.push(`"${name}" must be a function (got ${got(value)})`);
+    return false;
+  }
+  return true;
+}
+
+function checkSecret(value: unknown, problems: Problems): void {
+  const secrets: unknown[] = Array.isArray(value) ? value : [value];
+  const ok = secrets.length > 0 && secrets.every((s) => typeof s === 'string' && s.length >= MIN_SECRET_LENGTH);
+  if (!ok) {
+    problems.push(`"session.secret" must be a random string of at least ${String(MIN_SECRET_LENGTH)} characters, or an array of them (newest first)`);
+  }
+}
+
+function resolveSession(value: unknown, baseUrl: URL | undefined, problems: Problems): SessionOptions | false {
+  if (value === false) return false;
+  if (!isRecord(value)) {
+    problems.push(`"session" must be express-session options ({ secret, store, … }) or false when the app mounts express-session itself (got ${got(value)})`);
+    return false;
+  }
+  checkSecret(value['secret'], problems);
+  const cookie = value['cookie'];
+  if (cookie !== undefined && !isRecord(cookie)) problems.push(`"session.cookie" must be an object (got ${got(cookie)})`);
+  const userCookie = isRecord(cookie) ? cookie : {};
+  const secure = baseUrl?.protocol === 'https:';
+  const merged: Record<string, unknown> = {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure,
+    path: baseUrl === undefined ? '/' : baseUrl.pathname,
+    ...userCookie,
+  };
+  if (merged.sameSite === 'none' && merged.secure !== true) {
+    problems.push('"session.cookie.sameSite" "none" needs "session.cookie.secure: true" (browsers drop such cookies otherwise)');
+  }
+  return { name: DEFAULT_SESSION_COOKIE, resave: false, saveUninitialized: false, ...(value as unknown as SessionOptions), cookie: merged };
+}
+
+function resolveLogout(value: unknown, problems: Problems): ResolvedOptions<unknown>['logout'] {
+  const input = isRecord(value) ? value : {};
+  if (value !== undefined && !isRecord(value)) problems.push(`"logout" must be an object (got ${got(value)})`);
+  checkUnknownKeys(input, KNOWN.logout, 'logout.', problems);
+  const methods = input['methods'] ?? DEFAULTS.logoutMethods;
+  const validMethods = Array.isArray(methods) && methods.length > 0 && methods.every((m) => m === 'POST' || m === 'GET');
+  if (!validMethods) problems.push(`"logout.methods" must be a non-empty array of "POST" and/or "GET" (got ${got(methods)})`);
+  const revoke = input['revokeTokens'] ?? true;
+  let revokeAccessToken = true;
+  let revokeRefreshToken = true;
+  if (typeof revoke === 'boolean') {
+    revokeAccessToken = revoke;
+    revokeRefreshToken = revoke;
+  } else if (isRecord(revoke) && [revoke['accessToken'], revoke['refreshToken']].every((v) => v === undefined || typeof v === 'boolean')) {
+    checkUnknownKeys(revoke, ['accessToken', 'refreshToken'], 'logout.revokeTokens.', problems);
+    revokeAccessToken = revoke['accessToken'] !== false;
+    revokeRefreshToken = revoke['refreshToken'] !== false;
+  } else {
+    problems.push(`"logout.revokeTokens" must be a boolean or { accessToken?: boolean, refreshToken?: boolean } (got ${got(revoke)})`);
+  }
+  const idpLogout = input['idpLogout'] ?? true;
+  if (typeof idpLogout !== 'boolean') problems.push(`"logout.idpLogout" must be a boolean (got ${got(idpLogout)})`);
+  const timeoutMs = checkMillis(input['timeoutMs'], 'logout.timeoutMs', DEFAULTS.logoutTimeoutMs, problems);
+  return {
+    methods: new Set(validMethods ? (methods as string[]) : DEFAULTS.logoutMethods),
+    revokeAccessToken,
+    revokeRefreshToken,
+    idpLogout: idpLogout === true,
+    timeoutMs,
+  };
+}
+
+function checkMillis(value: unknown, name: string, fallback: number, problems: Problems): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 120_000) {
+    problems.push(`"${name}" must be a whole number of milliseconds between 1 and 120000 (got ${got(value)})`);
+    return fallback;
+  }
+  return value;
+}
+
+function checkSessionIndex(value: unknown, problems: Problems): SessionIndex {
+  if (value === undefined) return memorySessionIndex();
+  if (!isRecord(value) || !['add', 'remove', 'lookup'].every((m) => typeof value[m] === 'function')) {
+    problems.push('"sessionIndex" must be a session index such as redisSessionIndex(client)');
+    return memorySessionIndex();
+  }
+  return value as unknown as SessionIndex;
+}
+
+function checkLogger(value: unknown, problems: Problems): Logger {
+  if (value === undefined) return quietConsoleLogger();
+  const levels = ['debug', 'info', 'warn', 'error'] as const;
+  if (!isRecord(value) || !levels.every((l) => typeof value[l] === 'function')) {
+    problems.push('"logger" must have debug, info, warn and error methods (pino and console fit)');
+    return quietConsoleLogger();
+  }
+  return value as unknown as Logger;
+}
+
+function checkAuthorizationParams(value: unknown, problems: Problems): Record<string, string> {
+  if (value === undefined) return {};
+  if (!isRecord(value)) {
+    problems.push(`"authorizationParams" must be an object of string values (got ${got(value)})`);
+    return {};
+  }
+  const params: Record<string, string> = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (RESERVED_AUTH_PARAMS.includes(key)) {
+      problems.push(`"authorizationParams.${key}" is set by the package itself${key === 'scope' ? ': use the "scope" option' : ' and cannot be overridden'}`);
+    } else if (typeof v !== 'string') {
+      problems.push(`"authorizationParams.${key}" must be a string (got ${got(v)})`);
+    } else {
+      params[key] = v;
+    }
+  }
+  return params;
+}
+
+function checkClientAuth(input: Record<string, unknown>, problems: Problems): ClientAuthMethod {
+  const secret = input['clientSecret'];
+  const key = input['clientPrivateKey'];
+  if (secret !== undefined && (typeof secret !== 'string' || secret === '')) problems.push('"clientSecret" must be a non-empty string');
+  if (key !== undefined && !(isRecord(key) && key['key'] instanceof CryptoKey)) {
+    problems.push('"clientPrivateKey" must be { key: CryptoKey, kid?: string } (import it with crypto.subtle.importKey or jose importJWK)');
+  }
+  const fallback: ClientAuthMethod = secret !== undefined ? 'client_secret_basic' : key !== undefined ? 'private_key_jwt' : 'none';
+  const method = input['clientAuthMethod'] ?? fallback;
+  if (!AUTH_METHODS.includes(method as ClientAuthMethod)) {
+    problems.push(`"clientAuthMethod" must be one of ${AUTH_METHODS.map((m) => `"${m}"`).join(', ')} (got ${got(method)})`);
+    return fallback;
+  }
+  if ((method === 'client_secret_basic' || method === 'client_secret_post') && secret === undefined) {
+    problems.push(`"clientSecret" is required for clientAuthMethod "${method}"`);
+  }
+  if (method === 'private_key_jwt' && key === undefined) problems.push('"clientPrivateKey" is required for clientAuthMethod "private_key_jwt"');
+  if (method === 'none' && secret !== undefined) problems.push('"clientSecret" is set but clientAuthMethod is "none": remove one of them');
+  return method as ClientAuthMethod;
+}
+
+/** Reads the options once, collects every problem, and throws one OidcAuthError listing them all. */
+export function resolveOptions<TContext>(options: OidcAuthOptions<TContext>): ResolvedOptions<TContext> {
+  const problems: Problems = [];
+  const input: Record<string, unknown> = isRecord(options) ? options : {};
+  if (!isRecord(options)) problems.push(`options must be an object (got ${got(options)})`);
+  checkUnknownKeys(input, KNOWN.top, '', problems);
+
+  const allowInsecure = input['allowInsecureRequests'] ?? false;
+  if (typeof allowInsecure !== 'boolean') problems.push(`"allowInsecureRequests" must be a boolean (got ${got(allowInsecure)})`);
+  const issuer = parseUrl(input['issuer'], 'issuer', allowInsecure === true, problems);
+  const baseUrl = parseUrl(input['baseUrl'], 'baseUrl', allowInsecure === true, problems);
+  const clientId = input['clientId'];
+  if (typeof clientId !== 'string' || clientId === '') problems.push(`"clientId" must be a non-empty string (got ${got(clientId)})`);
+  const clientAuthMethod = checkClientAuth(input, problems);
+
+  const scope = input['scope'] ?? DEFAULTS.scope;
+  if (typeof scope !== 'string' || !scope.split(' ').includes('openid')) {
+    problems.push(`"scope" must be a space-separated string that contains "openid" (got ${got(scope)})`);
+  }
+  const alg = input['idTokenSigningAlg'] ?? DEFAULTS.idTokenSigningAlg;
+  if (typeof alg !== 'string' || !/^(RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$/.test(alg)) {
+    problems.push(`"idTokenSigningAlg" must be an asymmetric JWS algorithm such as "RS256" or "ES256" (got ${got(alg)})`);
+  }
+
+  const routesIn = input['routes'] ?? {};
+  if (!isRecord(routesIn)) problems.push(`"routes" must be an object (got ${got(routesIn)})`);
+  const r = isRecord(routesIn) ? routesIn : {};
+  checkUnknownKeys(r, KNOWN.routes, 'routes.', problems);
+  const d = DEFAULTS.routes;
+  const routes = {
+    login: checkPath(r['login'], 'routes.login', d.login, problems),
+    callback: checkPath(r['callback'], 'routes.callback', d.callback, problems),
+    logout: checkPath(r['logout'], 'routes.logout', d.logout, problems),
+    backchannelLogout: r['backchannelLogout'] === false ? (false as const) : checkPath(r['backchannelLogout'], 'routes.backchannelLogout', d.backchannelLogout, problems),
+    postLogoutRedirect: checkPath(r['postLogoutRedirect'], 'routes.postLogoutRedirect', d.postLogoutRedirect, problems),
+  };
+  const ownRoutes = [routes.login, routes.callback, routes.logout, routes.backchannelLogout].filter((p) => p !== false);
+  if (new Set(ownRoutes).size !== ownRoutes.length) problems.push('"routes" must give login, callback, logout and backchannelLogout different paths');
+  if (ownRoutes.includes(routes.postLogoutRedirect)) problems.push('"routes.postLogoutRedirect" must not be one of the package\'s own routes');
+
+  const hooksIn = input['hooks'] ?? {};
+  if (!isRecord(hooksIn)) problems.push(`"hooks" must be an object (got ${got(hooksIn)})`);
+  const h = isRecord(hooksIn) ? hooksIn : {};
+  checkUnknownKeys(h, KNOWN.hooks, 'hooks.', problems);
+  const hooks: OidcHooks<TContext> = {};
+  const given = options.hooks;
+  if (isFunctionOption(h['postLogin'], 'hooks.postLogin', problems) && given?.postLogin !== undefined) hooks.postLogin = given.postLogin;
+  if (isFunctionOption(h['postLogout'], 'hooks.postLogout', problems) && given?.postLogout !== undefined) hooks.postLogout = given.postLogout;
+  const context: (req: Request) => TContext | Promise<TContext> =
+    isFunctionOption(input['context'], 'context', problems) && options.context !== undefined ? options.context : () => undefined as TContext;
+
+  if (!('session' in input)) problems.push('"session" is required: express-session options ({ secret, store }), or false when the app mounts express-session itself');
+  const session = resolveSession(input['session'], baseUrl, problems);
+  const logout = resolveLogout(input['logout'], problems);
+  const authorizationParams = checkAuthorizationParams(input['authorizationParams'], problems);
+  const logger = checkLogger(input['logger'], problems);
+  const httpTimeoutMs = checkMillis(input['httpTimeoutMs'], 'httpTimeoutMs', DEFAULTS.httpTimeoutMs, problems);
+  const sessionIndex = checkSessionIndex(input['sessionIndex'], problems);
+
+  if (problems.length > 0 || issuer === undefined || baseUrl === undefined) {
+    throw new OidcAuthError(OidcAuthErrorCode.CONFIG_INVALID, 500, `oidcAuth: invalid options:\n${problems.map((p) => `  - ${p}`).join('\n')}`, { problems });
+  }
+  const secret = input['clientSecret'];
+  const key = options.clientPrivateKey;
+  return Object.freeze({
+    issuer,
+    clientId: clientId as string,
+    clientSecret: typeof secret === 'string' ? secret : undefined,
+    clientAuthMethod,
+    clientPrivateKey: key,
+    baseUrl,
+    redirectUri: joinUrl(baseUrl, routes.callback),
+    postLogoutRedirectUri: joinUrl(baseUrl, routes.postLogoutRedirect),
+    scope: scope as string,
+    authorizationParams: Object.freeze(authorizationParams),
+    idTokenSigningAlg: alg as string,
+    routes: Object.freeze(routes),
+    session,
+    logout: Object.freeze(logout),
+    hooks: Object.freeze(hooks),
+    context,
+    logger,
+    allowInsecureRequests: allowInsecure === true,
+    httpTimeoutMs,
+    sessionIndex,
+  });
+}

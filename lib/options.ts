@@ -1,0 +1,123 @@
+import type { Request } from 'express';
+import type { SessionOptions } from 'express-session';
+import type { Logger } from './logger.js';
+import type { OidcHooks } from './types.js';
+import type { SessionIndex } from './session-index.js';
+
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
+
+/** A private key for `private_key_jwt` client authentication. */
+export interface ClientPrivateKey {
+  key: CryptoKey;
+  /** the `kid` registered at the provider, sent in the assertion header */
+  kid?: string;
+}
+
+export interface RoutesOptions {
+  /** starts a login; default `/login` */
+  login?: string;
+  /** the redirect_uri path; default `/callback` */
+  callback?: string;
+  /** ends the session; default `/logout` */
+  logout?: string;
+  /** OpenID Connect Back-Channel Logout 1.0 endpoint; default `/backchannel-logout`, `false` disables */
+  backchannelLogout?: string | false;
+  /** where the browser lands after logout (post_logout_redirect_uri); default `/` */
+  postLogoutRedirect?: string;
+}
+
+export interface LogoutOptions {
+  /** HTTP methods the logout route accepts; others get 405 and change nothing. Default `['POST']` */
+  methods?: readonly ('POST' | 'GET')[];
+  /** RFC 7009 revocation of the tokens at logout. Default `true` (both) */
+  revokeTokens?: boolean | { accessToken?: boolean; refreshToken?: boolean };
+  /** RP-initiated logout at the provider's end_session_endpoint when it has one. Default `true` */
+  idpLogout?: boolean;
+  /** bound in milliseconds on every call to the provider during logout. Default `5000` */
+  timeoutMs?: number;
+}
+
+export interface OidcAuthOptions<TContext = undefined> {
+  /** issuer URL; metadata comes from its /.well-known/openid-configuration, fetched lazily and cached */
+  issuer: string;
+  clientId: string;
+  /** required for client_secret_basic and client_secret_post */
+  clientSecret?: string;
+  /** token endpoint client authentication; default client_secret_basic with a secret, private_key_jwt with a key, else none */
+  clientAuthMethod?: ClientAuthMethod;
+  /** required for private_key_jwt */
+  clientPrivateKey?: ClientPrivateKey;
+  /** external absolute URL of the app (origin plus optional path); redirect_uri = baseUrl + routes.callback */
+  baseUrl: string;
+  /** space-separated scopes; must contain `openid`. Default `openid profile email` */
+  scope?: string;
+  /** extra authorization request parameters (prompt, audience, acr_values…) */
+  authorizationParams?: Readonly<Record<string, string>>;
+  /** the algorithm the provider signs ID tokens (and logout tokens) with; default `RS256`, never `none` */
+  idTokenSigningAlg?: string;
+  routes?: RoutesOptions;
+  /**
+   * express-session options: oidcAuth mounts express-session with them and secure cookie
+   * defaults (HttpOnly, SameSite=Lax, Secure when baseUrl is https, resave and
+   * saveUninitialized off). `false`: the app mounted express-session itself, before oidcAuth.
+   */
+  session: SessionOptions | false;
+  logout?: LogoutOptions;
+  hooks?: OidcHooks<TContext>;
+  /** the app's own services, handed to every hook as `context` */
+  context?: (req: Request) => TContext | Promise<TContext>;
+  /** default: warnings and errors to the console, nothing else */
+  logger?: Logger;
+  /** permit an http: issuer and http: baseUrl off loopback. Local development and tests only. Default `false` */
+  allowInsecureRequests?: boolean;
+  /** bound in milliseconds on discovery, token and userinfo calls. Default `10000` */
+  httpTimeoutMs?: number;
+  /** where back-channel logout finds the sessions of a sid / sub; default in-memory (one process) */
+  sessionIndex?: SessionIndex;
+}
+
+export interface ResolvedOptions<TContext> {
+  issuer: URL;
+  clientId: string;
+  clientSecret: string | undefined;
+  clientAuthMethod: ClientAuthMethod;
+  clientPrivateKey: ClientPrivateKey | undefined;
+  baseUrl: URL;
+  redirectUri: string;
+  postLogoutRedirectUri: string;
+  scope: string;
+  authorizationParams: Readonly<Record<string, string>>;
+  idTokenSigningAlg: string;
+  routes: { login: string; callback: string; logout: string; backchannelLogout: string | false; postLogoutRedirect: string };
+  session: SessionOptions | false;
+  logout: {
+    methods: ReadonlySet<string>;
+    revokeAccessToken: boolean;
+    revokeRefreshToken: boolean;
+    idpLogout: boolean;
+    timeoutMs: number;
+  };
+  hooks: OidcHooks<TContext>;
+  context: (req: Request) => TContext | Promise<TContext>;
+  logger: Logger;
+  allowInsecureRequests: boolean;
+  httpTimeoutMs: number;
+  sessionIndex: SessionIndex;
+}
+
+export const DEFAULT_SESSION_COOKIE = 'oidc.sid';
+
+export const DEFAULTS = {
+  scope: 'openid profile email',
+  idTokenSigningAlg: 'RS256',
+  routes: { login: '/login', callback: '/callback', logout: '/logout', backchannelLogout: '/backchannel-logout', postLogoutRedirect: '/' },
+  logoutMethods: ['POST'],
+  logoutTimeoutMs: 5000,
+  httpTimeoutMs: 10_000,
+} as const;
+
+/** baseUrl without a trailing slash, joined with a route path that starts with "/". */
+export function joinUrl(baseUrl: URL, path: string): string {
+  const base = baseUrl.href.replace(/\/+$/, '');
+  return path === '/' ? `${base}/` : base + path;
+}

@@ -1,0 +1,70 @@
+import * as client from 'openid-client';
+import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
+import { describeError } from './logger.js';
+import type { ResolvedOptions } from './options.js';
+
+/** Lazy discovery, one per `oidcAuth()` instance: the app starts even when the provider is down. */
+export interface Provider {
+  /** the client configuration; rejects with OIDC_PROVIDER_UNAVAILABLE while discovery fails */
+  config(): Promise<client.Configuration>;
+  /** the configuration if discovery already succeeded, without waiting */
+  ready(): client.Configuration | undefined;
+}
+
+function clientAuth<T>(opts: ResolvedOptions<T>): client.ClientAuth {
+  switch (opts.clientAuthMethod) {
+    case 'client_secret_basic':
+      return client.ClientSecretBasic(opts.clientSecret);
+    case 'client_secret_post':
+      return client.ClientSecretPost(opts.clientSecret);
+    case 'private_key_jwt':
+      // resolveOptions guarantees the key for this method
+      return opts.clientPrivateKey === undefined ? client.None() : client.PrivateKeyJwt(opts.clientPrivateKey);
+    case 'none':
+      return client.None();
+  }
+}
+
+export function unavailable(what: string, cause: unknown): OidcAuthError {
+  return new OidcAuthError(OidcAuthErrorCode.PROVIDER_UNAVAILABLE, 503, `The identity provider could not be reached (${what}); try again shortly.`, { cause });
+}
+
+export function createProvider<T>(opts: ResolvedOptions<T>): Provider {
+  let pending: Promise<client.Configuration> | undefined;
+  let resolved: client.Configuration | undefined;
+
+  async function discover(): Promise<client.Configuration> {
+    const metadata: Partial<client.ClientMetadata> = { id_token_signed_response_alg: opts.idTokenSigningAlg };
+    if (opts.clientSecret !== undefined) metadata.client_secret = opts.clientSecret;
+    const config = await client.discovery(opts.issuer, opts.clientId, metadata, clientAuth(opts), {
+      timeout: Math.ceil(opts.httpTimeoutMs / 1000),
+      // eslint-disable-next-line @typescript-eslint/no-deprecated -- deliberately marked deprecated upstream; only on with allowInsecureRequests
+      execute: opts.allowInsecureRequests ? [client.allowInsecureRequests] : [],
+    });
+    // Verify the ID token signature too, not only its claims: bad signatures become testable and refused.
+    client.enableNonRepudiationChecks(config);
+    config.timeout = Math.ceil(opts.httpTimeoutMs / 1000);
+    return config;
+  }
+
+  return {
+    config() {
+      if (resolved !== undefined) return Promise.resolve(resolved);
+      pending ??= discover().then(
+        (config) => {
+          resolved = config;
+          opts.logger.info({ issuer: opts.issuer.href }, 'provider metadata discovered');
+          return config;
+        },
+        (err: unknown) => {
+          // Forget the failure so the next request tries again: the provider may be back.
+          pending = undefined;
+          opts.logger.warn({ issuer: opts.issuer.href, ...describeError(err) }, 'provider discovery failed');
+          throw unavailable('discovery failed', err);
+        },
+      );
+      return pending;
+    },
+    ready: () => resolved,
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * The one place that judges where the browser may be sent after login or logout.
+ * Only a same-origin, origin-relative path is accepted from a request: anything that a
+ * browser could read as another host (`//host`, `/\host`, `https:`, encoded or
+ * whitespace-smuggled variants) falls back to the default.
+ */
+const MAX_LENGTH = 2048;
+const PROBE_ORIGIN = 'https://return-to.invalid';
+
+function decodeRepeatedly(value: string): string {
+  let current = value;
+  for (let i = 0; i < 3; i++) {
+    try {
+      const next = decodeURIComponent(current);
+      if (next === current) return current;
+      current = next;
+    } catch {
+      return current;
+    }
+  }
+  return current;
+}
+
+/** A safe origin-relative path (normalised and percent-encoded), or undefined. */
+export function safeReturnTo(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_LENGTH) return undefined;
+  if (!value.startsWith('/')) return undefined;
+  // Browsers strip tabs and newlines and read "\" as "/", so "/\t/evil" and "/\\evil" are "//evil".
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what must be refused
+  if (/[\\\u0000-\u001f\u007f]/.test(value)) return undefined;
+  const decoded = decodeRepeatedly(value);
+  // eslint-disable-next-line no-control-regex -- as above, after percent-decoding
+  if (decoded.startsWith('//') || /^\/[\\\u0000-\u001f\u007f]/.test(decoded) || decoded.includes('\\')) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value, PROBE_ORIGIN);
+  } catch {
+    return undefined;
+  }
+  if (url.origin !== PROBE_ORIGIN) return undefined;
+  const path = url.pathname + url.search + url.hash;
+  return path.startsWith('//') ? undefined : path;
+}
+
+/** safeReturnTo, or the fallback. */
+export function returnToOr(value: unknown, fallback: string): string {
+  return safeReturnTo(value) ?? fallback;
+}

@@ -1,0 +1,91 @@
+import type { Request } from 'express';
+import * as client from 'openid-client';
+import { checkIdTokenTimes, userFromClaims } from '../claims.js';
+import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
+import { describeError } from '../logger.js';
+import { queryOf, readForm, redirect, single } from '../http.js';
+import { authorizationError, translateCallbackError } from '../provider-errors.js';
+import { destroySession, regenerateSession, requireSession, saveSession, type StoredLogin } from '../session.js';
+import { pendingTransactions, setTransactions, takeTransaction } from '../transactions.js';
+import type { OidcUser } from '../types.js';
+import type { AsyncHandler, RouteContext } from './context.js';
+
+const DEFAULT_INDEX_TTL_MS = 24 * 60 * 60 * 1000;
+
+function stateMismatch(): OidcAuthError {
+  return new OidcAuthError(
+    OidcAuthErrorCode.STATE_MISMATCH,
+    400,
+    'This login response does not match a login started in this browser (it expired, was already used, or came from elsewhere). Start the login again.',
+  );
+}
+
+async function runPostLogin<TContext>({ opts }: RouteContext<TContext>, req: Request, user: OidcUser, tokens: StoredLogin): Promise<OidcUser> {
+  const hook = opts.hooks.postLogin;
+  if (hook === undefined) return user;
+  try {
+    const tokenView = { ...(tokens.idToken === undefined ? {} : { idToken: tokens.idToken }), ...(tokens.accessToken === undefined ? {} : { accessToken: tokens.accessToken }), ...(tokens.refreshToken === undefined ? {} : { refreshToken: tokens.refreshToken }) };
+    const result = await hook({ user, tokens: tokenView, clientRequest: req, log: opts.logger, context: await opts.context(req) });
+    return result !== undefined && typeof result.sub === 'string' ? result : user;
+  } catch (err) {
+    opts.logger.warn({ hook: 'postLogin', ...describeError(err) }, 'postLogin refused the login');
+    throw new OidcAuthError(OidcAuthErrorCode.LOGIN_REFUSED, 403, 'The application refused this login.', { cause: err });
+  }
+}
+
+/** GET (query) or POST (form_post) /callback: validate everything, then start a fresh session. */
+export function createCallbackHandler<TContext>(ctx: RouteContext<TContext>): AsyncHandler {
+  const { opts, provider } = ctx;
+  return async function oidcCallback(req, res, next) {
+    try {
+      const session = requireSession(req);
+      const params = req.method === 'POST' ? await readForm(req) : queryOf(req);
+      const state = single(params, 'state');
+      const tx = takeTransaction(session, state, Date.now());
+      if (tx === undefined || state === undefined) throw stateMismatch();
+      const error = params.get('error');
+      if (error !== null) throw authorizationError(error, params.get('error_description'));
+
+      const config = await provider.config();
+      const currentUrl = new URL(opts.redirectUri);
+      for (const [key, value] of params) currentUrl.searchParams.append(key, value);
+      const response = await client
+        .authorizationCodeGrant(config, currentUrl, { expectedState: state, expectedNonce: tx.nonce, pkceCodeVerifier: tx.verifier, idTokenExpected: true })
+        .catch((err: unknown) => {
+          throw translateCallbackError(err);
+        });
+      const claims = response.claims();
+      if (claims === undefined || response.id_token === undefined) throw translateCallbackError(new Error('the token response has no ID token'));
+      const nowSec = Math.floor(Date.now() / 1000);
+      checkIdTokenTimes(claims, nowSec);
+
+      const login: StoredLogin = { user: userFromClaims(claims), idToken: response.id_token, loggedInAt: nowSec };
+      login.accessToken = response.access_token;
+      if (response.refresh_token !== undefined) login.refreshToken = response.refresh_token;
+      if (response.token_type !== 'bearer') login.tokenType = response.token_type;
+      if (response.expires_in !== undefined) login.expiresAt = nowSec + response.expires_in;
+      if (typeof claims['sid'] === 'string') login.sid = claims['sid'];
+      login.user = await runPostLogin(ctx, req, login.user, login);
+
+      // A new session id at login: whatever id an attacker planted before is worthless now.
+      const pending = pendingTransactions(session, Date.now());
+      await regenerateSession(req);
+      const fresh = requireSession(req);
+      setTransactions(fresh, pending);
+      fresh.oidc = { ...fresh.oidc, login };
+      await saveSession(req);
+      try {
+        const entry = { issuer: config.serverMetadata().issuer, sub: claims.sub, sid: login.sid, sessionId: req.sessionID };
+        await opts.sessionIndex.add(entry, fresh.cookie.originalMaxAge ?? DEFAULT_INDEX_TTL_MS);
+      } catch (err) {
+        // A session that back-channel logout could not find must not exist: fail closed.
+        await destroySession(req).catch(() => undefined);
+        throw new OidcAuthError(OidcAuthErrorCode.SESSION_STORE_FAILED, 503, 'The session index could not be updated; try logging in again shortly.', { cause: err });
+      }
+      opts.logger.info({ sub: login.user.sub }, 'user logged in');
+      redirect(res, 302, tx.returnTo);
+    } catch (err) {
+      next(err);
+    }
+  };
+}

@@ -1,0 +1,80 @@
+import type { Request } from 'express';
+import type { Session, SessionData } from 'express-session';
+import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
+import type { OidcUser } from './types.js';
+
+/** One login in flight, keyed by its state; several tabs may log in at once. */
+export interface LoginTransaction {
+  nonce: string;
+  verifier: string;
+  returnTo: string;
+  /** epoch milliseconds */
+  createdAt: number;
+}
+
+/** What a logged-in session holds: kept small, it is read on every request. */
+export interface StoredLogin {
+  user: OidcUser;
+  idToken?: string;
+  accessToken?: string;
+  refreshToken?: string;
+  tokenType?: string;
+  /** access token expiry, epoch seconds */
+  expiresAt?: number;
+  /** the provider's session id (ID token `sid`), for back-channel logout */
+  sid?: string;
+  /** epoch seconds */
+  loggedInAt: number;
+}
+
+/** The package's whole part of the session, under the one key `req.session.oidc`. */
+export interface OidcSessionData {
+  login?: StoredLogin;
+  transactions?: Record<string, LoginTransaction>;
+}
+
+declare module 'express-session' {
+  interface SessionData {
+    oidc?: OidcSessionData;
+  }
+}
+
+export type AppSession = Session & Partial<SessionData>;
+
+export function requireSession(req: Request): AppSession {
+  // Typed as always present by @types/express-session, but it is absent when express-session is not mounted.
+  const session = req.session as AppSession | undefined;
+  if (session === undefined) {
+    throw new OidcAuthError(
+      OidcAuthErrorCode.SESSION_MISSING,
+      500,
+      'oidcAuth: req.session is missing. With "session: false", mount express-session before oidcAuth() (app.use(session({ … })) first).',
+    );
+  }
+  return session;
+}
+
+function storeFailed(action: string, cause: unknown): OidcAuthError {
+  return new OidcAuthError(OidcAuthErrorCode.SESSION_STORE_FAILED, 503, `The session store failed to ${action} the session; try again shortly.`, { cause });
+}
+
+function call(action: string, run: (done: (err?: unknown) => void) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    run((err?: unknown) => {
+      if (err === undefined || err === null) resolve();
+      else reject(storeFailed(action, err));
+    });
+  });
+}
+
+export function regenerateSession(req: Request): Promise<void> {
+  return call('regenerate', (done) => requireSession(req).regenerate(done));
+}
+
+export function saveSession(req: Request): Promise<void> {
+  return call('save', (done) => requireSession(req).save(done));
+}
+
+export function destroySession(req: Request): Promise<void> {
+  return call('destroy', (done) => requireSession(req).destroy(done));
+}

@@ -1,0 +1,98 @@
+import { exportJWK, generateKeyPair } from 'jose';
+import Provider, { type ClientMetadata, type Configuration } from 'oidc-provider';
+import { lateServer, type LateServer } from './late-server.js';
+
+export const INTROSPECTION_CLIENT = { client_id: 'introspector', client_secret: 'introspector-secret-introspector-secret' };
+
+export interface TestProvider {
+  readonly issuer: string;
+  readonly provider: Provider;
+  readonly server: LateServer;
+  /** the provider's own view of a token (RFC 7662), asked by a separate confidential client */
+  introspect(token: string): Promise<{ active: boolean } & Record<string, unknown>>;
+  /** names of the provider events seen, in order (grant.success, backchannel.error…) */
+  readonly events: string[];
+  close(): Promise<void>;
+}
+
+export interface TestProviderOptions {
+  clients: ClientMetadata[];
+  /** feature switches layered over the test defaults */
+  features?: Configuration['features'];
+  /** extra configuration layered over the test defaults */
+  configuration?: Partial<Configuration>;
+  /** an already reserved server to run on (to know the issuer before the provider exists) */
+  server?: LateServer;
+}
+
+
+export async function testSigningKeys(): Promise<{ keys: Record<string, unknown>[] }> {
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const jwk = await exportJWK(privateKey);
+  return { keys: [{ ...jwk, kid: 'test-key-1', alg: 'RS256', use: 'sig' }] };
+}
+
+/** A real oidc-provider (the certified implementation) on 127.0.0.1, dev login pages on. */
+export async function startTestProvider(options: TestProviderOptions): Promise<TestProvider> {
+  const server = options.server ?? (await lateServer());
+  const issuer = server.url;
+  const provider = new Provider(issuer, {
+    clients: [...options.clients, { ...INTROSPECTION_CLIENT, redirect_uris: [], response_types: [], grant_types: [] }],
+    jwks: await testSigningKeys(),
+    cookies: { keys: ['test-cookie-key-0123456789abcdef'] },
+    // Profile claims in the ID token, as most hosted providers do.
+    conformIdTokenClaims: false,
+    claims: { openid: ['sub'], profile: ['name', 'preferred_username'], email: ['email', 'email_verified'] },
+    findAccount: (_ctx, id) => ({
+      accountId: id,
+      claims: () => ({ sub: id, name: `User ${id}`, preferred_username: id, email: `${id}@example.test`, email_verified: true }),
+    }),
+    features: {
+      devInteractions: { enabled: true },
+      revocation: { enabled: true },
+      introspection: { enabled: true },
+      backchannelLogout: { enabled: true },
+      rpInitiatedLogout: { enabled: true },
+      ...options.features,
+    },
+    // The provider's SSRF guard refuses back-channel calls to 127.0.0.1; in tests that is exactly where the app is.
+    fetch: (url: URL | string, init: RequestInit & { dispatcher?: unknown }) => {
+      const { dispatcher: _ignored, ...rest } = init;
+      return fetch(url, rest);
+    },
+    ...options.configuration,
+  } as Configuration);
+  const events: string[] = [];
+  const record = (name: string) => () => {
+    events.push(name);
+  };
+  provider.on('grant.success', record('grant.success'));
+  provider.on('grant.error', record('grant.error'));
+  provider.on('grant.revoked', record('grant.revoked'));
+  provider.on('backchannel.success', record('backchannel.success'));
+  provider.on('backchannel.error', record('backchannel.error'));
+  provider.on('end_session.success', record('end_session.success'));
+  provider.on('server_error', record('server_error'));
+  const handle = provider.callback();
+  server.setHandler((req, res) => {
+    void handle(req, res);
+  });
+  return {
+    issuer,
+    provider,
+    server,
+    events,
+    async introspect(token) {
+      const res = await fetch(`${issuer}/token/introspection`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from(`${INTROSPECTION_CLIENT.client_id}:${INTROSPECTION_CLIENT.client_secret}`).toString('base64')}`,
+        },
+        body: new URLSearchParams({ token }),
+      });
+      return (await res.json()) as { active: boolean } & Record<string, unknown>;
+    },
+    close: () => server.close(),
+  };
+}
