@@ -1,7 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import session, { MemoryStore } from 'express-session';
 import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
-import { noStore } from './http.js';
+import { noStore, queryOf, single } from './http.js';
 import { joinUrl, type OidcAuthOptions } from './options.js';
 import { resolveOptions } from './options-validation.js';
 import { createProvider } from './provider.js';
@@ -9,6 +9,8 @@ import { attachRequestContext } from './request-context.js';
 import { createCallbackHandler } from './routes/callback.js';
 import type { AsyncHandler, RouteContext } from './routes/context.js';
 import { createLoginHandler } from './routes/login.js';
+import { createLogoutHandler } from './routes/logout.js';
+import { LOGOUT_STATE_COOKIE, readCookie, verifyLogoutReturn } from './logout-return.js';
 import { requireSession } from './session.js';
 
 type MethodTable = Partial<Record<string, AsyncHandler>>;
@@ -37,14 +39,21 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
   }
 
   const callback = createCallbackHandler(ctx);
+  const logout = createLogoutHandler(ctx);
   const routes = new Map<string, MethodTable>([
     [opts.routes.login, { GET: createLoginHandler(ctx) }],
     [opts.routes.callback, { GET: callback, POST: callback }],
+    [opts.routes.logout, Object.fromEntries([...opts.logout.methods].map((m) => [m, logout]))],
   ]);
 
   function dispatch(req: Request, res: Response, next: NextFunction): void {
-    attachRequestContext(req, provider, loginPath);
-    const table = routes.get(normalisePath(req.path));
+    const path = normalisePath(req.path);
+    const logoutCompleted =
+      req.method === 'GET' && path === opts.routes.postLogoutRedirect && readCookie(req, LOGOUT_STATE_COOKIE) !== undefined
+        ? verifyLogoutReturn(req, res, opts, single(queryOf(req), 'state'))
+        : false;
+    attachRequestContext(req, provider, loginPath, logoutCompleted);
+    const table = routes.get(path);
     if (table === undefined) {
       try {
         requireSession(req);

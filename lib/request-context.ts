@@ -26,6 +26,11 @@ export interface OidcRequestContext {
   readonly accessToken: OidcAccessToken | undefined;
   /** the provider's userinfo for the logged-in user; rejects with OIDC_NOT_AUTHENTICATED when nobody is */
   fetchUserInfo(): Promise<OidcUser>;
+  /**
+   * true on the request where the provider sent the browser back to postLogoutRedirect
+   * after a logout this browser started, with its one-time state verified
+   */
+  readonly logoutCompleted: boolean;
 }
 
 declare global {
@@ -62,10 +67,11 @@ function accessTokenOf(login: StoredLogin | undefined): OidcAccessToken | undefi
 }
 
 /** Builds req.oidc; every getter reads the session at call time, so it follows logins and logouts. */
-export function attachRequestContext(req: Request, provider: Provider, loginPath: string): void {
+export function attachRequestContext(req: Request, provider: Provider, loginPath: string, logoutCompleted: boolean): void {
   loginPaths.set(req, loginPath);
   req.oidc = {
     isAuthenticated: () => storedLogin(req) !== undefined,
+    logoutCompleted,
     get user() {
       return storedLogin(req)?.user;
     },

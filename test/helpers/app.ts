@@ -1,4 +1,4 @@
-import express from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import express4 from 'express4';
 import type { ClientMetadata } from 'oidc-provider';
 import { oidcAuth, requiresAuth, type OidcAuthOptions } from '../../lib/index.js';
@@ -55,12 +55,49 @@ export interface SetupOptions {
   options?: Partial<OidcAuthOptions>;
   client?: Partial<ClientMetadata>;
   provider?: Omit<TestProviderOptions, 'clients'>;
+  /** middleware the app mounts before oidcAuth (its own express-session, for `session: false`) */
+  beforeOidc?: (app: express.Express) => void;
+  /** extra routes, added after the test routes (and before the JSON error handler) */
+  routes?: (app: express.Express) => void;
+  /** end the app with jsonErrorHandler, so errors come back as `{ code, message }` */
+  jsonErrors?: boolean;
+}
+
+/** The JSON error body that jsonErrorHandler answers with. */
+export interface ErrorBody {
+  code?: string;
+  message: string;
+}
+
+/** An app-level error handler: status from the error (else 500), body `{ code, message }`. */
+export function jsonErrorHandler(err: unknown, _req: Request, res: Response, _next: NextFunction): void {
+  const e = err instanceof Error ? (err as Error & { status?: unknown; code?: unknown }) : undefined;
+  const status = typeof e?.status === 'number' ? e.status : 500;
+  const body: ErrorBody = { message: e?.message ?? String(err) };
+  if (typeof e?.code === 'string') body.code = e.code;
+  res.status(status).json(body);
+}
+
+/** A bare app of the given flavour with oidcAuth mounted, the test routes and the options' extras. */
+export function buildApp(options: OidcAuthOptions, opts: Pick<SetupOptions, 'flavour' | 'beforeOidc' | 'routes' | 'jsonErrors'> = {}): express.Express {
+  const make = opts.flavour === 'express4' ? express4 : express;
+  const app = make();
+  opts.beforeOidc?.(app);
+  app.use(oidcAuth(options));
+  addTestRoutes(app);
+  opts.routes?.(app);
+  if (opts.jsonErrors === true) app.use(jsonErrorHandler);
+  return app;
 }
 
 /** Routes every test app has: a public page and a protected one. */
 export function addTestRoutes(app: express.Express): void {
   app.get('/', (req, res) => {
-    res.json({ page: 'home', authenticated: req.oidc.isAuthenticated() });
+    res.json({ page: 'home', authenticated: req.oidc.isAuthenticated(), logoutCompleted: req.oidc.logoutCompleted });
+  });
+  // Test-only: lets a test read the tokens the session holds, to ask the provider about them.
+  app.get('/test/tokens', requiresAuth(), (req, res) => {
+    res.json({ accessToken: req.oidc.accessToken?.token, idToken: req.oidc.idToken, refreshToken: req.session.oidc?.login?.refreshToken });
   });
   app.get('/profile', requiresAuth(), (req, res) => {
     res.json({ sub: req.oidc.user?.sub, user: req.oidc.user, hasAccessToken: req.oidc.accessToken !== undefined });
@@ -83,10 +120,7 @@ export function baseOptions(issuer: string, appUrl: string): OidcAuthOptions {
 export async function setup(opts: SetupOptions = {}): Promise<TestSetup> {
   const appServer = await lateServer();
   const op = await startTestProvider({ clients: [clientFor(appServer.url, opts.client)], ...opts.provider });
-  const make = opts.flavour === 'express4' ? express4 : express;
-  const app = make();
-  app.use(oidcAuth({ ...baseOptions(op.issuer, appServer.url), ...opts.options }));
-  addTestRoutes(app);
+  const app = buildApp({ ...baseOptions(op.issuer, appServer.url), ...opts.options }, opts);
   appServer.setHandler(app);
   return {
     app,
@@ -96,6 +130,42 @@ export async function setup(opts: SetupOptions = {}): Promise<TestSetup> {
     async close() {
       await appServer.close();
       await op.close();
+    },
+  };
+}
+
+export interface ProviderLaterSetup {
+  app: express.Express;
+  appServer: LateServer;
+  appUrl: string;
+  /** the provider's reserved server: its port (and so the issuer) is fixed, nothing answers yet */
+  providerServer: LateServer;
+  issuer: string;
+  /** brings the provider up on its reserved port */
+  startProvider(): Promise<TestProvider>;
+  close(): Promise<void>;
+}
+
+/** The app, configured for a provider that is down when the app starts (its port reserved, not listening). */
+export async function setupProviderLater(opts: SetupOptions = {}): Promise<ProviderLaterSetup> {
+  const appServer = await lateServer();
+  const providerServer = await lateServer();
+  await providerServer.stop();
+  const app = buildApp({ ...baseOptions(providerServer.url, appServer.url), ...opts.options }, opts);
+  appServer.setHandler(app);
+  return {
+    app,
+    appServer,
+    appUrl: appServer.url,
+    providerServer,
+    issuer: providerServer.url,
+    async startProvider() {
+      await providerServer.start();
+      return startTestProvider({ clients: [clientFor(appServer.url, opts.client)], ...opts.provider, server: providerServer });
+    },
+    async close() {
+      await appServer.close();
+      await providerServer.close();
     },
   };
 }

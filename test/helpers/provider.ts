@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider, { type ClientMetadata, type Configuration } from 'oidc-provider';
 import { lateServer, type LateServer } from './late-server.js';
@@ -8,6 +9,8 @@ export interface TestProvider {
   readonly issuer: string;
   readonly provider: Provider;
   readonly server: LateServer;
+  /** the provider's own request handler, for tests that put a misbehaving layer in front of it */
+  readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
   /** the provider's own view of a token (RFC 7662), asked by a separate confidential client */
   introspect(token: string): Promise<{ active: boolean } & Record<string, unknown>>;
   /** names of the provider events seen, in order (grant.success, backchannel.error…) */
@@ -74,13 +77,15 @@ export async function startTestProvider(options: TestProviderOptions): Promise<T
   provider.on('end_session.success', record('end_session.success'));
   provider.on('server_error', record('server_error'));
   const handle = provider.callback();
-  server.setHandler((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     void handle(req, res);
-  });
+  };
+  server.setHandler(handler);
   return {
     issuer,
     provider,
     server,
+    handler,
     events,
     async introspect(token) {
       const res = await fetch(`${issuer}/token/introspection`, {

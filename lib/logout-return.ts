@@ -1,0 +1,51 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { Request, Response } from 'express';
+import type { ResolvedOptions } from './options.js';
+
+/**
+ * The end_session state travels with a short-lived cookie bound to this browser: the
+ * session is gone by the time the provider sends the browser back, so it cannot hold it.
+ */
+export const LOGOUT_STATE_COOKIE = 'oidc.logout';
+const LOGOUT_STATE_MAX_AGE_MS = 10 * 60 * 1000;
+
+function cookieOptions<T>(opts: ResolvedOptions<T>): { httpOnly: true; sameSite: 'lax'; secure: boolean; path: string } {
+  // Lax: the return is a top-level GET navigation from the provider, which Lax cookies accompany.
+  return { httpOnly: true, sameSite: 'lax', secure: opts.baseUrl.protocol === 'https:', path: opts.baseUrl.pathname };
+}
+
+export function rememberLogoutState<T>(res: Response, opts: ResolvedOptions<T>, state: string): void {
+  res.cookie(LOGOUT_STATE_COOKIE, state, { ...cookieOptions(opts), maxAge: LOGOUT_STATE_MAX_AGE_MS });
+}
+
+export function readCookie(req: Request, name: string): string | undefined {
+  const header = req.headers.cookie;
+  if (header === undefined) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq !== -1 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+function sameString(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * On the post-logout redirect: true when the state the provider returned matches this
+ * browser's logout cookie (then consumed). A missing or wrong state leaves the cookie
+ * alone and is not a finished logout.
+ */
+export function verifyLogoutReturn<T>(req: Request, res: Response, opts: ResolvedOptions<T>, state: string | undefined): boolean {
+  const expected = readCookie(req, LOGOUT_STATE_COOKIE);
+  if (expected === undefined) return false;
+  if (state === undefined || !sameString(state, expected)) {
+    opts.logger.warn({ reason: state === undefined ? 'missing state' : 'wrong state' }, 'post-logout return with an unverified state: not treated as a finished logout');
+    return false;
+  }
+  res.clearCookie(LOGOUT_STATE_COOKIE, cookieOptions(opts));
+  return true;
+}

@@ -1,0 +1,113 @@
+import type { Request, Response } from 'express';
+import * as client from 'openid-client';
+import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
+import { isCrossSite } from '../cross-site.js';
+import { runPostLogout } from '../hooks.js';
+import { redirect, sendJson, wantsJson } from '../http.js';
+import { describeError } from '../logger.js';
+import { rememberLogoutState } from '../logout-return.js';
+import type { ResolvedOptions } from '../options.js';
+import { revokeTokens } from '../revocation.js';
+import { destroySession, type AppSession, type StoredLogin } from '../session.js';
+import { TIMED_OUT, within } from '../timeout.js';
+import type { OidcTokens } from '../types.js';
+import type { AsyncHandler, RouteContext } from './context.js';
+
+function tokensOf(login: StoredLogin | undefined): OidcTokens {
+  const tokens: OidcTokens = {};
+  if (login?.idToken !== undefined) tokens.idToken = login.idToken;
+  if (login?.accessToken !== undefined) tokens.accessToken = login.accessToken;
+  if (login?.refreshToken !== undefined) tokens.refreshToken = login.refreshToken;
+  return tokens;
+}
+
+/** Where the hook may send the browser: an absolute http(s) URL or an origin-relative path (from the app's own code only). */
+function hookTarget(value: string): string | undefined {
+  if (value.startsWith('/') && !value.startsWith('//') && !value.includes('\\')) return value;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function endSessionUrl<T>(opts: ResolvedOptions<T>, config: client.Configuration | undefined, idToken: string | undefined): { url: URL; state: string } | undefined {
+  if (!opts.logout.idpLogout || config?.serverMetadata().end_session_endpoint === undefined) return undefined;
+  const state = client.randomState();
+  const params: Record<string, string> = { post_logout_redirect_uri: opts.postLogoutRedirectUri, state };
+  if (idToken !== undefined) params['id_token_hint'] = idToken;
+  // buildEndSessionUrl adds client_id itself, so a logout without a session still names the client.
+  return { url: client.buildEndSessionUrl(config, params), state };
+}
+
+/** Expires the session cookie with the attributes it was set with (browsers match on name, path and domain). */
+function clearSessionCookie<T>(res: Response, opts: ResolvedOptions<T>, session: AppSession): void {
+  // With session: false the cookie's name is the app's; destroying the session in the store already voids it.
+  if (opts.session === false) return;
+  const { path, domain } = session.cookie;
+  res.clearCookie(opts.session.name ?? 'connect.sid', { path: path ?? '/', ...(domain === undefined ? {} : { domain }) });
+}
+
+async function invalidate<T>(opts: ResolvedOptions<T>, req: Request, res: Response, session: AppSession, issuer: string | undefined): Promise<unknown> {
+  const sessionId = req.sessionID;
+  const login = session.oidc?.login;
+  let failure: unknown;
+  try {
+    await destroySession(req);
+  } catch (err) {
+    failure = err;
+    opts.logger.error({ ...describeError(err) }, 'logout: the session store failed to destroy the session');
+  }
+  if (login !== undefined && issuer !== undefined) {
+    await opts.sessionIndex.remove({ issuer, sub: login.user.sub, sid: login.sid, sessionId }).catch((err: unknown) => {
+      opts.logger.warn({ ...describeError(err) }, 'logout: the session index entry could not be removed (it expires with the session)');
+    });
+  }
+  clearSessionCookie(res, opts, session);
+  return failure;
+}
+
+/**
+ * POST /logout, in the documented order: read the session; destroy it, drop it from the
+ * index, clear the cookie; revoke the tokens; run postLogout; answer.
+ */
+export function createLogoutHandler<TContext>({ opts, provider }: RouteContext<TContext>): AsyncHandler {
+  return async function oidcLogout(req, res, next) {
+    try {
+      if (isCrossSite(req, opts.baseUrl.origin)) {
+        throw new OidcAuthError(OidcAuthErrorCode.CROSS_SITE_REQUEST, 403, 'Logout was requested from another site and refused. Log out from this application\'s own page.');
+      }
+      const session = req.session as AppSession | undefined;
+      const login = session?.oidc?.login;
+      const discovered = await within(provider.config(), opts.logout.timeoutMs).catch(() => undefined);
+      const config = discovered === TIMED_OUT ? undefined : discovered;
+      const issuer = config?.serverMetadata().issuer;
+
+      const storeFailure = session === undefined ? undefined : await invalidate(opts, req, res, session, issuer);
+      const tokens = tokensOf(login);
+      const revocation = await revokeTokens(opts, config, tokens);
+      if (storeFailure !== undefined) {
+        throw new OidcAuthError(OidcAuthErrorCode.SESSION_STORE_FAILED, 503, 'Logout failed: the session store could not end the session. Try again shortly.', { cause: storeFailure });
+      }
+
+      const endSession = endSessionUrl(opts, config, tokens.idToken);
+      const hookResult = await runPostLogout(opts, req, { trigger: 'logout', user: login?.user, tokens, revocation, endSessionUrl: endSession?.url });
+      if (login !== undefined) opts.logger.info({ sub: login.user.sub, revocation }, 'user logged out');
+
+      let redirectTo = opts.postLogoutRedirectUri;
+      if (endSession !== undefined) {
+        rememberLogoutState(res, opts, endSession.state);
+        redirectTo = endSession.url.href;
+      } else if (hookResult !== undefined) {
+        const target = hookTarget(hookResult.redirectTo);
+        if (target === undefined) opts.logger.warn({ hook: 'postLogout' }, 'postLogout returned a redirectTo that is not an http(s) URL or a path; ignored');
+        else redirectTo = target;
+      }
+      if (wantsJson(req)) sendJson(res, 200, { redirectTo });
+      else redirect(res, 303, redirectTo);
+    } catch (err) {
+      next(err);
+    }
+  };
+}
