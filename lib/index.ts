@@ -17,3 +17,4 @@ export type {
   PostLogoutResult,
   RevocationOutcome,
 } from './types.js';
+export { redisSessionIndex, type RedisCommandClient, type RedisSessionIndexOptions } from './redis-session-index.js';

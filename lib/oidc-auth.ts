@@ -1,5 +1,10 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import session, { MemoryStore } from 'express-session';
+import session, { MemoryStore, type Store } from 'express-session';
+import { BoundedStore } from './bounded-store.js';
+import { createJwksCache } from './jwks.js';
+import { createBackchannelLogoutHandler } from './routes/backchannel-logout.js';
+import { createFrontchannelLogoutHandler } from './routes/frontchannel-logout.js';
+import type { Configuration } from 'openid-client';
 import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
 import { noStore, queryOf, single } from './http.js';
 import { joinUrl, type OidcAuthOptions } from './options.js';
@@ -19,6 +24,19 @@ function normalisePath(path: string): string {
   return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
 }
 
+/** MemoryStore answers synchronously and cannot hang; every other store gets a deadline on each call. */
+function boundedUnlessMemory(store: Store): Store {
+  return store instanceof MemoryStore ? store : new BoundedStore(store);
+}
+
+function jwksUri(config: Configuration, allowInsecure: boolean): URL {
+  const uri = config.serverMetadata().jwks_uri;
+  if (uri === undefined) throw new Error('the provider publishes no jwks_uri');
+  const url = new URL(uri);
+  if (url.protocol !== 'https:' && !(allowInsecure && url.protocol === 'http:')) throw new Error('the provider jwks_uri is not https');
+  return url;
+}
+
 function methodNotAllowed(res: Response, allowed: string[]): void {
   res.setHeader('Allow', allowed.join(', '));
 }
@@ -31,10 +49,18 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
   const opts = resolveOptions(options);
   const provider = createProvider(opts);
   const ctx: RouteContext<TContext> = { opts, provider };
-  const sessionMiddleware = opts.session === false ? undefined : session(opts.session);
+  // A store we hold ourselves: back-channel logout destroys sessions without a browser request.
+  const ownStore = opts.session === false ? undefined : boundedUnlessMemory(opts.session.store ?? new MemoryStore());
+  const sessionMiddleware = opts.session === false ? undefined : session({ ...opts.session, store: ownStore });
+  const storeOf = (req: Request): Store | undefined => {
+    // Typed as always there, but only set when the app's express-session ran for this request.
+    const appStore: Store | undefined = req.sessionStore;
+    return ownStore ?? appStore;
+  };
+  const jwks = createJwksCache(async () => jwksUri(await provider.config(), opts.allowInsecureRequests), opts.httpTimeoutMs);
   const loginPath = new URL(joinUrl(opts.baseUrl, opts.routes.login)).pathname;
 
-  if (opts.session !== false && opts.session.store !== undefined && !(opts.session.store instanceof MemoryStore) && !opts.sessionIndex.shared) {
+  if (ownStore instanceof BoundedStore && !opts.sessionIndex.shared) {
     opts.logger.warn({}, 'a shared session store is used with the in-memory session index: back-channel logout only reaches sessions created by this process. Pass sessionIndex: redisSessionIndex(client).');
   }
 
@@ -45,6 +71,16 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
     [opts.routes.callback, { GET: callback, POST: callback }],
     [opts.routes.logout, Object.fromEntries([...opts.logout.methods].map((m) => [m, logout]))],
   ]);
+  // Called by the provider (server to server, or in a hidden iframe): no session of their own, no cookie, no store read.
+  const sessionless = new Set<string>();
+  if (opts.routes.backchannelLogout !== false) {
+    routes.set(opts.routes.backchannelLogout, { POST: createBackchannelLogoutHandler(ctx, jwks, storeOf) });
+    sessionless.add(opts.routes.backchannelLogout);
+  }
+  if (opts.routes.frontchannelLogout !== false) {
+    routes.set(opts.routes.frontchannelLogout, { GET: createFrontchannelLogoutHandler(ctx, storeOf) });
+    sessionless.add(opts.routes.frontchannelLogout);
+  }
 
   function dispatch(req: Request, res: Response, next: NextFunction): void {
     const path = normalisePath(req.path);
@@ -75,7 +111,7 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
   }
 
   return function oidcAuthMiddleware(req, res, next) {
-    if (sessionMiddleware === undefined) {
+    if (sessionMiddleware === undefined || sessionless.has(normalisePath(req.path))) {
       dispatch(req, res, next);
       return;
     }

@@ -3,12 +3,13 @@ import type { SessionOptions } from 'express-session';
 import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
 import { quietConsoleLogger, type Logger } from './logger.js';
 import { DEFAULT_SESSION_COOKIE, DEFAULTS, joinUrl, type ClientAuthMethod, type OidcAuthOptions, type ResolvedOptions } from './options.js';
-import { memorySessionIndex, type SessionIndex } from './session-index.js';
+import { boundedSessionIndex, memorySessionIndex, type SessionIndex } from './session-index.js';
+import { STORE_TIMEOUT_MS } from './store.js';
 import type { OidcHooks } from './types.js';
 
 const KNOWN = {
   top: ['issuer', 'clientId', 'clientSecret', 'clientAuthMethod', 'clientPrivateKey', 'baseUrl', 'scope', 'authorizationParams', 'idTokenSigningAlg', 'routes', 'session', 'logout', 'hooks', 'context', 'logger', 'allowInsecureRequests', 'httpTimeoutMs', 'sessionIndex'],
-  routes: ['login', 'callback', 'logout', 'backchannelLogout', 'postLogoutRedirect'],
+  routes: ['login', 'callback', 'logout', 'backchannelLogout', 'frontchannelLogout', 'postLogoutRedirect'],
   logout: ['methods', 'revokeTokens', 'idpLogout', 'timeoutMs'],
   hooks: ['postLogin', 'postLogout'],
 } as const;
@@ -20,15 +21,37 @@ const MIN_SECRET_LENGTH = 32;
 
 type Problems = string[];
 
+function isAuthMethod(value: unknown): value is ClientAuthMethod {
+  return AUTH_METHODS.some((m) => m === value);
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** A description of a bad value that never prints a secret or a huge object. */
+/** A description of a bad value that never prints a huge object or a function's source. */
 function got(value: unknown): string {
   if (typeof value === 'string') return value.length > 80 ? `a string of ${String(value.length)} characters` : JSON.stringify(value);
+  if (typeof value === 'function') return 'a function';
+  if (Array.isArray(value)) {
+    const shown = value.every((v) => v === null || ['string', 'number', 'boolean'].includes(typeof v)) ? JSON.stringify(value) : '';
+    return shown !== '' && shown.length <= 80 ? shown : 'an array';
+  }
   if (value === null || typeof value !== 'object') return String(value);
-  return Array.isArray(value) ? 'an array' : 'an object';
+  return 'an object';
+}
+
+/** The kind of a value that may hold a secret (a client secret, a session secret): never its content. */
+function kind(value: unknown): string {
+  if (typeof value === 'string') return value === '' ? 'an empty string' : `a string of ${String(value.length)} characters`;
+  if (value === undefined || value === null) return String(value);
+  if (Array.isArray(value)) return value.length === 0 ? 'an empty array' : 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/** A URL as given, with any user:password@ part masked: credentials must not reach a log. */
+function gotUrl(value: string): string {
+  return got(value.replace(/^([^:/?#]+:\/\/)?[^/?#@]*@/, '$1***@'));
 }
 
 function editDistance(a: string, b: string): number {
@@ -48,44 +71,51 @@ function editDistance(a: string, b: string): number {
 function checkUnknownKeys(obj: Record<string, unknown>, known: readonly string[], prefix: string, problems: Problems): void {
   for (const key of Object.keys(obj)) {
     if (known.includes(key)) continue;
-    const near = known.find((k) => editDistance(k, key) <= 2);
+    let near: string | undefined;
+    let best = 3;
+    for (const k of known) {
+      const distance = editDistance(k, key);
+      if (distance < best) [near, best] = [k, distance];
+    }
     problems.push(`"${prefix}${key}" is not an option${near === undefined ? '' : `: did you mean "${prefix}${near}"?`}`);
   }
 }
 
 function parseUrl(value: unknown, name: string, allowHttp: boolean, problems: Problems): URL | undefined {
   if (typeof value !== 'string' || value === '') {
-    problems.push(`"${name}" must be an absolute URL string (got ${got(value)})`);
+    problems.push(`"${name}" must be an absolute URL string (got ${typeof value === 'string' ? 'an empty string' : got(value)})`);
     return undefined;
   }
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    problems.push(`"${name}" must be an absolute URL like "https://example.com" (got ${got(value)})`);
+    problems.push(`"${name}" must be an absolute URL like "https://example.com" (got ${gotUrl(value)})`);
     return undefined;
   }
   const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && (allowHttp || (name === 'baseUrl' && loopback)))) {
     problems.push(
       url.protocol === 'http:'
-        ? `"${name}" must use https (got ${got(value)}); set "allowInsecureRequests: true" for local development only`
-        : `"${name}" must be an http(s) URL (got ${got(value)})`,
+        ? `"${name}" must use https (got ${gotUrl(value)}); set "allowInsecureRequests: true" for local development only`
+        : `"${name}" must be an http(s) URL (got ${gotUrl(value)})`,
     );
     return undefined;
   }
-  if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
-    problems.push(`"${name}" must not contain a query, a fragment or credentials (got ${got(value)})`);
+  // an empty "?" or "#" leaves search and hash empty but stays in href, where it would break redirect_uri
+  if (/[?#]/.test(url.href) || url.username !== '' || url.password !== '') {
+    problems.push(`"${name}" must not contain a query, a fragment or credentials (got ${gotUrl(value)})`);
     return undefined;
   }
   return url;
 }
 
-function checkPath(value: unknown, name: string, fallback: string, problems: Problems): string {
+function checkPath(value: unknown, name: string, fallback: string, problems: Problems, orFalse = false): string {
   if (value === undefined) return fallback;
   // eslint-disable-next-line no-control-regex -- control characters are exactly what must be refused
   if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || /[?#\\\s\u0000-\u001f]/.test(value)) {
-    problems.push(`"${name}" must be a path that starts with "/" and has no query, fragment, backslash or space (got ${got(value)})`);
+    const what = 'a path that starts with "/" (not "//") and has no query, fragment, backslash or whitespace';
+    problems.push(`"${name}" must be ${what}${orFalse ? ', or false to disable it' : ''} (got ${got(value)})`);
     return fallback;
   }
   return value.length > 1 ? value.replace(/\/+$/, '') : value;
@@ -103,16 +133,23 @@ function isFunctionOption(value: unknown, name: string, problems: Problems): boo
 
 function checkSecret(value: unknown, problems: Problems): void {
   const secrets: unknown[] = Array.isArray(value) ? value : [value];
-  const ok = secrets.length > 0 && secrets.every((s) => typeof s === 'string' && s.length >= MIN_SECRET_LENGTH);
-  if (!ok) {
-    problems.push(`"session.secret" must be a random string of at least ${String(MIN_SECRET_LENGTH)} characters, or an array of them (newest first)`);
+  const bad = secrets.findIndex((s) => typeof s !== 'string' || s.length < MIN_SECRET_LENGTH);
+  if (secrets.length === 0 || bad !== -1) {
+    // the secret itself is never echoed, only its kind and length
+    const gotSecret = Array.isArray(value) && value.length > 0 ? `an array whose entry ${String(bad)} is ${kind(secrets[bad])}` : kind(value);
+    problems.push(`"session.secret" must be a random string of at least ${String(MIN_SECRET_LENGTH)} characters, or an array of them (newest first) (got ${gotSecret})`);
   }
 }
 
 function resolveSession(value: unknown, baseUrl: URL | undefined, problems: Problems): SessionOptions | false {
   if (value === false) return false;
+  if (value === undefined) {
+    problems.push('"session" is required: express-session options ({ secret, store }), or false when the app mounts express-session itself');
+    return false;
+  }
   if (!isRecord(value)) {
-    problems.push(`"session" must be express-session options ({ secret, store, … }) or false when the app mounts express-session itself (got ${got(value)})`);
+    // kind(), not got(): a session secret passed here by mistake must not be echoed
+    problems.push(`"session" must be express-session options ({ secret, store, … }) or false when the app mounts express-session itself (got ${kind(value)})`);
     return false;
   }
   checkSecret(value['secret'], problems);
@@ -127,8 +164,9 @@ function resolveSession(value: unknown, baseUrl: URL | undefined, problems: Prob
     path: baseUrl === undefined ? '/' : baseUrl.pathname,
     ...userCookie,
   };
-  if (merged.sameSite === 'none' && merged.secure !== true) {
-    problems.push('"session.cookie.sameSite" "none" needs "session.cookie.secure: true" (browsers drop such cookies otherwise)');
+  // the cookie module lowercases sameSite, so "None" means "none" too
+  if (typeof merged.sameSite === 'string' && merged.sameSite.toLowerCase() === 'none' && merged.secure !== true) {
+    problems.push(`"session.cookie.secure" must be true when "session.cookie.sameSite" is "none", or browsers drop the cookie (got ${got(merged.secure)})`);
   }
   return { name: DEFAULT_SESSION_COOKIE, resave: false, saveUninitialized: false, ...(value as unknown as SessionOptions), cookie: merged };
 }
@@ -176,8 +214,10 @@ function checkMillis(value: unknown, name: string, fallback: number, problems: P
 
 function checkSessionIndex(value: unknown, problems: Problems): SessionIndex {
   if (value === undefined) return memorySessionIndex();
-  if (!isRecord(value) || !['add', 'remove', 'lookup'].every((m) => typeof value[m] === 'function')) {
-    problems.push('"sessionIndex" must be a session index such as redisSessionIndex(client)');
+  const missing = isRecord(value) ? ['add', 'remove', 'lookup', 'claimOnce'].find((m) => typeof value[m] !== 'function') : undefined;
+  if (!isRecord(value) || missing !== undefined) {
+    const gotIndex = missing === undefined ? got(value) : `an object without the "${missing}" method`;
+    problems.push(`"sessionIndex" must be a session index with add, remove, lookup and claimOnce methods, such as redisSessionIndex(client) (got ${gotIndex})`);
     return memorySessionIndex();
   }
   return value as unknown as SessionIndex;
@@ -186,8 +226,10 @@ function checkSessionIndex(value: unknown, problems: Problems): SessionIndex {
 function checkLogger(value: unknown, problems: Problems): Logger {
   if (value === undefined) return quietConsoleLogger();
   const levels = ['debug', 'info', 'warn', 'error'] as const;
-  if (!isRecord(value) || !levels.every((l) => typeof value[l] === 'function')) {
-    problems.push('"logger" must have debug, info, warn and error methods (pino and console fit)');
+  const missing = isRecord(value) ? levels.find((l) => typeof value[l] !== 'function') : undefined;
+  if (!isRecord(value) || missing !== undefined) {
+    const gotLogger = missing === undefined ? got(value) : `an object without the "${missing}" method`;
+    problems.push(`"logger" must have debug, info, warn and error methods, as pino and console do (got ${gotLogger})`);
     return quietConsoleLogger();
   }
   return value as unknown as Logger;
@@ -215,13 +257,15 @@ function checkAuthorizationParams(value: unknown, problems: Problems): Record<st
 function checkClientAuth(input: Record<string, unknown>, problems: Problems): ClientAuthMethod {
   const secret = input['clientSecret'];
   const key = input['clientPrivateKey'];
-  if (secret !== undefined && (typeof secret !== 'string' || secret === '')) problems.push('"clientSecret" must be a non-empty string');
-  if (key !== undefined && !(isRecord(key) && key['key'] instanceof CryptoKey)) {
-    problems.push('"clientPrivateKey" must be { key: CryptoKey, kid?: string } (import it with crypto.subtle.importKey or jose importJWK)');
+  // kind(), never got(): the secret and the key must not appear in a message
+  if (secret !== undefined && (typeof secret !== 'string' || secret === '')) problems.push(`"clientSecret" must be a non-empty string (got ${kind(secret)})`);
+  if (key !== undefined && !(isRecord(key) && key['key'] instanceof CryptoKey && (key['kid'] === undefined || typeof key['kid'] === 'string'))) {
+    problems.push(`"clientPrivateKey" must be { key: CryptoKey, kid?: string }, imported with crypto.subtle.importKey or jose importJWK (got ${kind(key)})`);
   }
   const fallback: ClientAuthMethod = secret !== undefined ? 'client_secret_basic' : key !== undefined ? 'private_key_jwt' : 'none';
-  const method = input['clientAuthMethod'] ?? fallback;
-  if (!AUTH_METHODS.includes(method as ClientAuthMethod)) {
+  const given = input['clientAuthMethod'];
+  const method = given ?? fallback;
+  if (!isAuthMethod(method)) {
     problems.push(`"clientAuthMethod" must be one of ${AUTH_METHODS.map((m) => `"${m}"`).join(', ')} (got ${got(method)})`);
     return fallback;
   }
@@ -229,15 +273,26 @@ function checkClientAuth(input: Record<string, unknown>, problems: Problems): Cl
     problems.push(`"clientSecret" is required for clientAuthMethod "${method}"`);
   }
   if (method === 'private_key_jwt' && key === undefined) problems.push('"clientPrivateKey" is required for clientAuthMethod "private_key_jwt"');
-  if (method === 'none' && secret !== undefined) problems.push('"clientSecret" is set but clientAuthMethod is "none": remove one of them');
-  return method as ClientAuthMethod;
+  // a credential the chosen method never sends is a sign of a mix-up, not something to ignore silently
+  if (secret !== undefined && (method === 'none' || method === 'private_key_jwt')) {
+    problems.push(`"clientSecret" is set but clientAuthMethod is "${method}", which does not use it: remove one of them`);
+  }
+  if (key !== undefined && method !== 'private_key_jwt') {
+    const defaulted = given === undefined ? ' (the default when clientSecret is set)' : '';
+    problems.push(`"clientPrivateKey" is set but clientAuthMethod is "${method}"${defaulted}, which does not use it: remove one of them or use "private_key_jwt"`);
+  }
+  return method;
 }
 
 /** Reads the options once, collects every problem, and throws one OidcAuthError listing them all. */
 export function resolveOptions<TContext>(options: OidcAuthOptions<TContext>): ResolvedOptions<TContext> {
+  if (!isRecord(options)) {
+    // nothing else can be checked: report this one problem rather than every option as missing
+    const problem = `options must be an object (got ${kind(options)})`;
+    throw new OidcAuthError(OidcAuthErrorCode.CONFIG_INVALID, 500, `oidcAuth: invalid options:\n  - ${problem}`, { problems: [problem] });
+  }
   const problems: Problems = [];
-  const input: Record<string, unknown> = isRecord(options) ? options : {};
-  if (!isRecord(options)) problems.push(`options must be an object (got ${got(options)})`);
+  const input: Record<string, unknown> = options;
   checkUnknownKeys(input, KNOWN.top, '', problems);
 
   const allowInsecure = input['allowInsecureRequests'] ?? false;
@@ -266,12 +321,26 @@ export function resolveOptions<TContext>(options: OidcAuthOptions<TContext>): Re
     login: checkPath(r['login'], 'routes.login', d.login, problems),
     callback: checkPath(r['callback'], 'routes.callback', d.callback, problems),
     logout: checkPath(r['logout'], 'routes.logout', d.logout, problems),
-    backchannelLogout: r['backchannelLogout'] === false ? (false as const) : checkPath(r['backchannelLogout'], 'routes.backchannelLogout', d.backchannelLogout, problems),
+    backchannelLogout: r['backchannelLogout'] === false ? (false as const) : checkPath(r['backchannelLogout'], 'routes.backchannelLogout', d.backchannelLogout, problems, true),
+    frontchannelLogout:
+      r['frontchannelLogout'] === undefined || r['frontchannelLogout'] === false
+        ? (false as const)
+        : checkPath(r['frontchannelLogout'], 'routes.frontchannelLogout', d.frontchannelLogout, problems, true),
     postLogoutRedirect: checkPath(r['postLogoutRedirect'], 'routes.postLogoutRedirect', d.postLogoutRedirect, problems),
   };
-  const ownRoutes = [routes.login, routes.callback, routes.logout, routes.backchannelLogout].filter((p) => p !== false);
-  if (new Set(ownRoutes).size !== ownRoutes.length) problems.push('"routes" must give login, callback, logout and backchannelLogout different paths');
-  if (ownRoutes.includes(routes.postLogoutRedirect)) problems.push('"routes.postLogoutRedirect" must not be one of the package\'s own routes');
+  const ownRoutes = (['login', 'callback', 'logout', 'backchannelLogout', 'frontchannelLogout'] as const).flatMap((name) => {
+    const path = routes[name];
+    return path === false ? [] : [{ name, path }];
+  });
+  ownRoutes.forEach(({ name, path }, i) => {
+    const earlier = ownRoutes.slice(0, i).find((o) => o.path === path);
+    if (earlier !== undefined) problems.push(`"routes.${name}" must differ from "routes.${earlier.name}" (got ${got(path)} for both)`);
+  });
+  // a redirect to, say, the login route would sign the user straight back in
+  const clash = ownRoutes.find((o) => o.path === routes.postLogoutRedirect);
+  if (clash !== undefined) {
+    problems.push(`"routes.postLogoutRedirect" must not be one of the package's own routes (got ${got(routes.postLogoutRedirect)}, which is "routes.${clash.name}")`);
+  }
 
   const hooksIn = input['hooks'] ?? {};
   if (!isRecord(hooksIn)) problems.push(`"hooks" must be an object (got ${got(hooksIn)})`);
@@ -284,7 +353,6 @@ export function resolveOptions<TContext>(options: OidcAuthOptions<TContext>): Re
   const context: (req: Request) => TContext | Promise<TContext> =
     isFunctionOption(input['context'], 'context', problems) && options.context !== undefined ? options.context : () => undefined as TContext;
 
-  if (!('session' in input)) problems.push('"session" is required: express-session options ({ secret, store }), or false when the app mounts express-session itself');
   const session = resolveSession(input['session'], baseUrl, problems);
   const logout = resolveLogout(input['logout'], problems);
   const authorizationParams = checkAuthorizationParams(input['authorizationParams'], problems);
@@ -317,6 +385,6 @@ export function resolveOptions<TContext>(options: OidcAuthOptions<TContext>): Re
     logger,
     allowInsecureRequests: allowInsecure === true,
     httpTimeoutMs,
-    sessionIndex,
+    sessionIndex: boundedSessionIndex(sessionIndex, STORE_TIMEOUT_MS, (what, cause) => new OidcAuthError(OidcAuthErrorCode.SESSION_STORE_FAILED, 503, `The session index failed (${what}); try again shortly.`, { cause })),
   });
 }

@@ -22,6 +22,8 @@ export interface RoutesOptions {
   logout?: string;
   /** OpenID Connect Back-Channel Logout 1.0 endpoint; default `/backchannel-logout`, `false` disables */
   backchannelLogout?: string | false;
+  /** OpenID Connect Front-Channel Logout 1.0 endpoint (GET with iss and sid); default `false` (off) */
+  frontchannelLogout?: string | false;
   /** where the browser lands after logout (post_logout_redirect_uri); default `/` */
   postLogoutRedirect?: string;
 }
@@ -88,7 +90,7 @@ export interface ResolvedOptions<TContext> {
   scope: string;
   authorizationParams: Readonly<Record<string, string>>;
   idTokenSigningAlg: string;
-  routes: { login: string; callback: string; logout: string; backchannelLogout: string | false; postLogoutRedirect: string };
+  routes: { login: string; callback: string; logout: string; backchannelLogout: string | false; frontchannelLogout: string | false; postLogoutRedirect: string };
   session: SessionOptions | false;
   logout: {
     methods: ReadonlySet<string>;
@@ -110,7 +112,7 @@ export const DEFAULT_SESSION_COOKIE = 'oidc.sid';
 export const DEFAULTS = {
   scope: 'openid profile email',
   idTokenSigningAlg: 'RS256',
-  routes: { login: '/login', callback: '/callback', logout: '/logout', backchannelLogout: '/backchannel-logout', postLogoutRedirect: '/' },
+  routes: { login: '/login', callback: '/callback', logout: '/logout', backchannelLogout: '/backchannel-logout', frontchannelLogout: '/frontchannel-logout', postLogoutRedirect: '/' },
   logoutMethods: ['POST'],
   logoutTimeoutMs: 5000,
   httpTimeoutMs: 10_000,

@@ -17,11 +17,14 @@ export interface SessionIndex {
   remove(entry: SessionIndexEntry): Promise<void>;
   /** session ids of that sid, or of that sub when no sid is given */
   lookup(issuer: string, key: { sid?: string | undefined; sub?: string | undefined }): Promise<string[]>;
+  /** true the first time `key` is claimed within `ttlMs` (logout token jti replay memory), false after */
+  claimOnce(key: string, ttlMs: number): Promise<boolean>;
 }
 
 /** One process only: each `oidcAuth()` instance gets its own. */
 export function memorySessionIndex(now: () => number = Date.now): SessionIndex {
   const buckets = new Map<string, Map<string, number>>();
+  const claims = new Map<string, number>();
   const keysOf = (e: SessionIndexEntry): string[] =>
     e.sid === undefined ? [`sub\u0000${e.issuer}\u0000${e.sub}`] : [`sub\u0000${e.issuer}\u0000${e.sub}`, `sid\u0000${e.issuer}\u0000${e.sid}`];
   const live = (key: string): string[] => {
@@ -58,5 +61,42 @@ export function memorySessionIndex(now: () => number = Date.now): SessionIndex {
       if (sub !== undefined) return Promise.resolve(live(`sub\u0000${issuer}\u0000${sub}`));
       return Promise.resolve([]);
     },
+    claimOnce(key, ttlMs) {
+      const t = now();
+      // Pruning is amortised: only once the memory holds enough keys to be worth a sweep.
+      if (claims.size >= 1024) for (const [k, expiresAt] of claims) if (expiresAt <= t) claims.delete(k);
+      const held = claims.get(key);
+      if (held !== undefined && held > t) return Promise.resolve(false);
+      claims.set(key, t + ttlMs);
+      return Promise.resolve(true);
+    },
+  };
+}
+
+/**
+ * Every index call bounded in time, every failure translated: an unreachable index fails
+ * fast, with one clear error, instead of hanging a request.
+ */
+export function boundedSessionIndex(index: SessionIndex, timeoutMs: number, failure: (what: string, cause: unknown) => Error): SessionIndex {
+  const bound = async <T>(what: string, call: Promise<T>): Promise<T> => {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        reject(failure(what, new Error(`no answer within ${String(timeoutMs)} ms`)));
+      }, timeoutMs);
+      timer.unref();
+    });
+    try {
+      return await Promise.race([call.catch((err: unknown) => Promise.reject(failure(what, err))), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return {
+    shared: index.shared,
+    add: (entry, ttlMs) => bound('add', index.add(entry, ttlMs)),
+    remove: (entry) => bound('remove', index.remove(entry)),
+    lookup: (issuer, key) => bound('lookup', index.lookup(issuer, key)),
+    claimOnce: (key, ttlMs) => bound('claimOnce', index.claimOnce(key, ttlMs)),
   };
 }

@@ -46,7 +46,7 @@ describe('postLogout hook', () => {
       assert.ok(ctx !== undefined);
       assert.equal(ctx.trigger, 'logout');
       assert.equal(ctx.user?.sub, 'alice');
-      assert.equal(ctx.user?.email, 'alice@example.test');
+      assert.equal(ctx.user.email, 'alice@example.test');
       assert.equal(ctx.clientRequest.headers['x-request-id'], 'req-42');
       assert.equal(ctx.log, logger);
       assert.equal(ctx.context, services);

@@ -8,18 +8,11 @@ import { describeError } from '../logger.js';
 import { rememberLogoutState } from '../logout-return.js';
 import type { ResolvedOptions } from '../options.js';
 import { revokeTokens } from '../revocation.js';
-import { destroySession, type AppSession, type StoredLogin } from '../session.js';
+import { tokensOf } from '../end-sessions.js';
+import { destroySession, type AppSession } from '../session.js';
 import { TIMED_OUT, within } from '../timeout.js';
-import type { OidcTokens } from '../types.js';
 import type { AsyncHandler, RouteContext } from './context.js';
 
-function tokensOf(login: StoredLogin | undefined): OidcTokens {
-  const tokens: OidcTokens = {};
-  if (login?.idToken !== undefined) tokens.idToken = login.idToken;
-  if (login?.accessToken !== undefined) tokens.accessToken = login.accessToken;
-  if (login?.refreshToken !== undefined) tokens.refreshToken = login.refreshToken;
-  return tokens;
-}
 
 /** Where the hook may send the browser: an absolute http(s) URL or an origin-relative path (from the app's own code only). */
 function hookTarget(value: string): string | undefined {

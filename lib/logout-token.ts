@@ -1,0 +1,105 @@
+import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
+import { CLOCK_TOLERANCE_SEC } from './claims.js';
+import { isUnknownKid, type JwksCache } from './jwks.js';
+
+export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
+/** A logout token older than this is refused even when it has not expired (iat must be recent). */
+const MAX_TOKEN_AGE_SEC = 5 * 60;
+/** Replay memory for tokens without a usable exp: as long as they could still be accepted. */
+const REPLAY_WINDOW_SEC = MAX_TOKEN_AGE_SEC + CLOCK_TOLERANCE_SEC;
+
+export interface LogoutTokenClaims {
+  sub: string | undefined;
+  sid: string | undefined;
+  jti: string;
+  /** how long the jti must be remembered, in milliseconds */
+  replayTtlMs: number;
+}
+
+export interface LogoutTokenCheck {
+  issuer: string;
+  clientId: string;
+  alg: string;
+  jwks: JwksCache;
+  /** true the first time a key is claimed within ttl (the jti replay memory) */
+  claimOnce(key: string, ttlMs: number): Promise<boolean>;
+  nowSec?: number;
+}
+
+/** Why a logout token was refused: the text is safe to send back to the provider. */
+export class LogoutTokenError extends Error {}
+
+function fail(reason: string): never {
+  throw new LogoutTokenError(reason);
+}
+
+async function verifySignature(token: string, check: LogoutTokenCheck): Promise<JWTPayload> {
+  const options = {
+    algorithms: [check.alg],
+    issuer: check.issuer,
+    audience: check.clientId,
+    requiredClaims: ['iat', 'exp', 'jti', 'events'],
+    clockTolerance: CLOCK_TOLERANCE_SEC,
+    maxTokenAge: MAX_TOKEN_AGE_SEC,
+    ...(check.nowSec === undefined ? {} : { currentDate: new Date(check.nowSec * 1000) }),
+  };
+  try {
+    return (await jwtVerify(token, await check.jwks.resolve(), options)).payload;
+  } catch (err) {
+    if (isUnknownKid(err) && check.jwks.refreshForUnknownKid()) {
+      return (await jwtVerify(token, await check.jwks.resolve(), options)).payload;
+    }
+    throw err;
+  }
+}
+
+function reasonOf(err: unknown): string {
+  if (err instanceof LogoutTokenError) return err.message;
+  if (err instanceof errors.JWTClaimValidationFailed) return `claim "${err.claim}" is invalid (${err.reason})`;
+  if (err instanceof errors.JWTExpired) return 'the logout token has expired';
+  if (err instanceof errors.JOSEAlgNotAllowed) return 'the logout token is not signed with the expected algorithm';
+  if (err instanceof errors.JWKSNoMatchingKey) return 'no provider key matches the logout token';
+  if (err instanceof errors.JWSSignatureVerificationFailed) return 'the logout token signature is invalid';
+  if (err instanceof errors.JOSEError) return 'the logout token is not a valid signed JWT';
+  return 'the logout token could not be verified';
+}
+
+/**
+ * OpenID Connect Back-Channel Logout 1.0, section 2.6, plus the errata's required exp:
+ * every rule is checked before any session is touched.
+ */
+export async function validateLogoutToken(token: string, check: LogoutTokenCheck): Promise<LogoutTokenClaims> {
+  let valid: LogoutTokenClaims;
+  try {
+    let header;
+    try {
+      header = decodeProtectedHeader(token);
+    } catch {
+      fail('the logout token is not a JWT');
+    }
+    if (header.alg === undefined || header.alg === 'none') fail('unsigned logout tokens are refused');
+    if (header.typ !== undefined && !['logout+jwt', 'application/logout+jwt'].includes(header.typ.toLowerCase())) fail('the logout token "typ" must be logout+jwt');
+    const claims = await verifySignature(token, check);
+    const events = claims['events'];
+    if (typeof events !== 'object' || events === null || Array.isArray(events)) fail('claim "events" must be an object');
+    const event: unknown = (events as Record<string, unknown>)[BACKCHANNEL_LOGOUT_EVENT];
+    if (typeof event !== 'object' || event === null || Array.isArray(event)) fail('claim "events" must hold the back-channel logout event as an object');
+    if ('nonce' in claims) fail('a logout token must not contain "nonce"');
+    const sub = claims.sub;
+    const sid: unknown = claims['sid'];
+    if (sub !== undefined && (typeof sub !== 'string' || sub === '')) fail('claim "sub" must be a non-empty string');
+    if (sid !== undefined && (typeof sid !== 'string' || sid === '')) fail('claim "sid" must be a non-empty string');
+    if (sub === undefined && sid === undefined) fail('the logout token names neither "sub" nor "sid"');
+    const jti = claims.jti;
+    if (typeof jti !== 'string' || jti === '') fail('claim "jti" must be a non-empty string');
+    const now = check.nowSec ?? Math.floor(Date.now() / 1000);
+    const exp = typeof claims.exp === 'number' ? claims.exp : now + REPLAY_WINDOW_SEC;
+    valid = { sub, sid, jti, replayTtlMs: Math.max(exp - now + CLOCK_TOLERANCE_SEC, 1) * 1000 };
+  } catch (err) {
+    throw new LogoutTokenError(reasonOf(err), { cause: err });
+  }
+  // Last, and outside the try: only a valid token is remembered, and a failing replay store
+  // is the app's outage (503), not the provider's bad token (400).
+  if (!(await check.claimOnce(`jti:${check.issuer}:${valid.jti}`, valid.replayTtlMs))) throw new LogoutTokenError('this logout token was already used (jti replay)');
+  return valid;
+}

@@ -1,0 +1,59 @@
+import type { SessionIndex, SessionIndexEntry } from './session-index.js';
+
+/**
+ * The one method of a node-redis client (v4 or v5, `createClient()`) the index uses, so the
+ * package needs no dependency on `redis`: raw commands are the same in every version.
+ */
+export interface RedisCommandClient {
+  sendCommand(args: string[]): Promise<unknown>;
+}
+
+export interface RedisSessionIndexOptions {
+  /** key prefix; default `oidc:` */
+  prefix?: string;
+}
+
+/**
+ * A session index shared by every app instance, in Redis: one sorted set per sid and per
+ * sub, members are session ids scored by their expiry. A back-channel logout is one
+ * ZRANGEBYSCORE, whatever the number of sessions stored.
+ */
+export function redisSessionIndex(client: RedisCommandClient, options: RedisSessionIndexOptions = {}): SessionIndex {
+  const prefix = options.prefix ?? 'oidc:';
+  const keysOf = (e: SessionIndexEntry): string[] => {
+    const keys = [`${prefix}sub:${e.issuer}:${e.sub}`];
+    if (e.sid !== undefined) keys.push(`${prefix}sid:${e.issuer}:${e.sid}`);
+    return keys;
+  };
+  const run = (args: string[]): Promise<unknown> => client.sendCommand(args);
+
+  return {
+    shared: true,
+    async add(entry, ttlMs) {
+      const expiresAt = Date.now() + ttlMs;
+      await Promise.all(
+        keysOf(entry).map(async (key) => {
+          await run(['ZADD', key, String(expiresAt), entry.sessionId]);
+          await run(['ZREMRANGEBYSCORE', key, '-inf', String(Date.now())]);
+          // The set lives as long as its longest-lived member: GT only ever extends it.
+          await run(['PEXPIRE', key, String(ttlMs), 'GT']).then(async (set) => {
+            if (set === 0) await run(['PEXPIRE', key, String(ttlMs), 'NX']);
+          });
+        }),
+      );
+    },
+    async remove(entry) {
+      await Promise.all(keysOf(entry).map((key) => run(['ZREM', key, entry.sessionId])));
+    },
+    async lookup(issuer, { sid, sub }) {
+      const key = sid !== undefined ? `${prefix}sid:${issuer}:${sid}` : sub !== undefined ? `${prefix}sub:${issuer}:${sub}` : undefined;
+      if (key === undefined) return [];
+      const ids = await run(['ZRANGEBYSCORE', key, String(Date.now()), '+inf']);
+      return Array.isArray(ids) ? ids.map(String) : [];
+    },
+    async claimOnce(key, ttlMs) {
+      const reply = await run(['SET', `${prefix}once:${key}`, '1', 'NX', 'PX', String(Math.max(1, Math.ceil(ttlMs)))]);
+      return reply === 'OK';
+    },
+  };
+}

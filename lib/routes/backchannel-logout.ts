@@ -1,0 +1,62 @@
+import type { Request, Response } from 'express';
+import type { Store } from 'express-session';
+import { endSessions } from '../end-sessions.js';
+import { OidcAuthError } from '../errors.js';
+import { readForm, sendJson, single } from '../http.js';
+import type { JwksCache } from '../jwks.js';
+import { describeError } from '../logger.js';
+import { LogoutTokenError, validateLogoutToken } from '../logout-token.js';
+import type { AsyncHandler, RouteContext } from './context.js';
+
+function invalid(res: Response, description: string): void {
+  sendJson(res, 400, { error: 'invalid_request', error_description: description });
+}
+
+/**
+ * POST /backchannel-logout (OpenID Connect Back-Channel Logout 1.0): the provider tells us
+ * a provider session (sid) or a user (sub) has logged out. Every rule of the logout token
+ * is checked before any session is touched; the answer is 200 even when no session matched.
+ */
+export function createBackchannelLogoutHandler<TContext>({ opts, provider }: RouteContext<TContext>, jwks: JwksCache, storeOf: (req: Request) => Store | undefined): AsyncHandler {
+  return async function oidcBackchannelLogout(req, res, next) {
+    try {
+      let form: URLSearchParams;
+      try {
+        form = await readForm(req);
+      } catch {
+        invalid(res, 'the body must be application/x-www-form-urlencoded with a logout_token');
+        return;
+      }
+      const token = single(form, 'logout_token');
+      if (token === undefined) {
+        invalid(res, 'exactly one logout_token is required');
+        return;
+      }
+      const config = await provider.config();
+      const issuer = config.serverMetadata().issuer;
+      let claims;
+      try {
+        claims = await validateLogoutToken(token, { issuer, clientId: opts.clientId, alg: opts.idTokenSigningAlg, jwks, claimOnce: (key, ttl) => opts.sessionIndex.claimOnce(key, ttl) });
+      } catch (err) {
+        if (!(err instanceof LogoutTokenError)) throw err;
+        opts.logger.warn({ reason: err.message }, 'back-channel logout token refused');
+        invalid(res, err.message);
+        return;
+      }
+      const store = storeOf(req);
+      if (store === undefined) throw new Error('no session store: mount express-session before oidcAuth() when session is false');
+      const ids = await opts.sessionIndex.lookup(issuer, claims.sid !== undefined ? { sid: claims.sid } : { sub: claims.sub });
+      const ended = await endSessions(opts, req, store, config, ids, 'backchannel');
+      opts.logger.info({ sessions: ended, by: claims.sid !== undefined ? 'sid' : 'sub' }, 'back-channel logout');
+      res.statusCode = 200;
+      res.end();
+    } catch (err) {
+      if (err instanceof OidcAuthError && err.status === 503) {
+        opts.logger.error({ ...describeError(err) }, 'back-channel logout could not be completed');
+        sendJson(res, 503, { error: 'temporarily_unavailable', error_description: err.message });
+        return;
+      }
+      next(err);
+    }
+  };
+}

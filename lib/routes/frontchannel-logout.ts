@@ -1,0 +1,40 @@
+import type { Request, Response } from 'express';
+import type { Store } from 'express-session';
+import { endSessions } from '../end-sessions.js';
+import { queryOf, single } from '../http.js';
+import type { AsyncHandler, RouteContext } from './context.js';
+
+function page(res: Response, status: number, text: string): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'text/html; charset=utf-8');
+  // The provider loads this page in a hidden iframe: it must stay frameable, so no frame-ancestors here.
+  res.end(`<!doctype html><meta charset="utf-8"><title>${text}</title><p>${text}</p>`);
+}
+
+/**
+ * GET /frontchannel-logout?iss=…&sid=… (OpenID Connect Front-Channel Logout 1.0), off by
+ * default: ends the sessions of that provider session. iss must be the provider's exact
+ * issuer, and sid is required: without it the request names no session we could trust.
+ */
+export function createFrontchannelLogoutHandler<TContext>({ opts, provider }: RouteContext<TContext>, storeOf: (req: Request) => Store | undefined): AsyncHandler {
+  return async function oidcFrontchannelLogout(req, res, next) {
+    try {
+      const query = queryOf(req);
+      const iss = single(query, 'iss');
+      const sid = single(query, 'sid');
+      const config = await provider.config();
+      const issuer = config.serverMetadata().issuer;
+      if (iss !== issuer || sid === undefined || sid === '') {
+        page(res, 400, 'Logout request refused: iss and sid are required');
+        return;
+      }
+      const store = storeOf(req);
+      if (store === undefined) throw new Error('no session store: mount express-session before oidcAuth() when session is false');
+      const ended = await endSessions(opts, req, store, config, await opts.sessionIndex.lookup(issuer, { sid }), 'frontchannel');
+      opts.logger.info({ sessions: ended }, 'front-channel logout');
+      page(res, 200, 'Logged out');
+    } catch (err) {
+      next(err);
+    }
+  };
+}
