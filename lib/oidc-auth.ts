@@ -64,6 +64,13 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
     opts.logger.warn({}, 'a shared session store is used with the in-memory session index: back-channel logout only reaches sessions created by this process. Pass sessionIndex: redisSessionIndex(client).');
   }
 
+  if (opts.authorizationParams['response_mode'] === 'form_post' && opts.session !== false && typeof opts.session.cookie === 'object' && opts.session.cookie.sameSite !== 'none') {
+    opts.logger.warn(
+      {},
+      'response_mode=form_post with a SameSite=Lax session cookie: browsers withhold that cookie from a provider on another site when it POSTs the callback, so such logins fail with OIDC_STATE_MISMATCH. Set session.cookie.sameSite "none" (with secure) unless the provider is on the same site.',
+    );
+  }
+
   const callback = createCallbackHandler(ctx);
   const logout = createLogoutHandler(ctx);
   const routes = new Map<string, MethodTable>([

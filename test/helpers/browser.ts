@@ -8,6 +8,13 @@ export interface Page {
   body: string;
 }
 
+export interface RequestOptions {
+  method?: string;
+  form?: Record<string, string>;
+  headers?: Record<string, string>;
+  sameSiteContext?: 'strict' | 'lax' | 'none';
+}
+
 /**
  * A headless "browser": a cookie jar and fetch with redirects handled by hand, so every
  * hop (app, provider, app) is visible to the test.
@@ -17,10 +24,15 @@ export class Browser {
   /** every URL visited, in order */
   readonly visited: string[] = [];
 
-  async request(url: string, init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<Page> {
+  /**
+   * `sameSiteContext` makes the jar enforce SameSite as a browser would for a request from
+   * that kind of context ('none': a cross-site request such as a POST from another site);
+   * by default SameSite is not enforced, since every test host is the same site.
+   */
+  async request(url: string, init: RequestOptions = {}): Promise<Page> {
     this.visited.push(url);
     const headers = new Headers(init.headers);
-    const cookie = await this.jar.getCookieString(url);
+    const cookie = await this.jar.getCookieString(url, init.sameSiteContext === undefined ? {} : { sameSiteContext: init.sameSiteContext });
     if (cookie !== '') headers.set('cookie', cookie);
     let body: string | undefined;
     if (init.form !== undefined) {
@@ -47,7 +59,7 @@ export class Browser {
   }
 
   /** Submits the page's form (the first, or the one whose id is given) with its hidden fields plus `fields`. */
-  async submitForm(page: Page, fields: Record<string, string> = {}, formId?: string): Promise<Page> {
+  async submitForm(page: Page, fields: Record<string, string> = {}, formId?: string, init: Pick<RequestOptions, 'sameSiteContext'> = {}): Promise<Page> {
     const forms = [...page.body.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/gi)];
     const form = formId === undefined ? forms[0] : forms.find((f) => (f[1] ?? '').includes(`id="${formId}"`));
     if (form === undefined) throw new Error(`no form on ${page.url}`);
@@ -59,7 +71,7 @@ export class Browser {
       const value = /value="([^"]*)"/.exec(tag)?.[1];
       if (name !== undefined && value !== undefined) values[name] = value;
     }
-    return this.request(new URL(action.replace(/&amp;/g, '&'), page.url).href, { form: { ...values, ...fields } });
+    return this.request(new URL(action.replace(/&amp;/g, '&'), page.url).href, { ...init, form: { ...values, ...fields } });
   }
 
   async cookie(url: string, name: string): Promise<string | undefined> {
@@ -72,6 +84,20 @@ function isAppCallback(url: string | undefined): url is string {
   return url !== undefined && new URL(url).pathname.endsWith('/callback');
 }
 
+/** The action of a response_mode=form_post page when it posts to the app's callback. */
+function formPostAction(page: Page): string | undefined {
+  if (page.status !== 200) return undefined;
+  const action = /<form\b[^>]*\baction="([^"]*)"/i.exec(page.body)?.[1];
+  if (action === undefined) return undefined;
+  const url = new URL(action.replace(/&amp;/g, '&'), page.url).href;
+  return isAppCallback(url) ? url : undefined;
+}
+
+/** True when the page is the provider's answer for the app: a redirect to its callback or a form_post form. */
+export function isProviderAnswer(page: Page): boolean {
+  return isAppCallback(page.location) || formPostAction(page) !== undefined;
+}
+
 /** Follows redirects until the next hop would be the app's callback, or a page is reached. */
 async function untilCallback(browser: Browser, first: Page): Promise<Page> {
   let page = first;
@@ -82,13 +108,15 @@ async function untilCallback(browser: Browser, first: Page): Promise<Page> {
 }
 
 /**
- * Drives a whole login: app /login → provider login form → consent → app callback.
- * Returns the app's answer to the callback (not followed).
+ * Drives the provider's login and consent pages, starting at the app's /login (or at an
+ * authorization URL), until the provider answers the app. Returns that answer without
+ * delivering it: a redirect to the callback (its `location`) or, for
+ * response_mode=form_post, the page with the auto-submitting form.
  */
-export async function login(browser: Browser, loginUrl: string, user = 'alice'): Promise<Page> {
-  let page = await untilCallback(browser, await browser.get(loginUrl));
+export async function authorize(browser: Browser, startUrl: string, user = 'alice'): Promise<Page> {
+  let page = await untilCallback(browser, await browser.get(startUrl));
   for (let step = 0; step < 4; step++) {
-    if (isAppCallback(page.location)) return browser.request(page.location);
+    if (isProviderAnswer(page)) return page;
     if (page.body.includes('name="prompt" value="login"')) {
       page = await untilCallback(browser, await browser.submitForm(page, { login: user, password: 'any-password' }));
     } else if (page.body.includes('name="prompt" value="consent"')) {
@@ -97,5 +125,36 @@ export async function login(browser: Browser, loginUrl: string, user = 'alice'):
       break;
     }
   }
-  throw new Error(`login did not finish; last page ${page.url} (${String(page.status)})`);
+  throw new Error(`login did not reach the callback; last page ${page.url} (${String(page.status)})`);
+}
+
+/** Delivers the provider's answer (from authorize) to the app's callback, as a browser would. */
+export async function deliver(browser: Browser, answer: Page): Promise<Page> {
+  if (isAppCallback(answer.location)) return browser.request(answer.location);
+  if (formPostAction(answer) !== undefined) return browser.submitForm(answer);
+  throw new Error(`not an answer for the app: ${answer.url} (${String(answer.status)})`);
+}
+
+/**
+ * Drives a whole login: app /login → provider login form → consent → app callback.
+ * Returns the app's answer to the callback (not followed).
+ */
+export async function login(browser: Browser, loginUrl: string, user = 'alice'): Promise<Page> {
+  return deliver(browser, await authorize(browser, loginUrl, user));
+}
+
+/**
+ * Starts a login and presses the provider's "[ Cancel ]" link on its login page.
+ * Returns the provider's answer (an access_denied redirect to the callback), not delivered.
+ */
+export async function cancelAtProvider(browser: Browser, loginUrl: string): Promise<Page> {
+  const page = await untilCallback(browser, await browser.get(loginUrl));
+  const href = /<a href="([^"]*)">\[ Cancel \]<\/a>/.exec(page.body)?.[1];
+  if (href === undefined) throw new Error(`no cancel link on ${page.url} (${String(page.status)})`);
+  return untilCallback(browser, await browser.get(new URL(href.replace(/&amp;/g, '&'), page.url).href));
+}
+
+/** The Location header exactly as the server sent it (Page.location is resolved against the URL). */
+export function rawLocation(page: Page): string | undefined {
+  return page.headers.get('location') ?? undefined;
 }

@@ -15,6 +15,10 @@ export interface TestProvider {
   introspect(token: string): Promise<{ active: boolean } & Record<string, unknown>>;
   /** names of the provider events seen, in order (grant.success, backchannel.error…) */
   readonly events: string[];
+  /** the provider's own signing key (kid SIGNING_KID), to forge tokens only the provider could sign */
+  readonly signingKey: CryptoKey;
+  /** makes the provider send a back-channel logout token for this user (and provider session) to the client */
+  backchannelLogout(clientId: string, sub: string, sid: string | undefined): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -29,19 +33,22 @@ export interface TestProviderOptions {
 }
 
 
-export async function testSigningKeys(): Promise<{ keys: Record<string, unknown>[] }> {
+export const SIGNING_KID = 'test-key-1';
+
+export async function testSigningKeys(): Promise<{ privateKey: CryptoKey; jwks: { keys: Record<string, unknown>[] } }> {
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const jwk = await exportJWK(privateKey);
-  return { keys: [{ ...jwk, kid: 'test-key-1', alg: 'RS256', use: 'sig' }] };
+  return { privateKey, jwks: { keys: [{ ...jwk, kid: SIGNING_KID, alg: 'RS256', use: 'sig' }] } };
 }
 
 /** A real oidc-provider (the certified implementation) on 127.0.0.1, dev login pages on. */
 export async function startTestProvider(options: TestProviderOptions): Promise<TestProvider> {
   const server = options.server ?? (await lateServer());
   const issuer = server.url;
+  const signing = await testSigningKeys();
   const provider = new Provider(issuer, {
     clients: [...options.clients, { ...INTROSPECTION_CLIENT, redirect_uris: [], response_types: [], grant_types: [] }],
-    jwks: await testSigningKeys(),
+    jwks: signing.jwks,
     cookies: { keys: ['test-cookie-key-0123456789abcdef'] },
     // Profile claims in the ID token, as most hosted providers do.
     conformIdTokenClaims: false,
@@ -87,6 +94,13 @@ export async function startTestProvider(options: TestProviderOptions): Promise<T
     server,
     handler,
     events,
+    signingKey: signing.privateKey,
+    async backchannelLogout(clientId, sub, sid) {
+      // Client#backchannelLogout exists at run time but is missing from @types/oidc-provider.
+      const client = (await provider.Client.find(clientId)) as unknown as { backchannelLogout(sub: string, sid?: string): Promise<void> } | undefined;
+      if (client === undefined) throw new Error(`no client ${clientId}`);
+      await client.backchannelLogout(sub, sid);
+    },
     async introspect(token) {
       const res = await fetch(`${issuer}/token/introspection`, {
         method: 'POST',
