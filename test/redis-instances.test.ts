@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { RedisStore } from 'connect-redis';
+import { createClient } from 'redis';
+import { redisSessionIndex } from '../lib/index.js';
+import { ACCEPT_JSON, assertLoggedInAs, assertLoggedOut } from './helpers/assertions.js';
+import { baseOptions, buildApp, clientFor, SESSION_SECRET } from './helpers/app.js';
+import { Browser, login } from './helpers/browser.js';
+import { lateServer, type LateServer } from './helpers/late-server.js';
+import { logoutClaims, postLogoutToken, sidOf, signLogoutToken } from './helpers/logout-token.js';
+import { WITH_REFRESH_TOKEN } from './helpers/logout.js';
+import { startTestProvider, type TestProvider } from './helpers/provider.js';
+import { redisAvailable, startRedis, type RedisServer } from './helpers/redis.js';
+
+type Client = ReturnType<typeof createClient>;
+
+const ci = process.env['CI'] === 'true';
+const skip = !redisAvailable() && !ci ? 'redis-server is not installed (apt-get install redis-server); skipped outside CI' : false;
+
+describe('several app instances sharing Redis', { skip }, () => {
+  let redis: RedisServer;
+  let client: Client;
+  let op: TestProvider;
+  let a: LateServer;
+  let b: LateServer;
+
+  before(async () => {
+    if (!redisAvailable()) throw new Error('redis-server is not installed, and CI must run the Redis tests (.ci/run installs it)');
+    redis = await startRedis();
+    client = createClient({ url: redis.url, socket: { reconnectStrategy: () => 50 } });
+    // node-redis emits 'error' while Redis is down; without a listener that would crash the process.
+    client.on('error', () => undefined);
+    await client.connect();
+    a = await lateServer();
+    b = await lateServer();
+    // Both instances are the same client; the back-channel URI points at instance A only.
+    const registration = clientFor(a.url);
+    op = await startTestProvider({ clients: [{ ...registration, redirect_uris: [`${a.url}/callback`, `${b.url}/callback`], post_logout_redirect_uris: [`${a.url}/`, `${b.url}/`] }] });
+    for (const server of [a, b]) {
+      const options = {
+        ...baseOptions(op.issuer, server.url),
+        ...WITH_REFRESH_TOKEN,
+        session: { secret: SESSION_SECRET, store: new RedisStore({ client, prefix: 'sess:' }) },
+        sessionIndex: redisSessionIndex(client),
+      };
+      server.setHandler(buildApp(options, { jsonErrors: true }));
+    }
+  });
+
+  after(async () => {
+    await a.close();
+    await b.close();
+    await op.close();
+    await client.quit().catch(() => undefined);
+    await redis.close();
+  });
+
+  async function userKeys(sub: string): Promise<string[]> {
+    const keys = [...(await client.keys('sess:*')), ...(await client.keys(`oidc:sub:*${sub}`)), ...(await client.keys('oidc:sid:*'))];
+    return keys.sort();
+  }
+
+  test('log in through A, use through B; logout through B ends it on A and leaves no key of that user in Redis', async () => {
+    const browser = new Browser();
+    const callback = await login(browser, `${a.url}/login`, 'erin');
+    assert.equal(callback.status, 302);
+    await assertLoggedInAs(browser, b.url, 'erin');
+    assert.ok((await userKeys('erin')).length >= 2, 'the session and its index entries are in Redis');
+
+    const answer = await browser.request(`${b.url}/logout`, { method: 'POST' });
+    assert.equal(answer.status, 303);
+    await assertLoggedOut(browser, a.url);
+    assert.deepEqual(await userKeys('erin'), []);
+  });
+
+  test('a back-channel logout delivered to A ends a session created through B, and leaves no key behind', async () => {
+    const browser = new Browser();
+    assert.equal((await login(browser, `${b.url}/login`, 'frank')).status, 302);
+    const tokens = JSON.parse((await browser.get(`${b.url}/test/tokens`)).body) as { idToken: string };
+    await op.backchannelLogout('test-app', 'frank', sidOf(tokens.idToken));
+    await assertLoggedOut(browser, b.url);
+    await assertLoggedOut(browser, a.url);
+    assert.deepEqual(await userKeys('frank'), []);
+  });
+
+  test('a logout token replayed to the other instance is refused: the replay memory is shared', async () => {
+    const browser = new Browser();
+    assert.equal((await login(browser, `${a.url}/login`, 'gina')).status, 302);
+    const tokens = JSON.parse((await browser.get(`${a.url}/test/tokens`)).body) as { idToken: string };
+    const token = await signLogoutToken(op, logoutClaims(op, 'gina', sidOf(tokens.idToken)));
+    assert.equal((await postLogoutToken(a.url, token)).status, 200);
+    const replay = await postLogoutToken(b.url, token);
+    assert.equal(replay.status, 400);
+    assert.match(((await replay.json()) as { error_description: string }).error_description, /already used/);
+  });
+
+  test('Redis stopped: login, logout, back-channel logout and sessions answer 503 within a bound; restarted, everything works again', async () => {
+    const browser = new Browser();
+    assert.equal((await login(browser, `${a.url}/login`, 'hank')).status, 302);
+    const tokens = JSON.parse((await browser.get(`${a.url}/test/tokens`)).body) as { idToken: string };
+    const sid = sidOf(tokens.idToken);
+
+    await redis.stop();
+    const started = Date.now();
+    const profile = await browser.get(`${a.url}/profile`, ACCEPT_JSON);
+    assert.equal(profile.status, 503);
+    assert.equal((JSON.parse(profile.body) as { code: string }).code, 'OIDC_SESSION_STORE_FAILED');
+    const loginAttempt = await new Browser().get(`${a.url}/login`, ACCEPT_JSON);
+    assert.equal(loginAttempt.status, 503);
+    const logout = await browser.request(`${b.url}/logout`, { method: 'POST', headers: ACCEPT_JSON });
+    assert.equal(logout.status, 503);
+    const backchannel = await postLogoutToken(a.url, await signLogoutToken(op, logoutClaims(op, 'hank', sid)));
+    assert.equal(backchannel.status, 503);
+    assert.equal(((await backchannel.json()) as { error: string }).error, 'temporarily_unavailable');
+    assert.ok(Date.now() - started < 4 * 5000, 'each answer came within the store bound');
+
+    await redis.start();
+    for (let i = 0; i < 100 && !client.isReady; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(client.isReady, 'node-redis reconnected');
+    // The test's redis-server keeps nothing on disk, so the old session is gone: an answer, not an error.
+    assert.equal((await browser.get(`${b.url}/profile`, ACCEPT_JSON)).status, 401);
+    const fresh = new Browser();
+    assert.equal((await login(fresh, `${b.url}/login`, 'hank')).status, 302);
+    await assertLoggedInAs(fresh, a.url, 'hank');
+    assert.equal((await postLogoutToken(a.url, await signLogoutToken(op, logoutClaims(op, 'hank', undefined)))).status, 200);
+    await assertLoggedOut(fresh, b.url);
+  });
+});
