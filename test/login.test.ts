@@ -237,10 +237,12 @@ describe('session cookie with an https baseUrl (route level)', () => {
       assertSessionCookie(setCookiesNamed(res.headers, COOKIE), true);
     });
 
-    test(`over plain http, an app with an https baseUrl sends no session cookie (${flavour})`, async () => {
+    test(`over plain http, an app with an https baseUrl refuses /login with a clear error instead of losing the cookie (${flavour})`, async () => {
       const app = buildApp(baseOptions(op.issuer, baseUrl), { flavour, jsonErrors: true });
-      app.set('trust proxy', true);
       const res = await request(app).get('/login');
+      assert.equal(res.status, 500);
+      assert.equal((res.body as { code: string }).code, 'OIDC_CONFIG_INVALID');
+      assert.match((res.body as { message: string }).message, /trust proxy/);
       assert.deepEqual(setCookiesNamed(res.headers, COOKIE), []);
     });
   }
