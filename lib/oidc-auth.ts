@@ -61,7 +61,7 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
   const loginPath = new URL(joinUrl(opts.baseUrl, opts.routes.login)).pathname;
 
   if (ownStore instanceof BoundedStore && !opts.sessionIndex.shared) {
-    opts.logger.warn({}, 'a shared session store is used with the in-memory session index: back-channel logout only reaches sessions created by this process. Pass sessionIndex: redisSessionIndex(client).');
+    opts.logger.warn({}, 'a shared session store is used with the in-memory session index: back-channel and front-channel logout only reach sessions created by this process. Pass sessionIndex: redisSessionIndex(client).');
   }
 
   if (opts.authorizationParams['response_mode'] === 'form_post' && opts.session !== false && typeof opts.session.cookie === 'object' && opts.session.cookie.sameSite !== 'none') {
