@@ -1,6 +1,6 @@
 import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler, type Response } from 'express';
 import type { Store } from 'express-session';
-import { isOidcAuthError, oidcAuth, requiresAuth, type Logger, type OidcAuthOptions, type OidcUser } from '../lib/index.js';
+import { isOidcAuthError, oidcAuth, requiresAuth, type Logger, type OidcAuthOptions, type OidcUser, type SessionIndex } from '../lib/index.js';
 import { ActivityLog, type ExampleContext } from './activity.js';
 import type { SafeHtml } from './html.js';
 import { errorPage, homePage, notFoundPage, profilePage } from './pages.js';
@@ -17,6 +17,8 @@ export interface ExampleAppConfig {
   sessionSecret: string;
   /** express-session store; default express-session's MemoryStore (one process, development only) */
   sessionStore?: Store | undefined;
+  /** where back-channel logout finds sessions; default in-memory (one process) */
+  sessionIndex?: SessionIndex | undefined;
   /** permit an http: issuer: the embedded development provider, never production */
   allowInsecureRequests?: boolean | undefined;
   logger: Logger;
@@ -53,6 +55,7 @@ function authOptions(config: ExampleAppConfig, activity: ActivityLog): OidcAuthO
       cookie: { maxAge: EIGHT_HOURS_MS },
     },
     logger: config.logger,
+    ...(config.sessionIndex === undefined ? {} : { sessionIndex: config.sessionIndex }),
     // Called per request; every hook gets its result as `context`, typed ExampleContext.
     context: () => ({ activity }),
     hooks: {

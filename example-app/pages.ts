@@ -107,7 +107,7 @@ export function homePage({ user, providerHost, devProvider, justSignedOut }: Hom
   if (user === undefined) {
     const intro = justSignedOut
       ? html`<p class="muted">You signed out of this app and of your session at <strong>${providerHost}</strong>.</p>`
-      : html`<p class="muted">This app signs you in with OpenID Connect at <strong>${providerHost}</strong>. Nobody is signed in in this browser.</p>`;
+      : html`<p class="muted">This app signs you in with OpenID Connect at <strong>${providerHost}</strong>. No one is signed in on this browser.</p>`;
     return layout({
       title: 'Signed out',
       user,

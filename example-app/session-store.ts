@@ -1,9 +1,11 @@
 import { RedisStore } from 'connect-redis';
 import { createClient } from 'redis';
-import type { Logger } from '../lib/index.js';
+import { redisSessionIndex, type Logger, type SessionIndex } from '../lib/index.js';
 
 export interface RedisSessionStore {
   readonly store: RedisStore;
+  /** the package's session index on the same client: back-channel logout reaches every instance */
+  readonly sessionIndex: SessionIndex;
   /** waits for pending commands, then disconnects */
   close(): Promise<void>;
 }
@@ -34,6 +36,7 @@ export async function connectRedisStore(url: string, logger: Logger): Promise<Re
   connected = true;
   return {
     store: new RedisStore({ client, prefix: 'example-app:sess:' }),
+    sessionIndex: redisSessionIndex(client, { prefix: 'example-app:oidc:' }),
     close: () => client.close(),
   };
 }

@@ -139,6 +139,7 @@ export async function startExample(options: StartExampleOptions = {}): Promise<R
       baseUrl,
       sessionSecret,
       sessionStore: redis?.store,
+      sessionIndex: redis?.sessionIndex,
       // an http: issuer is only acceptable for a provider on this machine, as the embedded one is
       allowInsecureRequests: new URL(issuer).protocol === 'http:',
       logger,

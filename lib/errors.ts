@@ -30,6 +30,8 @@ export const OidcAuthErrorCode = {
   CROSS_SITE_REQUEST: 'OIDC_CROSS_SITE_REQUEST',
   /** the route does not accept this HTTP method */
   METHOD_NOT_ALLOWED: 'OIDC_METHOD_NOT_ALLOWED',
+  /** the provider's userinfo answer failed validation (another subject, not JSON…) */
+  USERINFO_INVALID: 'OIDC_USERINFO_INVALID',
   /** a refresh the provider refused ended the session */
   REFRESH_FAILED: 'OIDC_REFRESH_FAILED',
 } as const;

@@ -1,20 +1,30 @@
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import { TIMED_OUT, within } from './timeout.js';
 
-/** Refetches for unknown kids are at most this frequent, so a flood of bad tokens cannot hammer the provider. */
+/** Forced refetches (for an unknown kid) are at most this frequent, so a flood of bad tokens cannot hammer the provider. */
 const MIN_REFETCH_INTERVAL_MS = 5000;
 
 export interface JwksCache {
   /** a jose key resolver over the cached set; refetches once, right away, for an unknown kid */
   resolve(): Promise<JWTVerifyGetKey>;
-  /** forget the cached set after a verification failed on an unknown kid; true when a refetch will happen */
-  refreshForUnknownKid(): boolean;
+  /**
+   * Forget the cached set after a verification failed on an unknown kid; true when the caller
+   * should resolve() and verify once more. `failed` is the resolver that found no key: when
+   * another request has already replaced it (or is fetching its replacement), the caller retries
+   * against that set and no new fetch is made.
+   */
+  refreshForUnknownKid(failed?: JWTVerifyGetKey): boolean;
 }
 
 /** The provider's JWKS, fetched lazily, cached per instance, one fetch in flight at a time. */
 export function createJwksCache(jwksUri: () => Promise<URL>, timeoutMs: number, now: () => number = Date.now): JwksCache {
   let current: Promise<JWTVerifyGetKey> | undefined;
-  let fetchedAt = 0;
+  let latest: JWTVerifyGetKey | undefined;
+  let loading = false;
+  // The limit counts forced refetches only, not the first (lazy) fetch: a provider that rotates
+  // its key seconds after that fetch must still be followed at once, or logins fail until the
+  // interval has passed.
+  let forcedAt = Number.NEGATIVE_INFINITY;
 
   async function load(): Promise<JWTVerifyGetKey> {
     const url = await jwksUri();
@@ -22,20 +32,32 @@ export function createJwksCache(jwksUri: () => Promise<URL>, timeoutMs: number, 
     if (response === TIMED_OUT) throw new Error('the JWKS request timed out');
     if (!response.ok) throw new Error(`the JWKS request answered ${String(response.status)}`);
     const body = (await response.json()) as JSONWebKeySet;
-    fetchedAt = now();
     return createLocalJWKSet(body);
   }
 
   return {
     resolve() {
-      current ??= load().catch((err: unknown) => {
-        current = undefined;
-        throw err;
-      });
+      if (current === undefined) {
+        loading = true;
+        current = load().then(
+          (keys) => {
+            loading = false;
+            latest = keys;
+            return keys;
+          },
+          (err: unknown) => {
+            loading = false;
+            current = undefined;
+            throw err;
+          },
+        );
+      }
       return current;
     },
-    refreshForUnknownKid() {
-      if (now() - fetchedAt < MIN_REFETCH_INTERVAL_MS) return false;
+    refreshForUnknownKid(failed) {
+      if (failed !== undefined && (loading || (latest !== undefined && latest !== failed))) return true;
+      if (now() - forcedAt < MIN_REFETCH_INTERVAL_MS) return false;
+      forcedAt = now();
       current = undefined;
       return true;
     },

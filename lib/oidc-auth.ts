@@ -16,7 +16,10 @@ import type { AsyncHandler, RouteContext } from './routes/context.js';
 import { createLoginHandler } from './routes/login.js';
 import { createLogoutHandler } from './routes/logout.js';
 import { LOGOUT_STATE_COOKIE, readCookie, verifyLogoutReturn } from './logout-return.js';
-import { requireSession } from './session.js';
+import { requireSession, type AppSession } from './session.js';
+import { endSessions } from './end-sessions.js';
+import { judgeLifetime } from './lifetime.js';
+import { createRefresher } from './refresh.js';
 
 type MethodTable = Partial<Record<string, AsyncHandler>>;
 
@@ -59,6 +62,7 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
   };
   const jwks = createJwksCache(async () => jwksUri(await provider.config(), opts.allowInsecureRequests), opts.httpTimeoutMs);
   const loginPath = new URL(joinUrl(opts.baseUrl, opts.routes.login)).pathname;
+  const refresher = createRefresher(opts, provider, storeOf, jwks);
 
   if (ownStore instanceof BoundedStore && !opts.sessionIndex.shared) {
     opts.logger.warn({}, 'a shared session store is used with the in-memory session index: back-channel and front-channel logout only reach sessions created by this process. Pass sessionIndex: redisSessionIndex(client).');
@@ -71,7 +75,7 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
     );
   }
 
-  const callback = createCallbackHandler(ctx);
+  const callback = createCallbackHandler(ctx, jwks);
   const logout = createLogoutHandler(ctx);
   const routes = new Map<string, MethodTable>([
     [opts.routes.login, { GET: createLoginHandler(ctx) }],
@@ -89,13 +93,32 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
     sessionless.add(opts.routes.frontchannelLogout);
   }
 
+  /** Ends a logged-in session that outlived its lifetimes, then lets the request go on anonymous. */
+  function enforceLifetime(req: Request, next: (err?: unknown) => void): void {
+    const login = (req.session as AppSession | undefined)?.oidc?.login;
+    if (login === undefined) {
+      next();
+      return;
+    }
+    const verdict = judgeLifetime(opts, login, Math.floor(Date.now() / 1000));
+    if (verdict === 'touch') login.lastSeenAt = Math.floor(Date.now() / 1000);
+    const store = storeOf(req);
+    if (verdict !== 'expired' || store === undefined) {
+      next();
+      return;
+    }
+    endSessions(opts, req, store, provider.ready(), [req.sessionID], 'expired').then(() => {
+      next();
+    }, next);
+  }
+
   function dispatch(req: Request, res: Response, next: NextFunction): void {
     const path = normalisePath(req.path);
     const logoutCompleted =
       req.method === 'GET' && path === opts.routes.postLogoutRedirect && readCookie(req, LOGOUT_STATE_COOKIE) !== undefined
         ? verifyLogoutReturn(req, res, opts, single(queryOf(req), 'state'))
         : false;
-    attachRequestContext(req, provider, loginPath, logoutCompleted);
+    attachRequestContext(req, { provider, refresher, loginPath, logoutCompleted });
     const table = routes.get(path);
     if (table === undefined) {
       try {
@@ -117,9 +140,16 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
     void handler(req, res, next);
   }
 
+  function withLifetime(req: Request, res: Response, next: NextFunction): void {
+    enforceLifetime(req, (err?: unknown) => {
+      if (err !== undefined) next(err);
+      else dispatch(req, res, next);
+    });
+  }
+
   return function oidcAuthMiddleware(req, res, next) {
     if (sessionMiddleware === undefined || sessionless.has(normalisePath(req.path))) {
-      dispatch(req, res, next);
+      withLifetime(req, res, next);
       return;
     }
     sessionMiddleware(req, res, (err?: unknown) => {
@@ -127,7 +157,7 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
         next(new OidcAuthError(OidcAuthErrorCode.SESSION_STORE_FAILED, 503, 'The session store could not load the session; try again shortly.', { cause: err }));
         return;
       }
-      dispatch(req, res, next);
+      withLifetime(req, res, next);
     });
   };
 }

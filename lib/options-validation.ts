@@ -3,12 +3,13 @@ import type { SessionOptions } from 'express-session';
 import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
 import { quietConsoleLogger, type Logger } from './logger.js';
 import { DEFAULT_SESSION_COOKIE, DEFAULTS, joinUrl, type ClientAuthMethod, type OidcAuthOptions, type ResolvedOptions } from './options.js';
+import { resolveLifetime, resolveRefresh } from './options-lifecycle.js';
 import { boundedSessionIndex, memorySessionIndex, type SessionIndex } from './session-index.js';
 import { STORE_TIMEOUT_MS } from './store.js';
 import type { OidcHooks } from './types.js';
 
 const KNOWN = {
-  top: ['issuer', 'clientId', 'clientSecret', 'clientAuthMethod', 'clientPrivateKey', 'baseUrl', 'scope', 'authorizationParams', 'idTokenSigningAlg', 'routes', 'session', 'logout', 'hooks', 'context', 'logger', 'allowInsecureRequests', 'httpTimeoutMs', 'sessionIndex'],
+  top: ['issuer', 'clientId', 'clientSecret', 'clientAuthMethod', 'clientPrivateKey', 'baseUrl', 'scope', 'authorizationParams', 'idTokenSigningAlg', 'routes', 'session', 'logout', 'hooks', 'context', 'logger', 'allowInsecureRequests', 'httpTimeoutMs', 'sessionIndex', 'refresh', 'lifetime'],
   routes: ['login', 'callback', 'logout', 'backchannelLogout', 'frontchannelLogout', 'postLogoutRedirect'],
   logout: ['methods', 'revokeTokens', 'idpLogout', 'timeoutMs'],
   hooks: ['postLogin', 'postLogout'],
@@ -214,10 +215,10 @@ function checkMillis(value: unknown, name: string, fallback: number, problems: P
 
 function checkSessionIndex(value: unknown, problems: Problems): SessionIndex {
   if (value === undefined) return memorySessionIndex();
-  const missing = isRecord(value) ? ['add', 'remove', 'lookup', 'claimOnce'].find((m) => typeof value[m] !== 'function') : undefined;
+  const missing = isRecord(value) ? ['add', 'remove', 'lookup', 'claimOnce', 'release'].find((m) => typeof value[m] !== 'function') : undefined;
   if (!isRecord(value) || missing !== undefined) {
     const gotIndex = missing === undefined ? got(value) : `an object without the "${missing}" method`;
-    problems.push(`"sessionIndex" must be a session index with add, remove, lookup and claimOnce methods, such as redisSessionIndex(client) (got ${gotIndex})`);
+    problems.push(`"sessionIndex" must be a session index with add, remove, lookup, claimOnce and release methods, such as redisSessionIndex(client) (got ${gotIndex})`);
     return memorySessionIndex();
   }
   return value as unknown as SessionIndex;
@@ -358,6 +359,8 @@ export function resolveOptions<TContext>(options: OidcAuthOptions<TContext>): Re
   const authorizationParams = checkAuthorizationParams(input['authorizationParams'], problems);
   const logger = checkLogger(input['logger'], problems);
   const httpTimeoutMs = checkMillis(input['httpTimeoutMs'], 'httpTimeoutMs', DEFAULTS.httpTimeoutMs, problems);
+  const refresh = resolveRefresh(input['refresh'], problems);
+  const lifetime = resolveLifetime(input['lifetime'], problems);
   const sessionIndex = checkSessionIndex(input['sessionIndex'], problems);
 
   if (problems.length > 0 || issuer === undefined || baseUrl === undefined) {
@@ -385,6 +388,8 @@ export function resolveOptions<TContext>(options: OidcAuthOptions<TContext>): Re
     logger,
     allowInsecureRequests: allowInsecure === true,
     httpTimeoutMs,
+    refresh: Object.freeze(refresh),
+    lifetime: Object.freeze(lifetime),
     sessionIndex: boundedSessionIndex(sessionIndex, STORE_TIMEOUT_MS, (what, cause) => new OidcAuthError(OidcAuthErrorCode.SESSION_STORE_FAILED, 503, `The session index failed (${what}); try again shortly.`, { cause })),
   });
 }

@@ -39,6 +39,21 @@ export interface LogoutOptions {
   timeoutMs?: number;
 }
 
+export interface RefreshOptions {
+  /** `req.oidc.getAccessToken()` refreshes a token that is about to expire. Default `true` */
+  automatic?: boolean;
+  /** seconds before its expiry when a token counts as about to expire. Default `60` */
+  earlySeconds?: number;
+}
+
+/** Session lifetimes, enforced on the server whatever the cookie says. */
+export interface LifetimeOptions {
+  /** seconds after login when the session ends, however active. Default `604800` (7 days); `false`: none */
+  absoluteSec?: number | false;
+  /** seconds without a request after which the session ends. Default `86400` (1 day); `false`: none */
+  idleSec?: number | false;
+}
+
 export interface OidcAuthOptions<TContext = undefined> {
   /** issuer URL; metadata comes from its /.well-known/openid-configuration, fetched lazily and cached */
   issuer: string;
@@ -76,6 +91,10 @@ export interface OidcAuthOptions<TContext = undefined> {
   httpTimeoutMs?: number;
   /** where back-channel logout finds the sessions of a sid / sub; default in-memory (one process) */
   sessionIndex?: SessionIndex;
+  /** access token refresh */
+  refresh?: RefreshOptions;
+  /** absolute and idle session lifetimes */
+  lifetime?: LifetimeOptions;
 }
 
 export interface ResolvedOptions<TContext> {
@@ -105,6 +124,8 @@ export interface ResolvedOptions<TContext> {
   allowInsecureRequests: boolean;
   httpTimeoutMs: number;
   sessionIndex: SessionIndex;
+  refresh: { automatic: boolean; earlySeconds: number };
+  lifetime: { absoluteSec: number | undefined; idleSec: number | undefined };
 }
 
 export const DEFAULT_SESSION_COOKIE = 'oidc.sid';
@@ -116,6 +137,9 @@ export const DEFAULTS = {
   logoutMethods: ['POST'],
   logoutTimeoutMs: 5000,
   httpTimeoutMs: 10_000,
+  refreshEarlySeconds: 60,
+  absoluteSec: 7 * 24 * 3600,
+  idleSec: 24 * 3600,
 } as const;
 
 /** baseUrl without a trailing slash, joined with a route path that starts with "/". */

@@ -1,6 +1,5 @@
 import * as client from 'openid-client';
 import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
-import { unavailable } from './provider.js';
 
 /**
  * Text that came from the provider or the browser, made safe to put in a message that an
@@ -8,12 +7,51 @@ import { unavailable } from './provider.js';
  */
 export function sanitizeForMessage(value: unknown, max = 200): string {
   if (typeof value !== 'string') return '';
-   
   const clean = value.replace(/[^\x20-\x7e]|[<>&"'`]/g, '').trim();
   return clean.length > max ? `${clean.slice(0, max)}…` : clean;
 }
 
 const JWT_LIKE = /eyJ[\w-]{4,}/;
+
+export function unavailable(what: string, cause: unknown): OidcAuthError {
+  return new OidcAuthError(OidcAuthErrorCode.PROVIDER_UNAVAILABLE, 503, `The identity provider could not be reached (${what}); try again shortly.`, { cause });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+/**
+ * The discovery document names another issuer than the configured one: openid-client refuses
+ * it (a provider must not speak for another, OpenID Connect Discovery 4.3). Said plainly, since
+ * "could not be reached" would send the operator looking at the network instead of the option.
+ */
+export function translateDiscoveryError(err: unknown, expected: URL): OidcAuthError {
+  // openid-client puts { expected, body, attribute } in `cause` (oauth4webapi one level deeper).
+  const inner: unknown = err instanceof client.ClientError ? err.cause : undefined;
+  const details: unknown = inner instanceof Error ? inner.cause : inner;
+  if (err instanceof client.ClientError && err.code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED' && isRecord(details) && details['attribute'] === 'issuer') {
+    const body = details['body'];
+    const got = sanitizeForMessage(isRecord(body) ? body['issuer'] : undefined, 120);
+    return new OidcAuthError(
+      OidcAuthErrorCode.PROVIDER_UNAVAILABLE,
+      503,
+      `The identity provider's discovery document names issuer ${got === '' ? '(unreadable)' : got}, but the "issuer" option is ${expected.href}: the issuer mismatched, so its metadata is refused. Set "issuer" to exactly the provider's issuer (trailing slash included).`,
+      { cause: err },
+    );
+  }
+  return unavailable('discovery failed', err);
+}
+
+/**
+ * openid-client wraps oauth4webapi's precise reason ('unexpected ID Token "nonce" claim value')
+ * in a generic one ('unexpected JWT claim value encountered'); the precise one is a fixed text
+ * that names the claim, never its value, so it is the one worth showing.
+ */
+function reasonOf(err: Error): string {
+  const inner: unknown = err instanceof client.ClientError ? err.cause : undefined;
+  return inner instanceof Error && inner.name === 'OperationProcessingError' ? inner.message : err.message;
+}
 
 function isNetworkFailure(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
@@ -35,8 +73,18 @@ export function translateCallbackError(err: unknown): OidcAuthError {
   if (err instanceof client.ResponseBodyError) {
     return new OidcAuthError(OidcAuthErrorCode.CALLBACK_INVALID, 400, `The provider refused the authorization code (${sanitizeForMessage(err.error, 60)}). Start the login again.`, { cause: err });
   }
-  const detail = err instanceof Error && !JWT_LIKE.test(err.message) ? `: ${sanitizeForMessage(err.message)}` : '';
+  const reason = err instanceof Error ? reasonOf(err) : '';
+  const detail = reason !== '' && !JWT_LIKE.test(reason) ? `: ${sanitizeForMessage(reason)}` : '';
   return new OidcAuthError(OidcAuthErrorCode.CALLBACK_INVALID, 400, `The login response failed validation${detail}. Start the login again.`, { cause: err });
+}
+
+/** Translates what openid-client throws from the userinfo endpoint: a bad answer is the provider's fault (502). */
+export function translateUserInfoError(err: unknown): OidcAuthError {
+  if (err instanceof OidcAuthError) return err;
+  if (isNetworkFailure(err)) return unavailable('userinfo request failed', err);
+  const reason = err instanceof Error ? reasonOf(err) : '';
+  const detail = reason !== '' && !JWT_LIKE.test(reason) ? `: ${sanitizeForMessage(reason)}` : '';
+  return new OidcAuthError(OidcAuthErrorCode.USERINFO_INVALID, 502, `The provider's userinfo answer was refused${detail}.`, { cause: err });
 }
 
 /** The provider answered the authorization request with an error (RFC 6749 §4.1.2.1). */

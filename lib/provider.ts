@@ -1,7 +1,7 @@
 import * as client from 'openid-client';
-import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
 import { describeError } from './logger.js';
 import type { ResolvedOptions } from './options.js';
+import { translateDiscoveryError } from './provider-errors.js';
 
 /** Lazy discovery, one per `oidcAuth()` instance: the app starts even when the provider is down. */
 export interface Provider {
@@ -25,10 +25,6 @@ function clientAuth<T>(opts: ResolvedOptions<T>): client.ClientAuth {
   }
 }
 
-export function unavailable(what: string, cause: unknown): OidcAuthError {
-  return new OidcAuthError(OidcAuthErrorCode.PROVIDER_UNAVAILABLE, 503, `The identity provider could not be reached (${what}); try again shortly.`, { cause });
-}
-
 export function createProvider<T>(opts: ResolvedOptions<T>): Provider {
   let pending: Promise<client.Configuration> | undefined;
   let resolved: client.Configuration | undefined;
@@ -41,8 +37,9 @@ export function createProvider<T>(opts: ResolvedOptions<T>): Provider {
       // eslint-disable-next-line @typescript-eslint/no-deprecated -- deliberately marked deprecated upstream; only on with allowInsecureRequests
       execute: opts.allowInsecureRequests ? [client.allowInsecureRequests] : [],
     });
-    // Verify the ID token signature too, not only its claims: bad signatures become testable and refused.
-    client.enableNonRepudiationChecks(config);
+    // No enableNonRepudiationChecks: the callback verifies the ID token signature itself
+    // (id-token.ts), against the JWKS cache it shares with back-channel logout, so that a key
+    // rotation is followed at once instead of after openid-client's 60 s.
     config.timeout = Math.ceil(opts.httpTimeoutMs / 1000);
     return config;
   }
@@ -60,7 +57,7 @@ export function createProvider<T>(opts: ResolvedOptions<T>): Provider {
           // Forget the failure so the next request tries again: the provider may be back.
           pending = undefined;
           opts.logger.warn({ issuer: opts.issuer.href, ...describeError(err) }, 'provider discovery failed');
-          throw unavailable('discovery failed', err);
+          throw translateDiscoveryError(err, opts.issuer);
         },
       );
       return pending;

@@ -55,5 +55,8 @@ export function redisSessionIndex(client: RedisCommandClient, options: RedisSess
       const reply = await run(['SET', `${prefix}once:${key}`, '1', 'NX', 'PX', String(Math.max(1, Math.ceil(ttlMs)))]);
       return reply === 'OK';
     },
+    async release(key) {
+      await run(['DEL', `${prefix}once:${key}`]);
+    },
   };
 }

@@ -19,6 +19,8 @@ export interface SessionIndex {
   lookup(issuer: string, key: { sid?: string | undefined; sub?: string | undefined }): Promise<string[]>;
   /** true the first time `key` is claimed within `ttlMs` (logout token jti replay memory), false after */
   claimOnce(key: string, ttlMs: number): Promise<boolean>;
+  /** gives a claimed key back before its ttl (the refresh lock, once the refresh is done) */
+  release(key: string): Promise<void>;
 }
 
 /** One process only: each `oidcAuth()` instance gets its own. */
@@ -70,6 +72,10 @@ export function memorySessionIndex(now: () => number = Date.now): SessionIndex {
       claims.set(key, t + ttlMs);
       return Promise.resolve(true);
     },
+    release(key) {
+      claims.delete(key);
+      return Promise.resolve();
+    },
   };
 }
 
@@ -98,5 +104,6 @@ export function boundedSessionIndex(index: SessionIndex, timeoutMs: number, fail
     remove: (entry) => bound('remove', index.remove(entry)),
     lookup: (issuer, key) => bound('lookup', index.lookup(issuer, key)),
     claimOnce: (key, ttlMs) => bound('claimOnce', index.claimOnce(key, ttlMs)),
+    release: (key) => bound('release', index.release(key)),
   };
 }

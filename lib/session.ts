@@ -25,6 +25,8 @@ export interface StoredLogin {
   sid?: string;
   /** epoch seconds */
   loggedInAt: number;
+  /** epoch seconds of the last request seen, for the idle lifetime; written at most once a minute */
+  lastSeenAt?: number;
 }
 
 /** The package's whole part of the session, under the one key `req.session.oidc`. */

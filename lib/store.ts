@@ -29,6 +29,12 @@ export function storeGet(store: Store, id: string, timeoutMs: number): Promise<S
   });
 }
 
+export async function storeSet(store: Store, id: string, data: SessionData, timeoutMs: number): Promise<void> {
+  await bounded<undefined>('save', timeoutMs, (done) => {
+    store.set(id, data, done);
+  });
+}
+
 export async function storeDestroy(store: Store, id: string, timeoutMs: number): Promise<void> {
   await bounded<undefined>('destroy', timeoutMs, (done) => {
     store.destroy(id, done);

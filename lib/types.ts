@@ -25,7 +25,8 @@ export interface OidcTokens {
  */
 export type RevocationOutcome = 'revoked' | 'failed' | 'timeout' | 'skipped' | 'unsupported';
 
-export type LogoutTrigger = 'logout' | 'backchannel' | 'frontchannel' | 'refresh-failed';
+/** 'expired': the session outlived `lifetime.absoluteSec` or sat idle past `lifetime.idleSec`. */
+export type LogoutTrigger = 'logout' | 'backchannel' | 'frontchannel' | 'refresh-failed' | 'expired';
 
 export interface PostLoginContext<TContext = unknown> {
   /** claims of the user who just logged in */

@@ -285,6 +285,7 @@ const sharedIndex: SessionIndex = {
   remove: () => Promise.resolve(),
   lookup: () => Promise.resolve([]),
   claimOnce: () => Promise.resolve(true),
+  release: () => Promise.resolve(),
 };
 
 describe('start-up warning about the session index', () => {

@@ -590,7 +590,7 @@ void describe('httpTimeoutMs', () => {
 
 void describe('logger, hooks, context and sessionIndex', () => {
   const LOGGER_RULE = '"logger" must have debug, info, warn and error methods, as pino and console do';
-  const INDEX_RULE = '"sessionIndex" must be a session index with add, remove, lookup and claimOnce methods, such as redisSessionIndex(client)';
+  const INDEX_RULE = '"sessionIndex" must be a session index with add, remove, lookup, claimOnce and release methods, such as redisSessionIndex(client)';
 
   void test('a logger without debug is refused', () => {
     assertProblems(withOptions({ logger: {} }), [`${LOGGER_RULE} (got an object without the "debug" method)`]);
@@ -740,7 +740,7 @@ void describe('valid options', () => {
     const key = await privateKey();
     const hooks = { postLogin: () => undefined, postLogout: () => undefined };
     const context = () => ({ db: 'db' });
-    const sessionIndex: SessionIndex = { shared: true, add: () => Promise.resolve(), remove: () => Promise.resolve(), lookup: () => Promise.resolve([]), claimOnce: () => Promise.resolve(true) };
+    const sessionIndex: SessionIndex = { shared: true, add: () => Promise.resolve(), remove: () => Promise.resolve(), lookup: () => Promise.resolve([]), claimOnce: () => Promise.resolve(true), release: () => Promise.resolve() };
     const store = new MemoryStore();
     const build = (): OidcAuthOptions<{ db: string }> => ({
       issuer: 'https://idp.example.com/realms/main',

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, mock, test } from 'node:test';
 import { RedisStore } from 'connect-redis';
 import { createClient } from 'redis';
 import { redisSessionIndex } from '../lib/index.js';
@@ -92,6 +92,22 @@ describe('several app instances sharing Redis', { skip }, () => {
     const replay = await postLogoutToken(b.url, token);
     assert.equal(replay.status, 400);
     assert.match(((await replay.json()) as { error_description: string }).error_description, /already used/);
+  });
+
+  test('20 concurrent requests with an expired access token, spread over both instances, cause exactly one refresh grant', async () => {
+    const browser = new Browser();
+    assert.equal((await login(browser, `${a.url}/login`, 'ivy')).status, 302);
+    const grants = (): number => op.events.filter((e) => e === 'grant.success').length;
+    const before = grants();
+    mock.timers.enable({ apis: ['Date'], now: Date.now() + 3601 * 1000 });
+    try {
+      const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => browser.get(`${(i % 2 === 0 ? a : b).url}/api/token`, ACCEPT_JSON)));
+      assert.deepEqual(answers.map((r) => r.status), Array<number>(20).fill(200));
+      assert.equal(grants() - before, 1);
+      assert.equal(new Set(answers.map((r) => (JSON.parse(r.body) as { token: string }).token)).size, 1, 'every request got the same new token');
+    } finally {
+      mock.timers.reset();
+    }
   });
 
   test('Redis stopped: login, logout, back-channel logout and sessions answer 503 within a bound; restarted, everything works again', async () => {

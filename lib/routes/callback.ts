@@ -2,6 +2,9 @@ import type { Request } from 'express';
 import * as client from 'openid-client';
 import { checkIdTokenTimes, userFromClaims } from '../claims.js';
 import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
+import { verifyIdTokenSignature } from '../id-token.js';
+import { indexTtlMs } from '../lifetime.js';
+import type { JwksCache } from '../jwks.js';
 import { describeError } from '../logger.js';
 import { queryOf, readForm, redirect, single } from '../http.js';
 import { authorizationError, translateCallbackError } from '../provider-errors.js';
@@ -10,7 +13,6 @@ import { pendingTransactions, setTransactions, takeTransaction } from '../transa
 import type { OidcUser } from '../types.js';
 import type { AsyncHandler, RouteContext } from './context.js';
 
-const DEFAULT_INDEX_TTL_MS = 24 * 60 * 60 * 1000;
 
 function stateMismatch(): OidcAuthError {
   return new OidcAuthError(
@@ -33,8 +35,11 @@ async function runPostLogin<TContext>({ opts }: RouteContext<TContext>, req: Req
   }
 }
 
-/** GET (query) or POST (form_post) /callback: validate everything, then start a fresh session. */
-export function createCallbackHandler<TContext>(ctx: RouteContext<TContext>): AsyncHandler {
+/**
+ * GET (query) or POST (form_post) /callback: validate everything, then start a fresh session.
+ * `jwks` is the instance's cache of the provider's keys, shared with back-channel logout.
+ */
+export function createCallbackHandler<TContext>(ctx: RouteContext<TContext>, jwks: JwksCache): AsyncHandler {
   const { opts, provider } = ctx;
   return async function oidcCallback(req, res, next) {
     try {
@@ -56,6 +61,8 @@ export function createCallbackHandler<TContext>(ctx: RouteContext<TContext>): As
         });
       const claims = response.claims();
       if (claims === undefined || response.id_token === undefined) throw translateCallbackError(new Error('the token response has no ID token'));
+      // Nothing from the token response is used before this: see id-token.ts for why we verify it ourselves.
+      await verifyIdTokenSignature(response.id_token, { jwks, alg: opts.idTokenSigningAlg, issuer: config.serverMetadata().issuer, clientId: opts.clientId });
       const nowSec = Math.floor(Date.now() / 1000);
       checkIdTokenTimes(claims, nowSec);
 
@@ -76,7 +83,7 @@ export function createCallbackHandler<TContext>(ctx: RouteContext<TContext>): As
       await saveSession(req);
       try {
         const entry = { issuer: config.serverMetadata().issuer, sub: claims.sub, sid: login.sid, sessionId: req.sessionID };
-        await opts.sessionIndex.add(entry, fresh.cookie.originalMaxAge ?? DEFAULT_INDEX_TTL_MS);
+        await opts.sessionIndex.add(entry, indexTtlMs(opts, fresh.cookie.originalMaxAge));
       } catch (err) {
         // A session that back-channel logout could not find must not exist: fail closed.
         await destroySession(req).catch(() => undefined);

@@ -32,11 +32,6 @@ export function createFrontchannelLogoutHandler<TContext>({ opts, provider }: Ro
       if (store === undefined) throw new Error('no session store: mount express-session before oidcAuth() when session is false');
       const sessionIds = await opts.sessionIndex.lookup(issuer, { sid });
       const ended = await endSessions(opts, req, store, config, sessionIds, 'frontchannel');
-      // With session: false the app's own express-session ran for this request too. When the
-      // iframe carried the user's cookie (a same-site provider), the session it loaded is one just
-      // ended: let go of it, or express-session writes it back to the store (resave, touch) as
-      // the response ends, and the user stays logged in.
-      if (sessionIds.includes(req.sessionID)) Reflect.deleteProperty(req, 'session');
       opts.logger.info({ sessions: ended }, 'front-channel logout');
       page(res, 200, 'Logged out');
     } catch (err) {

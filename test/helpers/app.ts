@@ -99,6 +99,10 @@ export function addTestRoutes(app: express.Express): void {
   app.get('/test/tokens', requiresAuth(), (req, res) => {
     res.json({ accessToken: req.oidc.accessToken?.token, idToken: req.oidc.idToken, refreshToken: req.session.oidc?.login?.refreshToken });
   });
+  // An app calling an API: it asks for a valid access token (refreshed when about to expire).
+  app.get('/api/token', (req, res, next) => {
+    req.oidc.getAccessToken().then((token) => res.json({ token }), next);
+  });
   app.get('/profile', requiresAuth(), (req, res) => {
     res.json({ sub: req.oidc.user?.sub, user: req.oidc.user, hasAccessToken: req.oidc.accessToken !== undefined });
   });

@@ -1,0 +1,29 @@
+import type { ResolvedOptions } from './options.js';
+import type { StoredLogin } from './session.js';
+
+export type LifetimeVerdict = 'live' | 'expired' | 'touch';
+
+/** Never write the session more than once a minute just to note activity (a store write per request is the cost). */
+const MAX_TOUCH_INTERVAL_SEC = 60;
+
+/**
+ * Judges a logged-in session against the absolute and idle lifetimes, on the server's
+ * clock: a cookie that a browser keeps (or forges an expiry for) proves nothing.
+ * 'touch': live, and its last-seen time is old enough to be worth writing.
+ */
+export function judgeLifetime<T>(opts: ResolvedOptions<T>, login: StoredLogin, nowSec: number): LifetimeVerdict {
+  const { absoluteSec, idleSec } = opts.lifetime;
+  if (absoluteSec !== undefined && nowSec >= login.loggedInAt + absoluteSec) return 'expired';
+  if (idleSec === undefined) return 'live';
+  const lastSeen = login.lastSeenAt ?? login.loggedInAt;
+  if (nowSec >= lastSeen + idleSec) return 'expired';
+  return nowSec - lastSeen >= Math.min(MAX_TOUCH_INTERVAL_SEC, Math.ceil(idleSec / 10)) ? 'touch' : 'live';
+}
+
+/** How long the session index keeps an entry: as long as the session can live. */
+export function indexTtlMs<T>(opts: ResolvedOptions<T>, cookieMaxAgeMs: number | null | undefined): number {
+  const absoluteMs = opts.lifetime.absoluteSec === undefined ? undefined : opts.lifetime.absoluteSec * 1000;
+  const candidates = [absoluteMs, cookieMaxAgeMs ?? undefined].filter((v): v is number => v !== undefined);
+  // No bound at all (no absolute lifetime, a browser-session cookie): keep entries a year rather than lose them.
+  return candidates.length === 0 ? 365 * 24 * 3600 * 1000 : Math.min(...candidates);
+}

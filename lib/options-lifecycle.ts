@@ -1,0 +1,54 @@
+import { DEFAULTS, type ResolvedOptions } from './options.js';
+
+type Problems = string[];
+
+const MAX_LIFETIME_SEC = 365 * 24 * 3600;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function checkKeys(value: Record<string, unknown>, known: readonly string[], prefix: string, problems: Problems): void {
+  for (const key of Object.keys(value)) if (!known.includes(key)) problems.push(`"${prefix}.${key}" is not an option (known: ${known.join(', ')})`);
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  return `a value of type ${typeof value}`;
+}
+
+function seconds(value: unknown, name: string, fallback: number, min: number, max: number, problems: Problems): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    problems.push(`"${name}" must be a whole number of seconds between ${String(min)} and ${String(max)} (got ${describe(value)})`);
+    return fallback;
+  }
+  return value;
+}
+
+/** The refresh option: automatic refresh on, 60 seconds early, unless told otherwise. */
+export function resolveRefresh(value: unknown, problems: Problems): ResolvedOptions<unknown>['refresh'] {
+  if (value !== undefined && !isRecord(value)) problems.push('"refresh" must be an object ({ automatic?, earlySeconds? })');
+  const input = isRecord(value) ? value : {};
+  checkKeys(input, ['automatic', 'earlySeconds'], 'refresh', problems);
+  const automatic = input['automatic'] ?? true;
+  if (typeof automatic !== 'boolean') problems.push('"refresh.automatic" must be a boolean');
+  return { automatic: automatic !== false, earlySeconds: seconds(input['earlySeconds'], 'refresh.earlySeconds', DEFAULTS.refreshEarlySeconds, 0, 3600, problems) };
+}
+
+function lifetimeOf(value: unknown, name: string, fallback: number, problems: Problems): number | undefined {
+  if (value === false) return undefined;
+  return seconds(value, name, fallback, 60, MAX_LIFETIME_SEC, problems);
+}
+
+/** The lifetime option: 7 days absolute, 1 day idle, unless told otherwise; false turns one off. */
+export function resolveLifetime(value: unknown, problems: Problems): ResolvedOptions<unknown>['lifetime'] {
+  if (value !== undefined && !isRecord(value)) problems.push('"lifetime" must be an object ({ absoluteSec?, idleSec? })');
+  const input = isRecord(value) ? value : {};
+  checkKeys(input, ['absoluteSec', 'idleSec'], 'lifetime', problems);
+  return {
+    absoluteSec: lifetimeOf(input['absoluteSec'], 'lifetime.absoluteSec', DEFAULTS.absoluteSec, problems),
+    idleSec: lifetimeOf(input['idleSec'], 'lifetime.idleSec', DEFAULTS.idleSec, problems),
+  };
+}

@@ -1,0 +1,175 @@
+import type { Request } from 'express';
+import type { Store } from 'express-session';
+import * as client from 'openid-client';
+import { endSessions } from './end-sessions.js';
+import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
+import { verifyIdTokenSignature } from './id-token.js';
+import type { JwksCache } from './jwks.js';
+import { describeError } from './logger.js';
+import type { ResolvedOptions } from './options.js';
+import { translateCallbackError } from './provider-errors.js';
+import type { Provider } from './provider.js';
+import { regenerateSession, type AppSession, type StoredLogin } from './session.js';
+import { STORE_TIMEOUT_MS, storeGet, storeSet } from './store.js';
+
+/** How long one instance may hold the refresh of a session before others stop waiting for it. */
+const LOCK_TTL_MS = 10_000;
+const POLL_MS = 50;
+
+export interface Refresher {
+  /** a valid access token: refreshed first when it is about to expire (automatic refresh on) */
+  getAccessToken(req: Request): Promise<string>;
+  /** refreshes now, whatever the expiry; single-flight per session */
+  refresh(req: Request): Promise<StoredLogin>;
+}
+
+function notAuthenticated(message: string): OidcAuthError {
+  return new OidcAuthError(OidcAuthErrorCode.NOT_AUTHENTICATED, 401, message);
+}
+
+function loginOf(req: Request): StoredLogin | undefined {
+  return (req.session as AppSession | undefined)?.oidc?.login;
+}
+
+const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => {
+    setTimeout(resolve, ms).unref();
+  });
+
+/**
+ * Refresh exactly once per session, however many requests ask at once: within a process
+ * through a shared promise, across instances through a short lock in the session index
+ * (Redis), while the others wait for the new tokens to appear in the store and reuse
+ * them. A rotating refresh token is never spent twice.
+ */
+export function createRefresher<T>(opts: ResolvedOptions<T>, provider: Provider, storeOf: (req: Request) => Store | undefined, jwks: JwksCache): Refresher {
+  const inflight = new Map<string, Promise<StoredLogin>>();
+
+  async function end(req: Request, store: Store, sessionId: string, reason: string, cause: unknown): Promise<never> {
+    opts.logger.warn({ reason, ...describeError(cause) }, 'refresh failed; the session is ended');
+    await endSessions(opts, req, store, provider.ready(), [sessionId], 'refresh-failed');
+    throw new OidcAuthError(OidcAuthErrorCode.REFRESH_FAILED, 401, `The session ended: ${reason}. Log in again.`, { cause });
+  }
+
+  async function grant(req: Request, store: Store, sessionId: string, current: StoredLogin): Promise<StoredLogin> {
+    if (current.refreshToken === undefined) throw notAuthenticated('The access token cannot be refreshed: the provider issued no refresh token (ask for offline_access).');
+    const config = await provider.config();
+    let response;
+    try {
+      response = await client.refreshTokenGrant(config, current.refreshToken);
+    } catch (err) {
+      const translated = translateCallbackError(err);
+      if (translated.status === 503) throw translated;
+      return end(req, store, sessionId, 'the provider refused the refresh token', err);
+    }
+    const nowSec = Math.floor(Date.now() / 1000);
+    const claims = response.claims();
+    // OpenID Connect Core 12.2: a refreshed ID token must name the same issuer and subject.
+    if (claims !== undefined && (claims.iss !== config.serverMetadata().issuer || claims.sub !== current.user.sub)) {
+      return end(req, store, sessionId, 'the refreshed ID token names another issuer or subject', undefined);
+    }
+    if (response.id_token !== undefined) {
+      try {
+        await verifyIdTokenSignature(response.id_token, { jwks, alg: opts.idTokenSigningAlg, issuer: config.serverMetadata().issuer, clientId: opts.clientId });
+      } catch (err) {
+        if (err instanceof OidcAuthError && err.status === 503) throw err;
+        return end(req, store, sessionId, 'the refreshed ID token failed validation', err);
+      }
+    }
+    const next: StoredLogin = { ...current, accessToken: response.access_token };
+    if (response.refresh_token !== undefined) next.refreshToken = response.refresh_token;
+    if (response.id_token !== undefined) next.idToken = response.id_token;
+    if (response.expires_in === undefined) delete next.expiresAt;
+    else next.expiresAt = nowSec + response.expires_in;
+    if (response.token_type === 'bearer') delete next.tokenType;
+    else next.tokenType = response.token_type;
+    opts.logger.debug({ sub: current.user.sub }, 'access token refreshed');
+    return next;
+  }
+
+  /** Under the lock: re-read the stored session, refresh unless another instance just did, write it back. */
+  async function refreshLocked(req: Request, store: Store, sessionId: string, seen: StoredLogin): Promise<StoredLogin> {
+    const data = await storeGet(store, sessionId, STORE_TIMEOUT_MS);
+    const stored = data?.oidc?.login;
+    if (data === null || data === undefined || stored === undefined) throw notAuthenticated('The session ended while its token was being refreshed.');
+    if (stored.accessToken !== seen.accessToken) return stored;
+    const next = await grant(req, store, sessionId, stored);
+    // Written now, not when the response ends: other instances are waiting to read it.
+    await storeSet(store, sessionId, { ...data, oidc: { ...data.oidc, login: next } }, STORE_TIMEOUT_MS);
+    return next;
+  }
+
+  /** Another instance holds the lock: wait until its new tokens are in the store (or the session is gone). */
+  async function waitForOther(store: Store, sessionId: string, seen: StoredLogin): Promise<StoredLogin> {
+    for (let waited = 0; waited < LOCK_TTL_MS; waited += POLL_MS) {
+      await sleep(POLL_MS);
+      const stored = (await storeGet(store, sessionId, STORE_TIMEOUT_MS))?.oidc?.login;
+      if (stored === undefined) throw new OidcAuthError(OidcAuthErrorCode.REFRESH_FAILED, 401, 'The session ended: its refresh failed. Log in again.');
+      if (stored.accessToken !== seen.accessToken) return stored;
+    }
+    throw new OidcAuthError(OidcAuthErrorCode.PROVIDER_UNAVAILABLE, 503, 'The access token refresh did not finish in time; try again shortly.');
+  }
+
+  async function run(req: Request, store: Store, sessionId: string, seen: StoredLogin): Promise<StoredLogin> {
+    const lockKey = `refresh:${sessionId}`;
+    if (!(await opts.sessionIndex.claimOnce(lockKey, LOCK_TTL_MS))) return waitForOther(store, sessionId, seen);
+    try {
+      return await refreshLocked(req, store, sessionId, seen);
+    } finally {
+      await opts.sessionIndex.release(lockKey).catch(() => undefined);
+    }
+  }
+
+  async function refresh(req: Request): Promise<StoredLogin> {
+    const session = req.session as AppSession | undefined;
+    const seen = loginOf(req);
+    if (session === undefined || seen === undefined) throw notAuthenticated('There is no logged-in session to refresh.');
+    const store = storeOf(req);
+    if (store === undefined) throw new Error('no session store: mount express-session before oidcAuth() when session is false');
+    const sessionId = req.sessionID;
+    let pending = inflight.get(sessionId);
+    if (pending === undefined) {
+      pending = run(req, store, sessionId, seen).finally(() => inflight.delete(sessionId));
+      inflight.set(sessionId, pending);
+    }
+    const next = await pending.catch((err: unknown) => {
+      // The session is gone: this request too must answer as unauthenticated, and not save it back.
+      if (err instanceof OidcAuthError && err.code === OidcAuthErrorCode.REFRESH_FAILED && loginOf(req) !== undefined) {
+        const own = req.session;
+        return regenerateSession(req).then(
+          () => Promise.reject(err),
+          () => {
+            delete own.oidc;
+            return Promise.reject(err);
+          },
+        );
+      }
+      throw err;
+    });
+    // Every waiting request adopts the result, so the session it saves at its end holds the new tokens.
+    const own = req.session as AppSession | undefined;
+    if (own?.oidc !== undefined) own.oidc = { ...own.oidc, login: next };
+    return next;
+  }
+
+  return {
+    refresh,
+    async getAccessToken(req) {
+      const login = loginOf(req);
+      if (login?.accessToken === undefined) throw notAuthenticated('getAccessToken() needs a logged-in user with an access token.');
+      const nowSec = Date.now() / 1000;
+      const fresh = login.expiresAt === undefined || login.expiresAt - opts.refresh.earlySeconds > nowSec;
+      if (fresh || !opts.refresh.automatic) {
+        if (login.expiresAt !== undefined && login.expiresAt <= nowSec) throw notAuthenticated('The access token has expired (automatic refresh is off).');
+        return login.accessToken;
+      }
+      if (login.refreshToken === undefined) {
+        if (login.expiresAt !== undefined && login.expiresAt > nowSec) return login.accessToken;
+        throw notAuthenticated('The access token has expired and cannot be refreshed (no refresh token). Log in again.');
+      }
+      const next = await refresh(req);
+      if (next.accessToken === undefined) throw notAuthenticated('The provider returned no access token.');
+      return next.accessToken;
+    },
+  };
+}

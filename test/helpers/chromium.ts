@@ -1,0 +1,111 @@
+import { accessSync, constants, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+/**
+ * Debian's `chromium` package, driven by playwright-core: no browser is ever downloaded.
+ * CHROMIUM_PATH points at another binary (or at a missing one, to see the skip).
+ */
+export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+
+/** Flags checked on these machines: no sandbox (root in a container), and nothing that phones home. */
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+/** Where screenshots go: git-ignored. */
+export const ARTIFACTS_DIR = path.resolve(import.meta.dirname, '..', '..', 'test-artifacts', 'browser');
+
+export function chromiumAvailable(): boolean {
+  try {
+    accessSync(CHROMIUM_PATH, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const MISSING = `Chromium is not installed at ${CHROMIUM_PATH} (apt-get install chromium, or set CHROMIUM_PATH)`;
+
+/**
+ * The `skip` option for the browser suites: a plain reason on a developer machine without
+ * Chromium; under CI=true never a skip, so launchChromium() fails the suite instead.
+ */
+export function chromiumSkip(): string | false {
+  if (chromiumAvailable() || process.env['CI'] === 'true') return false;
+  return `${MISSING}; the browser tests are skipped outside CI`;
+}
+
+export async function launchChromium(): Promise<Browser> {
+  if (!chromiumAvailable()) throw new Error(`${MISSING}, and CI must run the browser tests (.ci/run installs it)`);
+  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+}
+
+function isLocal(url: string): boolean {
+  if (url.startsWith('data:') || url.startsWith('about:')) return true;
+  try {
+    const { hostname } = new URL(url);
+    return hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]';
+  } catch {
+    return false;
+  }
+}
+
+export interface BlockedRequest {
+  url: string;
+  /** the page that asked for it */
+  from: string;
+}
+
+/**
+ * A fresh context (its own cookies) that can reach 127.0.0.1 and localhost only. Every
+ * other request (the provider's default pages import web fonts) is aborted and recorded,
+ * so pages load fast offline and a test can check which pages asked for the internet.
+ */
+export async function localContext(browser: Browser): Promise<{ context: BrowserContext; blocked: BlockedRequest[] }> {
+  const context = await browser.newContext({ viewport: { width: 960, height: 720 }, colorScheme: 'light', locale: 'en-US' });
+  context.setDefaultTimeout(10_000);
+  context.setDefaultNavigationTimeout(10_000);
+  const blocked: BlockedRequest[] = [];
+  await context.route('**/*', async (route) => {
+    const request = route.request();
+    if (isLocal(request.url())) {
+      await route.continue();
+      return;
+    }
+    blocked.push({ url: request.url(), from: request.frame().url() });
+    await route.abort('blockedbyclient');
+  });
+  return { context, blocked };
+}
+
+/**
+ * Numbered steps with a full-page screenshot after each one, under ARTIFACTS_DIR/<name>/.
+ * A step that fails leaves `NN-step-FAILED.png` and names it in the error.
+ */
+export class Steps {
+  readonly dir: string;
+  #count = 0;
+
+  constructor(
+    private readonly page: Page,
+    name: string,
+  ) {
+    this.dir = path.join(ARTIFACTS_DIR, name);
+    rmSync(this.dir, { recursive: true, force: true });
+    mkdirSync(this.dir, { recursive: true });
+  }
+
+  async step(title: string, run: () => Promise<void>): Promise<void> {
+    this.#count += 1;
+    const slug = title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+    const base = path.join(this.dir, `${String(this.#count).padStart(2, '0')}-${slug}`);
+    try {
+      await run();
+    } catch (err) {
+      const shot = `${base}-FAILED.png`;
+      await this.page.screenshot({ path: shot, fullPage: true }).catch(() => undefined);
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new Error(`step "${title}" failed at ${this.page.url()} (screenshot: ${path.relative(process.cwd(), shot)}): ${reason}`, { cause: err });
+    }
+    await this.page.screenshot({ path: `${base}.png`, fullPage: true });
+  }
+}
