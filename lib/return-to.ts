@@ -21,6 +21,13 @@ function decodeRepeatedly(value: string): string {
   return current;
 }
 
+/** True when the path, percent-decoded, could be read as a reference to another host. */
+function readsAsAnotherHost(path: string): boolean {
+  const decoded = decodeRepeatedly(path);
+  // eslint-disable-next-line no-control-regex -- as above, after percent-decoding
+  return decoded.startsWith('//') || /^\/[\\\u0000-\u001f\u007f]/.test(decoded) || decoded.includes('\\');
+}
+
 /** A safe origin-relative path (normalised and percent-encoded), or undefined. */
 export function safeReturnTo(value: unknown): string | undefined {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_LENGTH) return undefined;
@@ -28,9 +35,7 @@ export function safeReturnTo(value: unknown): string | undefined {
   // Browsers strip tabs and newlines and read "\" as "/", so "/\t/evil" and "/\\evil" are "//evil".
   // eslint-disable-next-line no-control-regex -- control characters are exactly what must be refused
   if (/[\\\u0000-\u001f\u007f]/.test(value)) return undefined;
-  const decoded = decodeRepeatedly(value);
-  // eslint-disable-next-line no-control-regex -- as above, after percent-decoding
-  if (decoded.startsWith('//') || /^\/[\\\u0000-\u001f\u007f]/.test(decoded) || decoded.includes('\\')) return undefined;
+  if (readsAsAnotherHost(value)) return undefined;
   let url: URL;
   try {
     url = new URL(value, PROBE_ORIGIN);
@@ -39,7 +44,9 @@ export function safeReturnTo(value: unknown): string | undefined {
   }
   if (url.origin !== PROBE_ORIGIN) return undefined;
   const path = url.pathname + url.search + url.hash;
-  return path.startsWith('//') ? undefined : path;
+  // Judged again after normalising: dot segments can bring an encoded "//" to the front
+  // ("/./%2F%2Fevil"), and a later layer that decodes the path must not find another host.
+  return readsAsAnotherHost(path) ? undefined : path;
 }
 
 /** safeReturnTo, or the fallback. */

@@ -106,6 +106,21 @@ describe('providers without end_session or revocation', () => {
     }
   });
 
+  test('a hook path that a browser would read as another host is ignored: the browser goes to postLogoutRedirect', async () => {
+    const s = await setup({
+      provider: { features: { rpInitiatedLogout: { enabled: false } } },
+      options: { hooks: { postLogout: () => ({ redirectTo: '/\t/evil.example' }) } },
+    });
+    try {
+      const { browser } = await loggedIn(s);
+      const answer = await browser.request(`${s.appUrl}/logout`, { method: 'POST' });
+      assert.equal(answer.status, 303);
+      assert.equal(answer.location, `${s.appUrl}/`);
+    } finally {
+      await s.close();
+    }
+  });
+
   test('without end_session_endpoint and no hook the browser goes to postLogoutRedirect', async () => {
     const s = await setup({ provider: { features: { rpInitiatedLogout: { enabled: false } } } });
     try {

@@ -7,6 +7,7 @@ import { redirect, sendJson, wantsJson } from '../http.js';
 import { describeError } from '../logger.js';
 import { rememberLogoutState } from '../logout-return.js';
 import type { ResolvedOptions } from '../options.js';
+import { safeReturnTo } from '../return-to.js';
 import { revokeTokens } from '../revocation.js';
 import { tokensOf } from '../end-sessions.js';
 import { destroySession, type AppSession } from '../session.js';
@@ -16,7 +17,7 @@ import type { AsyncHandler, RouteContext } from './context.js';
 
 /** Where the hook may send the browser: an absolute http(s) URL or an origin-relative path (from the app's own code only). */
 function hookTarget(value: string): string | undefined {
-  if (value.startsWith('/') && !value.startsWith('//') && !value.includes('\\')) return value;
+  if (value.startsWith('/')) return safeReturnTo(value);
   try {
     const url = new URL(value);
     return url.protocol === 'https:' || url.protocol === 'http:' ? url.href : undefined;
