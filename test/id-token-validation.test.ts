@@ -6,7 +6,7 @@ import { baseOptions, buildApp, capturingLogger, CLIENT_ID, CLIENT_SECRET, FLAVO
 import { ACCEPT_JSON, assertLoggedInAs, assertLoggedOut, assertOidcError, jsonOf } from './helpers/assertions.js';
 import { Browser, rawLocation, type Page } from './helpers/browser.js';
 import { SESSION_COOKIE as COOKIE, setCookiesNamed } from './helpers/cookies.js';
-import { newSigningKey, signHs256, signRs256, startHostileProvider, unsignedJwt, type HostileBehaviour, type HostileProvider } from './helpers/hostile-provider.js';
+import { newSigningKey, signHs256, signRs256, signRs256WithoutKid, startHostileProvider, unsignedJwt, withoutKid, type HostileBehaviour, type HostileProvider } from './helpers/hostile-provider.js';
 import { lateServer, type LateServer } from './helpers/late-server.js';
 
 /** The app wired to a hostile provider; a fresh pair per test, so JWKS counts and caches start at zero. */
@@ -192,6 +192,15 @@ for (const flavour of FLAVOURS) {
       await assertIdTokenRefused(h, withClaims((c) => ({ ...c, iat: now + 3600, exp: now + 7200 })), /in the future/);
     });
 
+    test('an ID token without iat is refused', async () => {
+      await assertIdTokenRefused(h, withClaims(without('iat')), /\biat\b/);
+    });
+
+    test('an ID token whose iat is a string of digits, not a number, is refused', async () => {
+      const asText = (claims: JWTPayload): JWTPayload => Object.fromEntries(Object.entries(claims).map(([name, value]) => [name, name === 'iat' ? String(value) : value]));
+      await assertIdTokenRefused(h, withClaims(asText), /\biat\b/);
+    });
+
     test('an ID token without sub is refused', async () => {
       await assertIdTokenRefused(h, withClaims(without('sub')), /\bsub\b/);
     });
@@ -206,6 +215,29 @@ for (const flavour of FLAVOURS) {
       const { started, page } = await login(h, b);
       await assertRefused(h, b, started, page, 400, 'OIDC_CALLBACK_INVALID', /no key of the provider matches/);
       assert.equal(h.hp.served.jwks, 2);
+    });
+
+    test('an ID token without kid is verified with the only key of a JWKS whose key has no kid either, and logs the user in', async () => {
+      h.hp.misbehave({ signIdToken: (claims, hp) => signRs256WithoutKid(claims, hp.key), jwks: (keys) => keys.map(withoutKid) });
+      const b = new Browser();
+      const { started, page } = await login(h, b);
+      assert.equal(page.status, 302, page.body);
+      assert.equal(rawLocation(page), '/');
+      assert.equal(decodeProtectedHeader(h.hp.issued[0]?.idToken ?? '').kid, undefined, 'the ID token names no kid');
+      assert.notEqual(await b.cookie(h.appUrl, COOKIE), started.preLoginCookie);
+      await assertLoggedInAs(b, h.appUrl, 'alice');
+      assert.equal(h.hp.served.jwks, 1, 'no refetch');
+    });
+
+    test('an ID token without kid is refused when the JWKS holds several RS256 keys without kid, without refetching the JWKS', async () => {
+      const others = [await newSigningKey(), await newSigningKey()];
+      const ambiguous: HostileBehaviour = {
+        signIdToken: (claims, hp) => signRs256WithoutKid(claims, hp.key),
+        // The signing key is among them, but nothing says which one it is.
+        jwks: (keys) => [...others.map((k) => k.publicJwk), ...keys].map(withoutKid),
+      };
+      await assertIdTokenRefused(h, ambiguous, /names no "kid" and several provider keys could match/);
+      assert.equal(h.hp.served.jwks, 1, 'an ambiguous key is not an unknown kid: nothing to refetch');
     });
 
     test('after a key rotation the next login refetches the JWKS at once and succeeds', async () => {

@@ -41,6 +41,8 @@ export interface HostileBehaviour {
   signIdToken?: (claims: JWTPayload, provider: HostileProvider) => Promise<string>;
   /** the JWKS endpoint fails with this HTTP status */
   jwksStatus?: number;
+  /** the keys the JWKS endpoint publishes, changed (return a new array: extra keys, kids removed…); default the current key only */
+  jwks?: (keys: JWK[]) => JWK[];
   /** the userinfo answer, changed */
   userinfo?: (info: Record<string, unknown>) => Record<string, unknown>;
 }
@@ -56,7 +58,7 @@ export interface HostileProviderOptions {
 export interface HostileProvider {
   readonly issuer: string;
   readonly server: LateServer;
-  /** the key tokens are signed with by default, and the only one the JWKS publishes */
+  /** the key tokens are signed with by default, and the only one the JWKS publishes unless `behaviour.jwks` says otherwise */
   readonly key: SigningKey;
   /** how to misbehave from now on (replaces what was set before) */
   misbehave(behaviour: HostileBehaviour): void;
@@ -78,6 +80,16 @@ export async function newSigningKey(kid: string = `key-${randomUUID()}`): Promis
 /** Signs as the provider would, with the given key (and header extras such as another kid). */
 export function signRs256(claims: JWTPayload, key: SigningKey, header: Record<string, unknown> = {}): Promise<string> {
   return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT', ...header }).sign(key.privateKey);
+}
+
+/** Signs RS256 with the given key and no `kid` in the header, leaving the app to pick the key from the JWKS. */
+export function signRs256WithoutKid(claims: JWTPayload, key: SigningKey): Promise<string> {
+  return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ: 'JWT' }).sign(key.privateKey);
+}
+
+/** A public JWK as published without its `kid`. */
+export function withoutKid(jwk: JWK): JWK {
+  return Object.fromEntries(Object.entries(jwk).filter(([name]) => name !== 'kid'));
 }
 
 /** An unsigned JWT (alg none), built by hand: jose refuses to make one. */
@@ -230,7 +242,7 @@ export async function startHostileProvider(options: HostileProviderOptions): Pro
       case 'GET /jwks':
         served.jwks++;
         if (behaviour.jwksStatus !== undefined) json(res, behaviour.jwksStatus, { error: 'server_error' });
-        else json(res, 200, { keys: [key.publicJwk] });
+        else json(res, 200, { keys: behaviour.jwks?.([key.publicJwk]) ?? [key.publicJwk] });
         return;
       case 'GET /authorize':
         authorize(url, res);
