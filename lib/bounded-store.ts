@@ -4,19 +4,26 @@ import { STORE_TIMEOUT_MS } from './store.js';
 type Callback<T> = (err?: unknown, value?: T) => void;
 
 /**
- * Wraps the app's store so that every call answers within a bound: with Redis unreachable,
- * a store that queues commands would otherwise hang each request until Redis returns.
- * A call that times out fails; its late answer is ignored.
+ * Stands between express-session and the app's store. With `timeoutMs`, every call answers
+ * within a bound: with Redis unreachable, a store that queues commands would otherwise hang
+ * each request until Redis returns (a call that times out fails; its late answer is
+ * ignored). Without touch (see wrapStore) express-session stops rewriting every session
+ * on every request.
  */
-export class BoundedStore extends session.Store {
+class DelegatingStore extends session.Store {
   constructor(
     readonly inner: Store,
-    private readonly timeoutMs: number = STORE_TIMEOUT_MS,
+    private readonly timeoutMs: number | undefined,
   ) {
     super();
   }
 
-  private guard<T>(callback: Callback<T> | undefined, action: string, run: (done: Callback<T>) => void): void {
+  protected guard<T>(callback: Callback<T> | undefined, action: string, run: (done: Callback<T>) => void): void {
+    if (this.timeoutMs === undefined) {
+      run((err, value) => callback?.(err, value));
+      return;
+    }
+    const ms = this.timeoutMs;
     const call = { settled: false };
     const finish = (err?: unknown, value?: T): void => {
       if (call.settled) return;
@@ -25,8 +32,8 @@ export class BoundedStore extends session.Store {
       callback?.(err, value);
     };
     const timer = setTimeout(() => {
-      finish(new Error(`session store ${action}: no answer within ${String(this.timeoutMs)} ms`));
-    }, this.timeoutMs);
+      finish(new Error(`session store ${action}: no answer within ${String(ms)} ms`));
+    }, ms);
     timer.unref();
     try {
       run(finish);
@@ -54,7 +61,9 @@ export class BoundedStore extends session.Store {
       this.inner.destroy(sid, done);
     });
   }
+}
 
+class TouchingStore extends DelegatingStore {
   override touch(sid: string, data: SessionData, callback?: () => void): void {
     const touch = this.inner.touch?.bind(this.inner);
     if (touch === undefined) {
@@ -68,4 +77,26 @@ export class BoundedStore extends session.Store {
       });
     });
   }
+}
+
+export interface StoreWrapping {
+  /** bound every call (any store that talks to a server) */
+  bounded: boolean;
+  /** let express-session touch the session on every request */
+  touch: boolean;
+}
+
+/**
+ * The store express-session is given. Touch is dropped when the idle lifetime is on: the
+ * package then writes the session (and so renews its expiry in the store) at least every
+ * minute of activity, and a touch per request would only re-send what the store holds.
+ */
+export function wrapStore(store: Store, { bounded, touch }: StoreWrapping): Store {
+  if (!bounded && touch) return store;
+  const timeoutMs = bounded ? STORE_TIMEOUT_MS : undefined;
+  return touch ? new TouchingStore(store, timeoutMs) : new DelegatingStore(store, timeoutMs);
+}
+
+export function isWrapped(store: Store): boolean {
+  return store instanceof DelegatingStore;
 }

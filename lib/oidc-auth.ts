@@ -1,6 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import session, { MemoryStore, type Store } from 'express-session';
-import { BoundedStore } from './bounded-store.js';
+import { wrapStore } from './bounded-store.js';
+import { deferSession, mayCarryCookie } from './lazy-session.js';
 import { createJwksCache } from './jwks.js';
 import { createBackchannelLogoutHandler } from './routes/backchannel-logout.js';
 import { createFrontchannelLogoutHandler } from './routes/frontchannel-logout.js';
@@ -10,13 +11,13 @@ import { noStore, queryOf, single } from './http.js';
 import { joinUrl, type OidcAuthOptions } from './options.js';
 import { resolveOptions } from './options-validation.js';
 import { createProvider } from './provider.js';
-import { attachRequestContext } from './request-context.js';
+import { attachRequestContext, type InstanceDeps } from './request-context.js';
 import { createCallbackHandler } from './routes/callback.js';
 import type { AsyncHandler, RouteContext } from './routes/context.js';
 import { createLoginHandler } from './routes/login.js';
 import { createLogoutHandler } from './routes/logout.js';
 import { LOGOUT_STATE_COOKIE, readCookie, verifyLogoutReturn } from './logout-return.js';
-import { requireSession, type AppSession } from './session.js';
+import { peekLogin, requireSession } from './session.js';
 import { endSessions } from './end-sessions.js';
 import { judgeLifetime } from './lifetime.js';
 import { createRefresher } from './refresh.js';
@@ -27,10 +28,6 @@ function normalisePath(path: string): string {
   return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
 }
 
-/** MemoryStore answers synchronously and cannot hang; every other store gets a deadline on each call. */
-function boundedUnlessMemory(store: Store): Store {
-  return store instanceof MemoryStore ? store : new BoundedStore(store);
-}
 
 function jwksUri(config: Configuration, allowInsecure: boolean): URL {
   const uri = config.serverMetadata().jwks_uri;
@@ -53,18 +50,21 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
   const provider = createProvider(opts);
   const ctx: RouteContext<TContext> = { opts, provider };
   // A store we hold ourselves: back-channel logout destroys sessions without a browser request.
-  const ownStore = opts.session === false ? undefined : boundedUnlessMemory(opts.session.store ?? new MemoryStore());
+  const appStore = opts.session === false ? undefined : (opts.session.store ?? new MemoryStore());
+  // MemoryStore answers synchronously and cannot hang; every other store gets a deadline on each call.
+  const ownStore = appStore === undefined ? undefined : wrapStore(appStore, { bounded: !(appStore instanceof MemoryStore), touch: opts.lifetime.idleSec === undefined });
   const sessionMiddleware = opts.session === false ? undefined : session({ ...opts.session, store: ownStore });
+  const cookieName = opts.session === false ? undefined : (opts.session.name ?? 'connect.sid');
   const storeOf = (req: Request): Store | undefined => {
     // Typed as always there, but only set when the app's express-session ran for this request.
-    const appStore: Store | undefined = req.sessionStore;
-    return ownStore ?? appStore;
+    const mounted: Store | undefined = req.sessionStore;
+    return ownStore ?? mounted;
   };
   const jwks = createJwksCache(async () => jwksUri(await provider.config(), opts.allowInsecureRequests), opts.httpTimeoutMs);
   const loginPath = new URL(joinUrl(opts.baseUrl, opts.routes.login)).pathname;
-  const refresher = createRefresher(opts, provider, storeOf, jwks);
+  const deps: InstanceDeps = { provider, refresher: createRefresher(opts, provider, storeOf, jwks), loginPath };
 
-  if (ownStore instanceof BoundedStore && !opts.sessionIndex.shared) {
+  if (appStore !== undefined && !(appStore instanceof MemoryStore) && !opts.sessionIndex.shared) {
     opts.logger.warn({}, 'a shared session store is used with the in-memory session index: back-channel and front-channel logout only reach sessions created by this process. Pass sessionIndex: redisSessionIndex(client).');
   }
 
@@ -95,7 +95,7 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
 
   /** Ends a logged-in session that outlived its lifetimes, then lets the request go on anonymous. */
   function enforceLifetime(req: Request, next: (err?: unknown) => void): void {
-    const login = (req.session as AppSession | undefined)?.oidc?.login;
+    const login = peekLogin(req);
     if (login === undefined) {
       next();
       return;
@@ -112,20 +112,22 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
     }, next);
   }
 
-  function dispatch(req: Request, res: Response, next: NextFunction): void {
-    const path = normalisePath(req.path);
+  function dispatch(req: Request, res: Response, next: NextFunction, path: string): void {
     const logoutCompleted =
       req.method === 'GET' && path === opts.routes.postLogoutRedirect && readCookie(req, LOGOUT_STATE_COOKIE) !== undefined
         ? verifyLogoutReturn(req, res, opts, single(queryOf(req), 'state'))
         : false;
-    attachRequestContext(req, { provider, refresher, loginPath, logoutCompleted });
+    attachRequestContext(req, deps, logoutCompleted);
     const table = routes.get(path);
     if (table === undefined) {
-      try {
-        requireSession(req);
-      } catch (err) {
-        next(err);
-        return;
+      // With session: false, a missing express-session is the app's mistake: say so at once.
+      if (sessionMiddleware === undefined && !sessionless.has(path)) {
+        try {
+          requireSession(req);
+        } catch (err) {
+          next(err);
+          return;
+        }
       }
       next();
       return;
@@ -140,16 +142,23 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
     void handler(req, res, next);
   }
 
-  function withLifetime(req: Request, res: Response, next: NextFunction): void {
+  function withLifetime(req: Request, res: Response, next: NextFunction, path: string): void {
     enforceLifetime(req, (err?: unknown) => {
       if (err !== undefined) next(err);
-      else dispatch(req, res, next);
+      else dispatch(req, res, next, path);
     });
   }
 
   return function oidcAuthMiddleware(req, res, next) {
-    if (sessionMiddleware === undefined || sessionless.has(normalisePath(req.path))) {
-      withLifetime(req, res, next);
+    const path = normalisePath(req.path);
+    if (sessionMiddleware === undefined || cookieName === undefined || sessionless.has(path)) {
+      withLifetime(req, res, next, path);
+      return;
+    }
+    if (!routes.has(path) && !mayCarryCookie(req, cookieName)) {
+      // No cookie, so nobody is logged in: no store read, no new session id, unless the app asks for req.session.
+      deferSession(req, res, sessionMiddleware);
+      dispatch(req, res, next, path);
       return;
     }
     sessionMiddleware(req, res, (err?: unknown) => {
@@ -157,7 +166,7 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
         next(new OidcAuthError(OidcAuthErrorCode.SESSION_STORE_FAILED, 503, 'The session store could not load the session; try again shortly.', { cause: err }));
         return;
       }
-      withLifetime(req, res, next);
+      withLifetime(req, res, next, path);
     });
   };
 }

@@ -9,7 +9,7 @@ import { describeError } from './logger.js';
 import type { ResolvedOptions } from './options.js';
 import { translateCallbackError } from './provider-errors.js';
 import type { Provider } from './provider.js';
-import { regenerateSession, type AppSession, type StoredLogin } from './session.js';
+import { peekLogin, regenerateSession, type AppSession, type StoredLogin } from './session.js';
 import { STORE_TIMEOUT_MS, storeGet, storeSet } from './store.js';
 
 /** How long one instance may hold the refresh of a session before others stop waiting for it. */
@@ -27,9 +27,7 @@ function notAuthenticated(message: string): OidcAuthError {
   return new OidcAuthError(OidcAuthErrorCode.NOT_AUTHENTICATED, 401, message);
 }
 
-function loginOf(req: Request): StoredLogin | undefined {
-  return (req.session as AppSession | undefined)?.oidc?.login;
-}
+const loginOf = peekLogin;
 
 const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => {

@@ -4,7 +4,7 @@ import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
 import { translateUserInfoError } from './provider-errors.js';
 import type { Provider } from './provider.js';
 import type { Refresher } from './refresh.js';
-import type { AppSession, StoredLogin } from './session.js';
+import { peekLogin, type StoredLogin } from './session.js';
 import type { OidcUser } from './types.js';
 
 export interface OidcAccessToken {
@@ -57,16 +57,7 @@ declare global {
   }
 }
 
-/** Where requiresAuth() sends a browser: kept per request, so instances share nothing. */
-const loginPaths = new WeakMap<Request, string>();
-
-export function loginPathFor(req: Request): string | undefined {
-  return loginPaths.get(req);
-}
-
-function storedLogin(req: Request): StoredLogin | undefined {
-  return (req.session as AppSession | undefined)?.oidc?.login;
-}
+const storedLogin = peekLogin;
 
 function accessTokenOf(login: StoredLogin | undefined, refresh: () => Promise<StoredLogin>): OidcAccessToken | undefined {
   if (login?.accessToken === undefined) return undefined;
@@ -84,41 +75,73 @@ function accessTokenOf(login: StoredLogin | undefined, refresh: () => Promise<St
   };
 }
 
-export interface RequestContextDeps {
+/** What one oidcAuth() instance shares with the req.oidc of each request it handles. */
+export interface InstanceDeps {
   provider: Provider;
   refresher: Refresher;
+  /** where requiresAuth() sends a browser */
   loginPath: string;
-  logoutCompleted: boolean;
 }
 
-/** Builds req.oidc; every getter reads the session at call time, so it follows logins and logouts. */
-export function attachRequestContext(req: Request, { provider, refresher, loginPath, logoutCompleted }: RequestContextDeps): void {
-  loginPaths.set(req, loginPath);
-  const refresh = (): Promise<StoredLogin> => refresher.refresh(req);
-  req.oidc = {
-    getAccessToken: () => refresher.getAccessToken(req),
-    isAuthenticated: () => storedLogin(req) !== undefined,
-    logoutCompleted,
-    get user() {
-      return storedLogin(req)?.user;
-    },
-    get idToken() {
-      return storedLogin(req)?.idToken;
-    },
-    get accessToken() {
-      return accessTokenOf(storedLogin(req), refresh);
-    },
-    async fetchUserInfo() {
-      const login = storedLogin(req);
-      if (login?.accessToken === undefined) {
-        throw new OidcAuthError(OidcAuthErrorCode.NOT_AUTHENTICATED, 401, 'fetchUserInfo() needs a logged-in user with an access token.');
-      }
-      const config = await provider.config();
-      // expectedSubject: a userinfo answer about another user is refused (OpenID Connect Core 5.3.2).
-      const info = await client.fetchUserInfo(config, login.accessToken, login.user.sub).catch((err: unknown) => {
-        throw translateUserInfoError(err);
-      });
-      return info;
-    },
-  };
+/**
+ * req.oidc. One small object per request, its methods on the prototype: it is built for
+ * every request, so it must cost next to nothing. Every getter reads the session at call
+ * time, so it follows logins and logouts within the request.
+ */
+class RequestContext implements OidcRequestContext {
+  readonly #req: Request;
+  readonly #deps: InstanceDeps;
+  readonly logoutCompleted: boolean;
+
+  constructor(req: Request, deps: InstanceDeps, logoutCompleted: boolean) {
+    this.#req = req;
+    this.#deps = deps;
+    this.logoutCompleted = logoutCompleted;
+  }
+
+  static loginPathOf(value: unknown): string | undefined {
+    return value instanceof RequestContext ? value.#deps.loginPath : undefined;
+  }
+
+  isAuthenticated(): boolean {
+    return storedLogin(this.#req) !== undefined;
+  }
+
+  get user(): OidcUser | undefined {
+    return storedLogin(this.#req)?.user;
+  }
+
+  get idToken(): string | undefined {
+    return storedLogin(this.#req)?.idToken;
+  }
+
+  get accessToken(): OidcAccessToken | undefined {
+    return accessTokenOf(storedLogin(this.#req), () => this.#deps.refresher.refresh(this.#req));
+  }
+
+  getAccessToken(): Promise<string> {
+    return this.#deps.refresher.getAccessToken(this.#req);
+  }
+
+  async fetchUserInfo(): Promise<OidcUser> {
+    const login = storedLogin(this.#req);
+    if (login?.accessToken === undefined) {
+      throw new OidcAuthError(OidcAuthErrorCode.NOT_AUTHENTICATED, 401, 'fetchUserInfo() needs a logged-in user with an access token.');
+    }
+    const config = await this.#deps.provider.config();
+    // expectedSubject: a userinfo answer about another user is refused (OpenID Connect Core 5.3.2).
+    return client.fetchUserInfo(config, login.accessToken, login.user.sub).catch((err: unknown) => {
+      throw translateUserInfoError(err);
+    });
+  }
+}
+
+/** The login path of the oidcAuth() instance that handled this request, or undefined when none did. */
+export function loginPathFor(req: Request): string | undefined {
+  // Typed as always present by declaration merging, but absent when oidcAuth() is not mounted.
+  return RequestContext.loginPathOf((req as { oidc?: unknown }).oidc);
+}
+
+export function attachRequestContext(req: Request, deps: InstanceDeps, logoutCompleted: boolean): void {
+  req.oidc = new RequestContext(req, deps, logoutCompleted);
 }

@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import type { Session, SessionData } from 'express-session';
 import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
+import { isDeferred } from './lazy-session.js';
 import type { OidcUser } from './types.js';
 
 /** One login in flight, keyed by its state; several tabs may log in at once. */
@@ -42,6 +43,12 @@ declare module 'express-session' {
 }
 
 export type AppSession = Session & Partial<SessionData>;
+
+/** The logged-in state of this request, without creating a deferred session to find out. */
+export function peekLogin(req: Request): StoredLogin | undefined {
+  if (isDeferred(req)) return undefined;
+  return (req.session as AppSession | undefined)?.oidc?.login;
+}
 
 export function requireSession(req: Request): AppSession {
   // Typed as always present by @types/express-session, but it is absent when express-session is not mounted.
