@@ -7,6 +7,13 @@ export function mayCarryCookie(req: Request, name: string): boolean {
 }
 
 /**
+ * Marks a request whose session is still deferred: a property read is the cheapest test,
+ * and it is made several times per request (inspecting the property descriptor allocates).
+ */
+const DEFERRED: unique symbol = Symbol('express-oidc-auth.deferredSession');
+type Marked = Request & { [DEFERRED]?: boolean };
+
+/**
  * For a request without a session cookie, express-session would build a session and a
  * random id on every request, anonymous traffic included, and throw them away. Instead
  * `req.session` is left as a getter that runs express-session on first use. For a request
@@ -15,15 +22,18 @@ export function mayCarryCookie(req: Request, name: string): boolean {
  * express-session's own cookie and save hooks installed on the response.
  */
 export function deferSession(req: Request, res: Response, sessionMiddleware: RequestHandler): void {
+  (req as Marked)[DEFERRED] = true;
   Object.defineProperty(req, 'session', {
     configurable: true,
     enumerable: true,
     get() {
+      (req as Marked)[DEFERRED] = false;
       Reflect.deleteProperty(req, 'session');
       void sessionMiddleware(req, res, () => undefined);
       return req.session;
     },
     set(value: unknown) {
+      (req as Marked)[DEFERRED] = false;
       Object.defineProperty(req, 'session', { configurable: true, enumerable: true, writable: true, value });
     },
   });
@@ -31,5 +41,5 @@ export function deferSession(req: Request, res: Response, sessionMiddleware: Req
 
 /** True while req.session is still deferred (nobody asked for it yet). */
 export function isDeferred(req: Request): boolean {
-  return Object.getOwnPropertyDescriptor(req, 'session')?.get !== undefined;
+  return (req as Marked)[DEFERRED] === true;
 }
