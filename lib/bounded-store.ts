@@ -3,6 +3,51 @@ import { STORE_TIMEOUT_MS } from './store.js';
 
 type Callback<T> = (err?: unknown, value?: T) => void;
 
+interface Pending {
+  deadline: number;
+  expire(): void;
+}
+
+const SWEEP_MS = 250;
+
+/**
+ * Deadlines for store calls, checked by one sweeping interval instead of a timer per call:
+ * a store call happens on nearly every request, and a timer each is a measurable cost. A
+ * call fails at most SWEEP_MS after its deadline. The interval stops once nothing is
+ * pending and never keeps the process alive.
+ */
+class Deadlines {
+  private readonly pending = new Set<Pending>();
+  private timer: NodeJS.Timeout | undefined;
+
+  add(entry: Pending): void {
+    this.pending.add(entry);
+    if (this.timer !== undefined) return;
+    this.timer = setInterval(() => {
+      this.sweep();
+    }, SWEEP_MS);
+    this.timer.unref();
+  }
+
+  delete(entry: Pending): void {
+    this.pending.delete(entry);
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const entry of this.pending) {
+      if (entry.deadline <= now) {
+        this.pending.delete(entry);
+        entry.expire();
+      }
+    }
+    if (this.pending.size === 0) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+}
+
 /**
  * Stands between express-session and the app's store. With `timeoutMs`, every call answers
  * within a bound: with Redis unreachable, a store that queues commands would otherwise hang
@@ -11,6 +56,8 @@ type Callback<T> = (err?: unknown, value?: T) => void;
  * on every request.
  */
 class DelegatingStore extends session.Store {
+  private readonly deadlines = new Deadlines();
+
   constructor(
     readonly inner: Store,
     private readonly timeoutMs: number | undefined,
@@ -28,13 +75,16 @@ class DelegatingStore extends session.Store {
     const finish = (err?: unknown, value?: T): void => {
       if (call.settled) return;
       call.settled = true;
-      clearTimeout(timer);
+      this.deadlines.delete(entry);
       callback?.(err, value);
     };
-    const timer = setTimeout(() => {
-      finish(new Error(`session store ${action}: no answer within ${String(ms)} ms`));
-    }, ms);
-    timer.unref();
+    const entry: Pending = {
+      deadline: Date.now() + ms,
+      expire: () => {
+        finish(new Error(`session store ${action}: no answer within ${String(ms)} ms`));
+      },
+    };
+    this.deadlines.add(entry);
     try {
       run(finish);
     } catch (err) {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Request } from 'express';
 import type { SessionOptions } from 'express-session';
 import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
@@ -142,6 +143,14 @@ function checkSecret(value: unknown, problems: Problems): void {
   }
 }
 
+/**
+ * 128 random bits, base64url: as unguessable as a session id needs to be, and 10
+ * characters shorter than express-session's default, in every cookie and every store key.
+ */
+function newSessionId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
 function resolveSession(value: unknown, baseUrl: URL | undefined, problems: Problems): SessionOptions | false {
   if (value === false) return false;
   if (value === undefined) {
@@ -169,7 +178,7 @@ function resolveSession(value: unknown, baseUrl: URL | undefined, problems: Prob
   if (typeof merged.sameSite === 'string' && merged.sameSite.toLowerCase() === 'none' && merged.secure !== true) {
     problems.push(`"session.cookie.secure" must be true when "session.cookie.sameSite" is "none", or browsers drop the cookie (got ${got(merged.secure)})`);
   }
-  return { name: DEFAULT_SESSION_COOKIE, resave: false, saveUninitialized: false, ...(value as unknown as SessionOptions), cookie: merged };
+  return { name: DEFAULT_SESSION_COOKIE, genid: newSessionId, resave: false, saveUninitialized: false, ...(value as unknown as SessionOptions), cookie: merged };
 }
 
 function resolveLogout(value: unknown, problems: Problems): ResolvedOptions<unknown>['logout'] {

@@ -1,0 +1,129 @@
+import type { ClientMetadata } from 'oidc-provider';
+import { startRedis, type RedisServer } from '../../test/helpers/redis.js';
+import type { AppSettings, ProviderReady } from './ipc.js';
+import { BenchChild } from './processes.js';
+import { connectRedis, type Redis } from './redis.js';
+
+export const SESSION_SECRET = 'bench-session-secret-0123456789abcdef';
+
+export interface ServerSpec {
+  name: string;
+  script: 'oidc-auth' | 'express-session' | 'eoc' | 'bare';
+  store: 'memory' | 'redis';
+  /** each Redis-backed server has a database of its own in the one redis-server */
+  redisDb?: number;
+  scope?: string;
+  prompt?: string;
+}
+
+export const SERVERS = [
+  { name: 'oidc-auth-memory', script: 'oidc-auth', store: 'memory' },
+  { name: 'oidc-auth-redis', script: 'oidc-auth', store: 'redis', redisDb: 0 },
+  { name: 'express-session-memory', script: 'express-session', store: 'memory' },
+  { name: 'express-session-redis', script: 'express-session', store: 'redis', redisDb: 1 },
+  { name: 'eoc-cookie', script: 'eoc', store: 'memory' },
+  { name: 'eoc-redis', script: 'eoc', store: 'redis', redisDb: 2 },
+  { name: 'bare', script: 'bare', store: 'memory' },
+  // Logout with a refresh token too, so that revocation does its full work (two tokens, in parallel).
+  { name: 'oidc-auth-logout', script: 'oidc-auth', store: 'redis', redisDb: 3, scope: 'openid profile email offline_access', prompt: 'consent' },
+  { name: 'oidc-auth-backchannel', script: 'oidc-auth', store: 'redis', redisDb: 4 },
+] as const satisfies readonly ServerSpec[];
+
+export type ServerName = (typeof SERVERS)[number]['name'];
+
+export function clientSecretOf(name: string): string {
+  return `${name}-secret-0123456789abcdef0123456789`;
+}
+
+function clientFor(name: string, appUrl: string): ClientMetadata {
+  return {
+    client_id: name,
+    client_secret: clientSecretOf(name),
+    redirect_uris: [`${appUrl}/callback`],
+    post_logout_redirect_uris: [`${appUrl}/`],
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'client_secret_basic',
+    backchannel_logout_uri: `${appUrl}/backchannel-logout`,
+    backchannel_logout_session_required: true,
+  };
+}
+
+/** Everything a run needs: redis-server, the provider and every app server, each in its own process. */
+export interface Topology {
+  redisServer: RedisServer;
+  provider: BenchChild;
+  issuer: string;
+  /** what the provider handed over: its signing key and its introspection client */
+  op: ProviderReady;
+  servers: Record<ServerName, BenchChild>;
+  /** a client on that server's Redis database (opened on first use, closed by close()) */
+  redis(name: ServerName): Promise<Redis>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts redis-server, the servers (listening first, so that their URLs are known), the
+ * provider with a client per server, then configures each server with the issuer.
+ * On failure everything already started is stopped by the caller's stopAll.
+ */
+export interface TopologyOptions {
+  /** the tsc build of lib/, loaded by the express-oidc-auth servers */
+  libraryEntry: string;
+  /** record a CPU profile of every server there */
+  profileDir?: string | undefined;
+}
+
+export async function startTopology(log: (line: string) => void, { libraryEntry, profileDir }: TopologyOptions): Promise<Topology> {
+  const redisServer = await startRedis();
+  log(`redis-server on port ${String(redisServer.port)}`);
+  const clients = new Map<number, Redis>();
+  const closeRedisClients = async (): Promise<void> => {
+    await Promise.all([...clients.values()].map((c) => c.quit().catch(() => undefined)));
+    clients.clear();
+  };
+  try {
+    const [provider, apps] = await Promise.all([BenchChild.start('provider', 'provider'), Promise.all(SERVERS.map((s) => BenchChild.start(s.name, s.script, { profileDir })))]);
+    const servers = Object.fromEntries(SERVERS.map((s, i) => [s.name, apps[i]])) as Record<ServerName, BenchChild>;
+    const ready = await provider.request<ProviderReady>('configure', { clients: SERVERS.map((s) => clientFor(s.name, servers[s.name].url)) });
+    log(`oidc-provider at ${ready.issuer}`);
+    const redisUrl = (db: number): string => `${redisServer.url}/${String(db)}`;
+    await Promise.all(
+      SERVERS.map((spec: ServerSpec) => {
+        const child = servers[spec.name as ServerName];
+        const settings: AppSettings = { issuer: ready.issuer, baseUrl: child.url, clientId: spec.name, clientSecret: clientSecretOf(spec.name), sessionSecret: SESSION_SECRET, store: spec.store };
+        if (spec.redisDb !== undefined) settings.redisUrl = redisUrl(spec.redisDb);
+        if (spec.scope !== undefined) settings.scope = spec.scope;
+        if (spec.prompt !== undefined) settings.prompt = spec.prompt;
+        if (spec.script === 'oidc-auth') settings.libraryEntry = libraryEntry;
+        return child.request('configure', settings);
+      }),
+    );
+    log(`servers: ${SERVERS.map((s) => `${s.name} ${servers[s.name].url} (pid ${String(servers[s.name].pid)})`).join(', ')}`);
+    return {
+      redisServer,
+      provider,
+      issuer: ready.issuer,
+      op: ready,
+      servers,
+      async redis(name) {
+        const db = (SERVERS.find((s) => s.name === name) as ServerSpec).redisDb;
+        if (db === undefined) throw new Error(`${name} does not use Redis`);
+        let client = clients.get(db);
+        if (client === undefined) {
+          client = await connectRedis(redisUrl(db));
+          clients.set(db, client);
+        }
+        return client;
+      },
+      async close() {
+        await closeRedisClients();
+        await redisServer.close();
+      },
+    };
+  } catch (err) {
+    await closeRedisClients();
+    await redisServer.close();
+    throw err;
+  }
+}

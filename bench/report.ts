@@ -1,0 +1,264 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { chartSvg } from './chart.js';
+import { CONNECTIONS } from './harness/load.js';
+import type { MachineInfo } from './harness/machine.js';
+import { median, pairedRatio, percentile } from './harness/stats.js';
+import type { BackchannelResult } from './scenarios/backchannel.js';
+import type { LogoutResult } from './scenarios/logout.js';
+import type { ProviderRequestsResult } from './scenarios/provider-requests.js';
+import type { SizeResult } from './scenarios/sessions.js';
+import type { ThroughputPlan, ThroughputResult } from './scenarios/throughput.js';
+
+export interface BenchResults {
+  mode: 'quick' | 'full';
+  plan: ThroughputPlan & { logoutSamples: number; backchannelRounds: number; backchannelRequests: number; loginsCounted: number };
+  machine: MachineInfo;
+  loadAverageAfter: number[];
+  durationSec: number;
+  throughput: ThroughputResult[];
+  sizes: SizeResult;
+  providerRequests: ProviderRequestsResult[];
+  logout: LogoutResult;
+  backchannel: BackchannelResult;
+}
+
+interface Target {
+  scenario: string;
+  target: string;
+  measured: string;
+  met: boolean;
+}
+
+const ms = (v: number): string => `${v.toFixed(2)} ms`;
+const x = (v: number): string => `${v.toFixed(2)}×`;
+
+function byId(results: readonly ThroughputResult[], id: string): ThroughputResult {
+  const r = results.find((t) => t.id === id);
+  if (r === undefined) throw new Error(`no result for ${id}`);
+  return r;
+}
+
+const rpsOf = (r: ThroughputResult): number[] => r.samples.map((s) => s.rps);
+const cpuOf = (r: ThroughputResult): number[] => r.samples.map((s) => s.cpuMicrosPerRequest);
+
+function comparisons(results: readonly ThroughputResult[]): string[] {
+  const pairs: [string, string][] = [
+    ['auth/oidc-auth/memory', 'auth/express-session/memory'],
+    ['auth/oidc-auth/redis', 'auth/express-session/redis'],
+    ['auth/oidc-auth/memory', 'auth/eoc/cookie'],
+    ['auth/oidc-auth/redis', 'auth/eoc/redis'],
+    ['anon/oidc-auth', 'anon/bare'],
+    ['anon/express-session', 'anon/bare'],
+    ['anon/eoc', 'anon/bare'],
+  ];
+  const lines = ['| scenario | A | B | req/s A ÷ B | CPU/req A ÷ B | CPU/req A − B |', '| --- | --- | --- | --- | --- | --- |'];
+  for (const [a, b] of pairs) {
+    const ra = byId(results, a);
+    const rb = byId(results, b);
+    const diffs = ra.samples.map((s, i) => s.cpuMicrosPerRequest - (rb.samples[i]?.cpuMicrosPerRequest ?? Number.NaN));
+    lines.push(`| ${String(ra.scenario)} | ${ra.label} | ${rb.label} | ${x(pairedRatio(rpsOf(ra), rpsOf(rb)))} | ${x(pairedRatio(cpuOf(ra), cpuOf(rb)))} | ${median(diffs) >= 0 ? '+' : ''}${median(diffs).toFixed(1)} µs |`);
+  }
+  return lines;
+}
+
+function throughputTable(results: readonly ThroughputResult[]): string[] {
+  const lines = ['| scenario | server | req/s (median) | req/s per round | server CPU µs/req (median) | CPU µs/req per round | latency p50 / p99 (median) |', '| --- | --- | --- | --- | --- | --- | --- |'];
+  for (const r of results) {
+    lines.push(
+      `| ${String(r.scenario)} | ${r.label} | ${median(rpsOf(r)).toFixed(0)} | ${rpsOf(r).map((v) => v.toFixed(0)).join(', ')} | ${median(cpuOf(r)).toFixed(1)} | ${cpuOf(r).map((v) => v.toFixed(0)).join(', ')} | ${median(r.samples.map((s) => s.latencyP50Ms)).toFixed(0)} / ${median(r.samples.map((s) => s.latencyP99Ms)).toFixed(0)} ms |`,
+    );
+  }
+  return lines;
+}
+
+function targets(r: BenchResults): Target[] {
+  const out: Target[] = [];
+  const { logout, backchannel } = r;
+  const slowestMedian = Math.max(median(logout.refreshRevocationMs), median(logout.accessRevocationMs));
+  const slowestP99 = Math.max(percentile(logout.refreshRevocationMs, 99), percentile(logout.accessRevocationMs, 99));
+  out.push({
+    scenario: '3',
+    target: 'logout median ≤ slowest single revocation (median) + 10 ms',
+    measured: `logout ${ms(median(logout.logoutMs))}; bound ${ms(slowestMedian)} + 10 ms = ${ms(slowestMedian + 10)}`,
+    met: median(logout.logoutMs) <= slowestMedian + 10,
+  });
+  out.push({
+    scenario: '3',
+    target: 'logout p99 ≤ slowest single revocation (p99) + 10 ms',
+    measured: `logout ${ms(percentile(logout.logoutMs, 99))}; bound ${ms(slowestP99)} + 10 ms = ${ms(slowestP99 + 10)}`,
+    met: percentile(logout.logoutMs, 99) <= slowestP99 + 10,
+  });
+  const first = backchannel.perSize[0];
+  const last = backchannel.perSize.at(-1);
+  if (first !== undefined && last !== undefined) {
+    const ratio = median(last.latencyMs) / median(first.latencyMs);
+    out.push({
+      scenario: '4',
+      target: `back-channel logout median at ${last.sessions.toLocaleString('en')} sessions ≤ 1.2× median at ${first.sessions.toLocaleString('en')}`,
+      measured: `${ms(median(last.latencyMs))} vs ${ms(median(first.latencyMs))}: ${x(ratio)}`,
+      met: ratio <= 1.2,
+    });
+  }
+  for (const p of r.providerRequests.filter((q) => q.server.startsWith('oidc-auth'))) {
+    const [cold, ...warm] = p.logins;
+    const warmOk = warm.length > 0 && warm.every((l) => l.total === 1 && l.byPath['/token'] === 1);
+    const fetchedOnce = (suffix: string): number => p.logins.reduce((sum, l) => sum + Object.entries(l.byPath).filter(([k]) => k.endsWith(suffix)).reduce((a, [, n]) => a + n, 0), 0);
+    out.push({
+      scenario: '5',
+      target: 'provider requests per login after the first: exactly 1 (the token request)',
+      measured: `${warm.map((l) => String(l.total)).join(', ')} (logins 2–${String(p.logins.length)})`,
+      met: warmOk,
+    });
+    out.push({
+      scenario: '5',
+      target: 'discovery and JWKS fetched once',
+      measured: `first login ${String(cold?.total ?? 0)} requests (${describePaths(cold?.byPath ?? {})}); discovery ${String(fetchedOnce('/openid-configuration'))}×, JWKS ${String(fetchedOnce('/jwks'))}× over ${String(p.logins.length)} logins`,
+      met: fetchedOnce('/openid-configuration') === 1 && fetchedOnce('/jwks') === 1,
+    });
+  }
+  const cookies = allOidcAuthCookies(r);
+  out.push({
+    scenario: '6',
+    target: 'session cookie ≤ 100 bytes (name=value, as sent on every request)',
+    measured: `${String(Math.min(...cookies))}–${String(Math.max(...cookies))} bytes, median ${String(median(cookies))}, over ${String(cookies.length)} logins`,
+    met: Math.max(...cookies) <= 100,
+  });
+  return out;
+}
+
+/** Cookie sizes of every express-oidc-auth login of the run (scenario 1 and the logout scenario). */
+function allOidcAuthCookies(r: BenchResults): number[] {
+  return [...r.sizes.cookies.filter((c) => c.server.startsWith('oidc-auth')).map((c) => c.cookieBytes), ...r.logout.cookieBytes];
+}
+
+function describePaths(byPath: Record<string, number>): string {
+  return Object.entries(byPath)
+    .map(([p, n]) => `${p} ×${String(n)}`)
+    .join(', ');
+}
+
+function section(title: string, body: string[]): string[] {
+  return [`## ${title}`, '', ...body, ''];
+}
+
+export function renderResults(r: BenchResults): string {
+  const m = r.machine;
+  const out: string[] = [];
+  out.push('# Benchmark results', '');
+  out.push(
+    `Made by \`npm run bench${r.mode === 'quick' ? ' -- --quick' : ''}\` (bench/run.ts) on ${m.date.slice(0, 10)} (${m.date}), in ${Math.round(r.durationSec / 60)} minutes. ` +
+      'Every figure below comes from this one run; ratios compare servers measured in the same rounds.',
+    '',
+  );
+  out.push('![Scenarios 1 and 2: requests/s and server CPU per request](chart.svg)', '');
+  out.push(...section('Targets', ['| scenario | target | measured | met |', '| --- | --- | --- | --- |', ...targets(r).map((t) => `| ${t.scenario} | ${t.target} | ${t.measured} | ${t.met ? 'met' : '**not met**'} |`)]));
+
+  out.push(
+    ...section('Machine and versions', [
+      `- machine: ${String(m.nproc)} CPUs (nproc), ${m.cpuModel}, ${String(m.memoryGiB)} GiB memory, ${m.os}; load average ${m.loadAverage.join(' / ')} at the start, ${r.loadAverageAfter.join(' / ')} at the end (a shared machine)`,
+      `- node ${m.node}, redis-server ${m.redisServer}`,
+      `- express-oidc-auth ${m.versions['express-oidc-auth'] ?? '?'} (commit ${m.commit}), ${Object.entries(m.versions)
+        .filter(([k]) => k !== 'express-oidc-auth')
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    ]),
+  );
+
+  const p = r.plan;
+  out.push(
+    ...section('1 and 2. Throughput and server CPU per request', [
+      `autocannon, ${String(CONNECTIONS)} connections, \`GET /profile\` (scenario 1, answers \`{ sub }\`) and \`GET /public\` (scenario 2, answers \`{ ok: true }\`), ${String(p.rounds)} interleaved rounds × ${String(p.seconds)} s per server after a ${String(p.warmupSeconds)} s warm-up (each round in its own shuffled order, so no server always follows the same neighbour); each server is its own Node process (NODE_ENV=production), autocannon runs in the orchestrator's process. ` +
+        'express-oidc-auth is loaded as published: lib/ compiled by tsc at the start of the run (the servers\' own small files run under tsx, which would otherwise also transpile the library and add esbuild\'s keepNames helper to every closure it creates per request). ' +
+        'CPU is the server process\'s own `process.cpuUsage()` (user + system) over the run divided by the requests it served, read over IPC: on this shared 2-core machine it is the steadier figure, since req/s also depends on how much CPU the load generator got. ' +
+        'Scenario 1 servers hold a session from a real login through oidc-provider (express-session alone: the same `oidc` payload, copied from the express-oidc-auth session in Redis and seeded through a bench-only route); every answer is checked (200, `sub`) before and after, and any non-2xx answer under load fails the run.',
+      '',
+      ...throughputTable(r.throughput),
+      '',
+      'Ratios, as the median of the per-round ratios (A and B measured in the same round):',
+      '',
+      ...comparisons(r.throughput),
+    ]),
+  );
+
+  const l = r.logout;
+  out.push(
+    ...section('3. Logout with revocation', [
+      `\`POST /logout\` (Accept: application/json) on express-oidc-auth with connect-redis and the Redis session index, a session from a real login with \`offline_access\` (so both a refresh and an access token are revoked, in parallel), ${String(l.samples)} logouts one at a time after 3 warm-up ones; ` +
+        'interleaved with single RFC 7009 revocation calls made alone (from the orchestrator, with the same client credentials) on tokens of other sessions. ' +
+        `Checked once: afterwards the session is gone from Redis and the provider's introspection calls its tokens inactive (${l.verified ? 'yes' : '**no**'}). A login through the provider's pages took ${l.loginMs.toFixed(0)} ms.`,
+      '',
+      '| request | median | p90 | p99 | max |',
+      '| --- | --- | --- | --- | --- |',
+      ...(
+        [
+          ['logout (destroy, index, 2 revocations, answer)', l.logoutMs],
+          ['revocation of a refresh token, alone', l.refreshRevocationMs],
+          ['revocation of an access token, alone', l.accessRevocationMs],
+          ['both tokens of one session revoked at once, alone', l.pairRevocationMs],
+        ] as const
+      ).map(([name, v]) => `| ${name} | ${ms(median(v))} | ${ms(percentile(v, 90))} | ${ms(percentile(v, 99))} | ${ms(Math.max(...v))} |`),
+      '',
+      `Two revocations at once take the provider (one Node process) longer than one, so the logout's revocation step costs about the pair's ${ms(median(l.pairRevocationMs))} rather than one call's; ` +
+        `the logout's own work beyond that (reading and destroying the session in Redis, the index, the answer) is about ${ms(median(l.logoutMs) - median(l.pairRevocationMs))} at the median.`,
+    ]),
+  );
+
+  const b = r.backchannel;
+  out.push(
+    ...section('4. Back-channel logout with many sessions in Redis', [
+      `Each round empties the Redis database, then fills it (pipelined, ${Math.round(b.fillRate).toLocaleString('en')} sessions/s) with sessions in the library's format: connect-redis \`sess:<id>\` (the JSON of a real session, ${String(r.sizes.payload['document'] ?? '?')} bytes, with its own sub, sid and access token) and the index's sorted sets \`oidc:sub:<issuer>:<sub>\` and \`oidc:sid:<issuer>:<sid>\`; ` +
+        `at each size, ${String(b.requestsPerSize)} back-channel logout requests (after 3 warm-up ones), one at a time, each with a valid logout token signed with the provider's key naming the sid of a random stored session; each must answer 200 and remove that session. ` +
+        `Each request also revokes that session's access token at the provider. ${String(b.rounds)} rounds. Redis memory per seeded session (session key plus its two index sets): ${Math.round(b.bytesPerSeededSession).toLocaleString('en')} bytes.`,
+      '',
+      '| sessions in Redis | median | p90 | p99 | medians per round | ratio to the smallest |',
+      '| --- | --- | --- | --- | --- | --- |',
+      ...b.perSize.map(
+        (s) =>
+          `| ${s.sessions.toLocaleString('en')} | ${ms(median(s.latencyMs))} | ${ms(percentile(s.latencyMs, 90))} | ${ms(percentile(s.latencyMs, 99))} | ${s.roundMedians.map((v) => v.toFixed(2)).join(', ')} | ${x(median(s.latencyMs) / median(b.perSize[0]?.latencyMs ?? []))} |`,
+      ),
+    ]),
+  );
+
+  out.push(
+    ...section('5. Provider requests per login', [
+      'Requests the provider received from the app (not from the browser, whose requests carry a marker header) during each login, one login at a time with nothing else running, on a server that had not talked to the provider before.',
+      '',
+      '| server | login | requests | by path |',
+      '| --- | --- | --- | --- |',
+      ...r.providerRequests.flatMap((q) => q.logins.map((l, i) => `| ${q.server} | ${String(i + 1)} | ${String(l.total)} | ${describePaths(l.byPath)} |`)),
+    ]),
+  );
+
+  const s = r.sizes;
+  out.push(
+    ...section('6. Cookie size and Redis bytes per session', [
+      `express-oidc-auth's cookie is \`oidc.sid=s%3A<32-character id>.<43-character HMAC>\`: 89 bytes, plus 2 for each \`+\` or \`/\` of the base64 signature (URL-encoded), so it varies from login to login; over the ${String(allOidcAuthCookies(r).length)} logins of this run: ${String(Math.min(...allOidcAuthCookies(r)))}–${String(Math.max(...allOidcAuthCookies(r)))} bytes. The table shows one login per server.`,
+      '',
+      '| server | cookies | Cookie header bytes (name=value) | Set-Cookie bytes |',
+      '| --- | --- | --- | --- |',
+      ...s.cookies.map((c) => `| ${c.server} | ${String(c.cookies)} | ${String(c.cookieBytes)} | ${String(c.setCookieBytes)} |`),
+      '',
+      '| server | key | MEMORY USAGE | value bytes |',
+      '| --- | --- | --- | --- |',
+      ...s.redis.map((k) => `| ${k.server} | \`${k.key.replace(/:[^:]{12,}$/, ':…')}\` | ${String(k.memoryBytes)} | ${String(k.valueBytes)} |`),
+      ...s.indexKeys.map((k) => `| oidc-auth-redis (index) | \`${k.key.replace(/^(oidc:s(?:u|i)[bd]):.*$/, '$1:<issuer>:…')}\` | ${String(k.memoryBytes)} | |`),
+      '',
+      `The express-oidc-auth session document (JSON, bytes): ${Object.entries(s.payload)
+        .map(([k, v]) => `${k} ${String(v)}`)
+        .join(', ')}.`,
+    ]),
+  );
+  return `${out.join('\n')}\n`;
+}
+
+/** Writes RESULTS.md and chart.svg into `dir`. */
+export function writeReport(r: BenchResults, dir: string): { results: string; chart: string } {
+  mkdirSync(dir, { recursive: true });
+  const results = path.join(dir, 'RESULTS.md');
+  const chart = path.join(dir, 'chart.svg');
+  writeFileSync(results, renderResults(r));
+  const subtitle = `${r.machine.date.slice(0, 10)} · ${String(r.machine.nproc)} CPUs, ${r.machine.cpuModel} · node ${r.machine.node} · ${String(r.plan.rounds)} rounds × ${String(r.plan.seconds)} s, ${String(CONNECTIONS)} connections`;
+  writeFileSync(chart, chartSvg(r.throughput, subtitle));
+  return { results, chart };
+}

@@ -1,0 +1,49 @@
+import { RedisStore } from 'connect-redis';
+import express from 'express';
+import session, { type SessionOptions } from 'express-session';
+import type { OidcSessionData } from '../../lib/index.js';
+import { connectRedis, runAppServer } from './child.js';
+
+/**
+ * Express + express-session alone, holding the same payload as an express-oidc-auth session
+ * (seeded through /bench/seed, a route only the benchmark uses), with the same cookie
+ * options as express-oidc-auth's defaults: the floor that express-oidc-auth is measured against.
+ */
+runAppServer(async (s) => {
+  const options: SessionOptions = {
+    name: 'oidc.sid',
+    secret: s.sessionSecret,
+    resave: false,
+    saveUninitialized: false,
+    cookie: { httpOnly: true, sameSite: 'lax', secure: false, path: '/' },
+  };
+  if (s.store === 'redis') options.store = new RedisStore({ client: await connectRedis(s.redisUrl) });
+
+  const app = express();
+  app.use(session(options));
+  app.post('/bench/seed', express.json({ limit: '64kb' }), (req, res, next) => {
+    const body: unknown = req.body;
+    const oidc = typeof body === 'object' && body !== null ? (body as { oidc?: OidcSessionData }).oidc : undefined;
+    if (oidc?.login === undefined) {
+      res.status(400).json({ error: 'body must be { oidc: { login } }' });
+      return;
+    }
+    req.session.oidc = oidc;
+    req.session.save((err: unknown) => {
+      if (err !== undefined && err !== null) next(err);
+      else res.status(204).end();
+    });
+  });
+  app.get('/profile', (req, res) => {
+    const login = req.session.oidc?.login;
+    if (login === undefined) {
+      res.status(401).json({ error: 'unauthorized' });
+      return;
+    }
+    res.json({ sub: login.user.sub });
+  });
+  app.get('/public', (_req, res) => {
+    res.json({ ok: true });
+  });
+  return app;
+});
