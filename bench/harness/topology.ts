@@ -1,4 +1,5 @@
 import type { ClientMetadata } from 'oidc-provider';
+import { webClient } from '../../test/helpers/client-metadata.js';
 import { startRedis, type RedisServer } from '../../test/helpers/redis.js';
 import type { AppSettings, ProviderReady } from './ipc.js';
 import { BenchChild } from './processes.js';
@@ -36,17 +37,7 @@ export function clientSecretOf(name: string): string {
 }
 
 function clientFor(name: string, appUrl: string): ClientMetadata {
-  return {
-    client_id: name,
-    client_secret: clientSecretOf(name),
-    redirect_uris: [`${appUrl}/callback`],
-    post_logout_redirect_uris: [`${appUrl}/`],
-    grant_types: ['authorization_code', 'refresh_token'],
-    response_types: ['code'],
-    token_endpoint_auth_method: 'client_secret_basic',
-    backchannel_logout_uri: `${appUrl}/backchannel-logout`,
-    backchannel_logout_session_required: true,
-  };
+  return webClient(appUrl, name, clientSecretOf(name));
 }
 
 /** Everything a run needs: redis-server, the provider and every app server, each in its own process. */

@@ -4,6 +4,7 @@ import type { ClientMetadata } from 'oidc-provider';
 import { oidcAuth, requiresAuth, type OidcAuthOptions } from '../../lib/index.js';
 import { lateServer, type LateServer } from './late-server.js';
 import { startTestProvider, type TestProvider, type TestProviderOptions } from './provider.js';
+import { webClient } from './client-metadata.js';
 
 export const CLIENT_ID = 'test-app';
 export const CLIENT_SECRET = 'test-app-secret-test-app-secret-0123';
@@ -28,18 +29,7 @@ export function capturingLogger(): { lines: Captured[]; logger: NonNullable<Oidc
 }
 
 export function clientFor(appUrl: string, extra: Partial<ClientMetadata> = {}): ClientMetadata {
-  return {
-    client_id: CLIENT_ID,
-    client_secret: CLIENT_SECRET,
-    redirect_uris: [`${appUrl}/callback`],
-    post_logout_redirect_uris: [`${appUrl}/`],
-    grant_types: ['authorization_code', 'refresh_token'],
-    response_types: ['code'],
-    token_endpoint_auth_method: 'client_secret_basic',
-    backchannel_logout_uri: `${appUrl}/backchannel-logout`,
-    backchannel_logout_session_required: true,
-    ...extra,
-  };
+  return webClient(appUrl, CLIENT_ID, CLIENT_SECRET, extra);
 }
 
 export interface TestSetup {
