@@ -146,7 +146,3 @@ export function wrapStore(store: Store, { bounded, touch }: StoreWrapping): Stor
   const timeoutMs = bounded ? STORE_TIMEOUT_MS : undefined;
   return touch ? new TouchingStore(store, timeoutMs) : new DelegatingStore(store, timeoutMs);
 }
-
-export function isWrapped(store: Store): boolean {
-  return store instanceof DelegatingStore;
-}

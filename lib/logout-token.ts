@@ -1,4 +1,6 @@
-import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
+import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { OidcAuthError } from './errors.js';
+import { unavailable } from './provider-errors.js';
 import { CLOCK_TOLERANCE_SEC } from './claims.js';
 import { isUnknownKid, type JwksCache } from './jwks.js';
 
@@ -26,6 +28,11 @@ export interface LogoutTokenCheck {
   nowSec?: number;
 }
 
+/** The replay-memory key of a logout token. */
+export function replayKey(issuer: string, jti: string): string {
+  return `jti:${issuer}:${jti}`;
+}
+
 /** Why a logout token was refused: the text is safe to send back to the provider. */
 export class LogoutTokenError extends Error {}
 
@@ -43,13 +50,23 @@ async function verifySignature(token: string, check: LogoutTokenCheck): Promise<
     maxTokenAge: MAX_TOKEN_AGE_SEC,
     ...(check.nowSec === undefined ? {} : { currentDate: new Date(check.nowSec * 1000) }),
   };
+  const keys = await keysOf(check.jwks);
   try {
-    return (await jwtVerify(token, await check.jwks.resolve(), options)).payload;
+    return (await jwtVerify(token, keys, options)).payload;
   } catch (err) {
-    if (isUnknownKid(err) && check.jwks.refreshForUnknownKid()) {
-      return (await jwtVerify(token, await check.jwks.resolve(), options)).payload;
+    if (isUnknownKid(err) && check.jwks.refreshForUnknownKid(keys)) {
+      return (await jwtVerify(token, await keysOf(check.jwks), options)).payload;
     }
     throw err;
+  }
+}
+
+/** The provider's keys; failing to fetch them is our outage (503: the provider retries), not a bad token. */
+async function keysOf(jwks: JwksCache): Promise<JWTVerifyGetKey> {
+  try {
+    return await jwks.resolve();
+  } catch (err) {
+    throw unavailable('its signing keys could not be fetched', err);
   }
 }
 
@@ -96,10 +113,11 @@ export async function validateLogoutToken(token: string, check: LogoutTokenCheck
     const exp = typeof claims.exp === 'number' ? claims.exp : now + REPLAY_WINDOW_SEC;
     valid = { sub, sid, jti, replayTtlMs: Math.max(exp - now + CLOCK_TOLERANCE_SEC, 1) * 1000 };
   } catch (err) {
+    if (err instanceof OidcAuthError) throw err;
     throw new LogoutTokenError(reasonOf(err), { cause: err });
   }
   // Last, and outside the try: only a valid token is remembered, and a failing replay store
   // is the app's outage (503), not the provider's bad token (400).
-  if (!(await check.claimOnce(`jti:${check.issuer}:${valid.jti}`, valid.replayTtlMs))) throw new LogoutTokenError('this logout token was already used (jti replay)');
+  if (!(await check.claimOnce(replayKey(check.issuer, valid.jti), valid.replayTtlMs))) throw new LogoutTokenError('this logout token was already used (jti replay)');
   return valid;
 }

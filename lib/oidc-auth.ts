@@ -100,8 +100,9 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
       next();
       return;
     }
-    const verdict = judgeLifetime(opts, login, Math.floor(Date.now() / 1000));
-    if (verdict === 'touch') login.lastSeenAt = Math.floor(Date.now() / 1000);
+    const nowSec = Math.floor(Date.now() / 1000);
+    const verdict = judgeLifetime(opts, login, nowSec);
+    if (verdict === 'touch') login.lastSeenAt = nowSec;
     const store = storeOf(req);
     if (verdict !== 'expired' || store === undefined) {
       next();

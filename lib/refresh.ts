@@ -27,7 +27,6 @@ function notAuthenticated(message: string): OidcAuthError {
   return new OidcAuthError(OidcAuthErrorCode.NOT_AUTHENTICATED, 401, message);
 }
 
-const loginOf = peekLogin;
 
 const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => {
@@ -120,7 +119,7 @@ export function createRefresher<T>(opts: ResolvedOptions<T>, provider: Provider,
 
   async function refresh(req: Request): Promise<StoredLogin> {
     const session = req.session as AppSession | undefined;
-    const seen = loginOf(req);
+    const seen = peekLogin(req);
     if (session === undefined || seen === undefined) throw notAuthenticated('There is no logged-in session to refresh.');
     const store = storeOf(req);
     if (store === undefined) throw new Error('no session store: mount express-session before oidcAuth() when session is false');
@@ -132,7 +131,7 @@ export function createRefresher<T>(opts: ResolvedOptions<T>, provider: Provider,
     }
     const next = await pending.catch((err: unknown) => {
       // The session is gone: this request too must answer as unauthenticated, and not save it back.
-      if (err instanceof OidcAuthError && err.code === OidcAuthErrorCode.REFRESH_FAILED && loginOf(req) !== undefined) {
+      if (err instanceof OidcAuthError && err.code === OidcAuthErrorCode.REFRESH_FAILED && peekLogin(req) !== undefined) {
         const own = req.session;
         return regenerateSession(req).then(
           () => Promise.reject(err),
@@ -153,7 +152,7 @@ export function createRefresher<T>(opts: ResolvedOptions<T>, provider: Provider,
   return {
     refresh,
     async getAccessToken(req) {
-      const login = loginOf(req);
+      const login = peekLogin(req);
       if (login?.accessToken === undefined) throw notAuthenticated('getAccessToken() needs a logged-in user with an access token.');
       const nowSec = Date.now() / 1000;
       const fresh = login.expiresAt === undefined || login.expiresAt - opts.refresh.earlySeconds > nowSec;

@@ -57,7 +57,6 @@ declare global {
   }
 }
 
-const storedLogin = peekLogin;
 
 function accessTokenOf(login: StoredLogin | undefined, refresh: () => Promise<StoredLogin>): OidcAccessToken | undefined {
   if (login?.accessToken === undefined) return undefined;
@@ -104,19 +103,19 @@ class RequestContext implements OidcRequestContext {
   }
 
   isAuthenticated(): boolean {
-    return storedLogin(this.#req) !== undefined;
+    return peekLogin(this.#req) !== undefined;
   }
 
   get user(): OidcUser | undefined {
-    return storedLogin(this.#req)?.user;
+    return peekLogin(this.#req)?.user;
   }
 
   get idToken(): string | undefined {
-    return storedLogin(this.#req)?.idToken;
+    return peekLogin(this.#req)?.idToken;
   }
 
   get accessToken(): OidcAccessToken | undefined {
-    return accessTokenOf(storedLogin(this.#req), () => this.#deps.refresher.refresh(this.#req));
+    return accessTokenOf(peekLogin(this.#req), () => this.#deps.refresher.refresh(this.#req));
   }
 
   getAccessToken(): Promise<string> {
@@ -124,7 +123,7 @@ class RequestContext implements OidcRequestContext {
   }
 
   async fetchUserInfo(): Promise<OidcUser> {
-    const login = storedLogin(this.#req);
+    const login = peekLogin(this.#req);
     if (login?.accessToken === undefined) {
       throw new OidcAuthError(OidcAuthErrorCode.NOT_AUTHENTICATED, 401, 'fetchUserInfo() needs a logged-in user with an access token.');
     }

@@ -27,6 +27,7 @@ export interface SessionIndex {
 export function memorySessionIndex(now: () => number = Date.now): SessionIndex {
   const buckets = new Map<string, Map<string, number>>();
   const claims = new Map<string, number>();
+  let adds = 0;
   const keysOf = (e: SessionIndexEntry): string[] =>
     e.sid === undefined ? [`sub\u0000${e.issuer}\u0000${e.sub}`] : [`sub\u0000${e.issuer}\u0000${e.sub}`, `sid\u0000${e.issuer}\u0000${e.sid}`];
   const live = (key: string): string[] => {
@@ -40,6 +41,8 @@ export function memorySessionIndex(now: () => number = Date.now): SessionIndex {
   return {
     shared: false,
     add(entry, ttlMs) {
+      // Abandoned sessions are never looked up again: sweep now and then, or their entries stay forever.
+      if (++adds % 1024 === 0) for (const key of [...buckets.keys()]) live(key);
       for (const key of keysOf(entry)) {
         let bucket = buckets.get(key);
         if (bucket === undefined) {

@@ -5,7 +5,7 @@ import { OidcAuthError } from '../errors.js';
 import { readForm, sendJson, single } from '../http.js';
 import type { JwksCache } from '../jwks.js';
 import { describeError } from '../logger.js';
-import { LogoutTokenError, validateLogoutToken } from '../logout-token.js';
+import { LogoutTokenError, replayKey, validateLogoutToken } from '../logout-token.js';
 import type { AsyncHandler, RouteContext } from './context.js';
 
 function invalid(res: Response, description: string): void {
@@ -45,8 +45,15 @@ export function createBackchannelLogoutHandler<TContext>({ opts, provider }: Rou
       }
       const store = storeOf(req);
       if (store === undefined) throw new Error('no session store: mount express-session before oidcAuth() when session is false');
-      const ids = await opts.sessionIndex.lookup(issuer, claims.sid !== undefined ? { sid: claims.sid } : { sub: claims.sub });
-      const ended = await endSessions(opts, req, store, config, ids, 'backchannel');
+      let ended: number;
+      try {
+        const ids = await opts.sessionIndex.lookup(issuer, claims.sid !== undefined ? { sid: claims.sid } : { sub: claims.sub });
+        ended = await endSessions(opts, req, store, config, ids, 'backchannel');
+      } catch (err) {
+        // The sessions were not ended: forget the jti, so the provider's retry is not refused as a replay.
+        await opts.sessionIndex.release(replayKey(issuer, claims.jti)).catch(() => undefined);
+        throw err;
+      }
       opts.logger.info({ sessions: ended, by: claims.sid !== undefined ? 'sid' : 'sub' }, 'back-channel logout');
       res.statusCode = 200;
       res.end();

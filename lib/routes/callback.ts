@@ -1,4 +1,6 @@
 import type { Request } from 'express';
+import { tokensOf } from '../end-sessions.js';
+import { contextFor } from '../hooks.js';
 import * as client from 'openid-client';
 import { checkIdTokenTimes, userFromClaims } from '../claims.js';
 import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
@@ -25,9 +27,11 @@ function stateMismatch(): OidcAuthError {
 async function runPostLogin<TContext>({ opts }: RouteContext<TContext>, req: Request, user: OidcUser, tokens: StoredLogin): Promise<OidcUser> {
   const hook = opts.hooks.postLogin;
   if (hook === undefined) return user;
+  // Without its context the hook cannot run, and a login the hook never saw must not go through (contextFor logs why).
+  const context = await contextFor(opts, req);
+  if (!context.ok) throw new OidcAuthError(OidcAuthErrorCode.LOGIN_REFUSED, 403, 'The application refused this login.');
   try {
-    const tokenView = { ...(tokens.idToken === undefined ? {} : { idToken: tokens.idToken }), ...(tokens.accessToken === undefined ? {} : { accessToken: tokens.accessToken }), ...(tokens.refreshToken === undefined ? {} : { refreshToken: tokens.refreshToken }) };
-    const result = await hook({ user, tokens: tokenView, clientRequest: req, log: opts.logger, context: await opts.context(req) });
+    const result = await hook({ user, tokens: tokensOf(tokens), clientRequest: req, log: opts.logger, context: context.value });
     return result !== undefined && typeof result.sub === 'string' ? result : user;
   } catch (err) {
     opts.logger.warn({ hook: 'postLogin', ...describeError(err) }, 'postLogin refused the login');
