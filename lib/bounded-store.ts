@@ -100,9 +100,31 @@ class DelegatingStore extends session.Store {
     });
   }
 
+  /**
+   * A request that loaded the session before a refresh and saves it after (it noted its
+   * activity, or the app changed the session) would write the old tokens back, and with
+   * rotating refresh tokens the next refresh would fail and log the user out. So a save
+   * whose tokens are older than the stored ones keeps the stored tokens.
+   */
   override set(sid: string, data: SessionData, callback?: (err?: unknown) => void): void {
-    this.guard(callback, 'set', (done) => {
-      this.inner.set(sid, data, done);
+    const login = data.oidc?.login;
+    if (login === undefined) {
+      this.guard(callback, 'set', (done) => {
+        this.inner.set(sid, data, done);
+      });
+      return;
+    }
+    this.get(sid, (err, stored) => {
+      if (err !== undefined && err !== null) {
+        callback?.(err);
+        return;
+      }
+      const current = stored?.oidc?.login;
+      const fresher = current !== undefined && (current.refreshes ?? 0) > (login.refreshes ?? 0);
+      const merged: SessionData = fresher ? { ...data, oidc: { ...data.oidc, login: { ...current, lastSeenAt: Math.max(login.lastSeenAt ?? 0, current.lastSeenAt ?? 0) } } } : data;
+      this.guard(callback, 'set', (done) => {
+        this.inner.set(sid, merged, done);
+      });
     });
   }
 
@@ -142,7 +164,6 @@ export interface StoreWrapping {
  * minute of activity, and a touch per request would only re-send what the store holds.
  */
 export function wrapStore(store: Store, { bounded, touch }: StoreWrapping): Store {
-  if (!bounded && touch) return store;
   const timeoutMs = bounded ? STORE_TIMEOUT_MS : undefined;
   return touch ? new TouchingStore(store, timeoutMs) : new DelegatingStore(store, timeoutMs);
 }

@@ -73,7 +73,7 @@ export function createRefresher<T>(opts: ResolvedOptions<T>, provider: Provider,
         return end(req, store, sessionId, 'the refreshed ID token failed validation', err);
       }
     }
-    const next: StoredLogin = { ...current, accessToken: response.access_token };
+    const next: StoredLogin = { ...current, accessToken: response.access_token, refreshes: (current.refreshes ?? 0) + 1 };
     if (response.refresh_token !== undefined) next.refreshToken = response.refresh_token;
     if (response.id_token !== undefined) next.idToken = response.id_token;
     if (response.expires_in === undefined) delete next.expiresAt;

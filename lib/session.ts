@@ -28,6 +28,8 @@ export interface StoredLogin {
   loggedInAt: number;
   /** epoch seconds of the last request seen, for the idle lifetime; written at most once a minute */
   lastSeenAt?: number;
+  /** how many times the tokens were refreshed: a save holding fewer is stale (see bounded-store.ts) */
+  refreshes?: number;
 }
 
 /** The package's whole part of the session, under the one key `req.session.oidc`. */

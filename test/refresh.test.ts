@@ -43,6 +43,9 @@ describe('access token refresh', () => {
   const ended: PostLogoutContext[] = [];
   before(async () => {
     s = await setup({ options: { ...WITH_REFRESH_TOKEN, session: { secret: SESSION_SECRET, store }, hooks: { postLogout: (ctx) => void ended.push(ctx) } } });
+    s.app.get('/test/slow', (_req, res) => {
+      setTimeout(() => res.json({ ok: true }), 300);
+    });
     addApiRoute(s.app);
   });
   after(async () => {
@@ -61,6 +64,25 @@ describe('access token refresh', () => {
     const [token] = handed;
     assert.notEqual(token, tokens.accessToken);
     assert.equal((await s.op.introspect(token ?? '')).active, true);
+  });
+
+  test('a slower request that loaded the session before a refresh does not write the old tokens back', async () => {
+    const { browser, sessionId, tokens } = await loggedIn(s);
+    afterTokenExpiry();
+    // Loads the session now, notes activity (so it saves at its end), answers after the refresh is done.
+    const slow = browser.get(`${s.appUrl}/test/slow`, JSON_ACCEPT);
+    await new Promise((r) => setTimeout(r, 50));
+    const refreshed = await browser.get(`${s.appUrl}/api/token`, JSON_ACCEPT);
+    assert.equal(refreshed.status, 200);
+    const { token } = JSON.parse(refreshed.body) as { token: string };
+    assert.notEqual(token, tokens.accessToken);
+    assert.equal((await slow).status, 200);
+    const stored = await new Promise<string | undefined>((resolve) => {
+      store.get(sessionId, (_err, data) => {
+        resolve(data?.oidc?.login?.accessToken);
+      });
+    });
+    assert.equal(stored, token, 'the store holds the refreshed token, not the one the slow request loaded');
   });
 
   test('a refresh token revoked at the provider: the next request is unauthenticated and the session is gone from the store', async () => {
