@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { SessionIndex, SessionIndexEntry } from './session-index.js';
 
 /**
@@ -7,6 +8,8 @@ import type { SessionIndex, SessionIndexEntry } from './session-index.js';
 export interface RedisCommandClient {
   sendCommand(args: string[]): Promise<unknown>;
 }
+
+const RELEASE_IF_OWNER = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
 export interface RedisSessionIndexOptions {
   /** key prefix; default `oidc:` */
@@ -26,6 +29,8 @@ export function redisSessionIndex(client: RedisCommandClient, options: RedisSess
     return keys;
   };
   const run = (args: string[]): Promise<unknown> => client.sendCommand(args);
+  // Who holds a claim: this index object, one per app instance.
+  const owner = randomUUID();
 
   return {
     shared: true,
@@ -52,11 +57,12 @@ export function redisSessionIndex(client: RedisCommandClient, options: RedisSess
       return Array.isArray(ids) ? ids.map(String) : [];
     },
     async claimOnce(key, ttlMs) {
-      const reply = await run(['SET', `${prefix}once:${key}`, '1', 'NX', 'PX', String(Math.max(1, Math.ceil(ttlMs)))]);
+      const reply = await run(['SET', `${prefix}once:${key}`, owner, 'NX', 'PX', String(Math.max(1, Math.ceil(ttlMs)))]);
       return reply === 'OK';
     },
     async release(key) {
-      await run(['DEL', `${prefix}once:${key}`]);
+      // Only our own claim: one that outlived its ttl may belong to another instance by now.
+      await run(['EVAL', RELEASE_IF_OWNER, '1', `${prefix}once:${key}`, owner]);
     },
   };
 }

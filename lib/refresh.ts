@@ -12,8 +12,14 @@ import type { Provider } from './provider.js';
 import { peekLogin, regenerateSession, type AppSession, type StoredLogin } from './session.js';
 import { STORE_TIMEOUT_MS, storeGet, storeSet } from './store.js';
 
-/** How long one instance may hold the refresh of a session before others stop waiting for it. */
-const LOCK_TTL_MS = 10_000;
+/**
+ * How long one instance may hold the refresh of a session before others stop waiting for
+ * it: longer than the worst case of the work done under the lock (a store read, the token
+ * request, a JWKS fetch, a store write), so the lock never lapses while it is in use.
+ */
+function lockTtlMs(httpTimeoutMs: number): number {
+  return 2 * httpTimeoutMs + 2 * STORE_TIMEOUT_MS + 1000;
+}
 const POLL_MS = 50;
 
 export interface Refresher {
@@ -40,6 +46,7 @@ const sleep = (ms: number): Promise<void> =>
  * them. A rotating refresh token is never spent twice.
  */
 export function createRefresher<T>(opts: ResolvedOptions<T>, provider: Provider, storeOf: (req: Request) => Store | undefined, jwks: JwksCache): Refresher {
+  const LOCK_TTL_MS = lockTtlMs(opts.httpTimeoutMs);
   const inflight = new Map<string, Promise<StoredLogin>>();
 
   async function end(req: Request, store: Store, sessionId: string, reason: string, cause: unknown): Promise<never> {

@@ -110,6 +110,19 @@ describe('several app instances sharing Redis', { skip }, () => {
     }
   });
 
+  test('a claim that outlived its ttl and was taken by another instance is not released by the first one', async () => {
+    const first = redisSessionIndex(client);
+    const second = redisSessionIndex(client);
+    assert.equal(await first.claimOnce('refresh:lapsed', 50), true);
+    for (let i = 0; i < 50 && (await client.exists('oidc:once:refresh:lapsed')) === 1; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(await second.claimOnce('refresh:lapsed', 60_000), true, 'the lapsed claim can be taken');
+    await first.release('refresh:lapsed');
+    assert.equal(await second.claimOnce('refresh:lapsed', 60_000), false, 'still held by the second instance');
+    await second.release('refresh:lapsed');
+    assert.equal(await first.claimOnce('refresh:lapsed', 60_000), true, 'released by its owner');
+    await first.release('refresh:lapsed');
+  });
+
   test('Redis stopped: login, logout, back-channel logout and sessions answer 503 within a bound; restarted, everything works again', async () => {
     const browser = new Browser();
     assert.equal((await login(browser, `${a.url}/login`, 'hank')).status, 302);
