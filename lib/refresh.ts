@@ -9,7 +9,7 @@ import { describeError } from './logger.js';
 import type { ResolvedOptions } from './options.js';
 import { translateCallbackError } from './provider-errors.js';
 import type { Provider } from './provider.js';
-import { peekLogin, regenerateSession, type AppSession, type StoredLogin } from './session.js';
+import { peekLogin, regenerateSession, requireStore, type AppSession, type StoredLogin } from './session.js';
 import { STORE_TIMEOUT_MS, storeGet, storeSet } from './store.js';
 
 /**
@@ -128,8 +128,7 @@ export function createRefresher<T>(opts: ResolvedOptions<T>, provider: Provider,
     const session = req.session as AppSession | undefined;
     const seen = peekLogin(req);
     if (session === undefined || seen === undefined) throw notAuthenticated('There is no logged-in session to refresh.');
-    const store = storeOf(req);
-    if (store === undefined) throw new Error('no session store: mount express-session before oidcAuth() when session is false');
+    const store = requireStore(storeOf(req));
     const sessionId = req.sessionID;
     let pending = inflight.get(sessionId);
     if (pending === undefined) {

@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import type { Session, SessionData } from 'express-session';
+import type { Session, SessionData, Store } from 'express-session';
 import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
 import { isDeferred } from './lazy-session.js';
 import type { OidcUser } from './types.js';
@@ -52,15 +52,19 @@ export function peekLogin(req: Request): StoredLogin | undefined {
   return (req.session as AppSession | undefined)?.oidc?.login;
 }
 
+const SESSION_MISSING_MESSAGE = 'oidcAuth: req.session is missing. With "session: false", mount express-session before oidcAuth() (app.use(session({ … })) first).';
+
+/** The store that holds the sessions: the package's own, or the app's express-session store. */
+export function requireStore(store: Store | undefined): Store {
+  if (store === undefined) throw new OidcAuthError(OidcAuthErrorCode.SESSION_MISSING, 500, SESSION_MISSING_MESSAGE);
+  return store;
+}
+
 export function requireSession(req: Request): AppSession {
   // Typed as always present by @types/express-session, but it is absent when express-session is not mounted.
   const session = req.session as AppSession | undefined;
   if (session === undefined) {
-    throw new OidcAuthError(
-      OidcAuthErrorCode.SESSION_MISSING,
-      500,
-      'oidcAuth: req.session is missing. With "session: false", mount express-session before oidcAuth() (app.use(session({ … })) first).',
-    );
+    throw new OidcAuthError(OidcAuthErrorCode.SESSION_MISSING, 500, SESSION_MISSING_MESSAGE);
   }
   return session;
 }

@@ -6,6 +6,7 @@ import { readForm, sendJson, single } from '../http.js';
 import type { JwksCache } from '../jwks.js';
 import { describeError } from '../logger.js';
 import { LogoutTokenError, replayKey, validateLogoutToken } from '../logout-token.js';
+import { requireStore } from '../session.js';
 import type { AsyncHandler, RouteContext } from './context.js';
 
 function invalid(res: Response, description: string): void {
@@ -43,8 +44,7 @@ export function createBackchannelLogoutHandler<TContext>({ opts, provider }: Rou
         invalid(res, err.message);
         return;
       }
-      const store = storeOf(req);
-      if (store === undefined) throw new Error('no session store: mount express-session before oidcAuth() when session is false');
+      const store = requireStore(storeOf(req));
       let ended: number;
       try {
         const ids = await opts.sessionIndex.lookup(issuer, claims.sid !== undefined ? { sid: claims.sid } : { sub: claims.sub });

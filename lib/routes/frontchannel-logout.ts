@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import type { Store } from 'express-session';
 import { endSessions } from '../end-sessions.js';
 import { queryOf, single } from '../http.js';
+import { requireStore } from '../session.js';
 import type { AsyncHandler, RouteContext } from './context.js';
 
 function page(res: Response, status: number, text: string): void {
@@ -28,8 +29,7 @@ export function createFrontchannelLogoutHandler<TContext>({ opts, provider }: Ro
         page(res, 400, 'Logout request refused: iss and sid are required');
         return;
       }
-      const store = storeOf(req);
-      if (store === undefined) throw new Error('no session store: mount express-session before oidcAuth() when session is false');
+      const store = requireStore(storeOf(req));
       const sessionIds = await opts.sessionIndex.lookup(issuer, { sid });
       const ended = await endSessions(opts, req, store, config, sessionIds, 'frontchannel');
       opts.logger.info({ sessions: ended }, 'front-channel logout');
