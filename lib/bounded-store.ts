@@ -1,52 +1,10 @@
 import session, { type SessionData, type Store } from 'express-session';
+import type { EndedSessions } from './ended-sessions.js';
+import { writeLogin, type SessionOps } from './session-write.js';
 import { STORE_TIMEOUT_MS } from './store.js';
+import { Deadlines, type Pending } from './timeout.js';
 
 type Callback<T> = (err?: unknown, value?: T) => void;
-
-interface Pending {
-  deadline: number;
-  expire(): void;
-}
-
-const SWEEP_MS = 250;
-
-/**
- * Deadlines for store calls, checked by one sweeping interval instead of a timer per call:
- * a store call happens on nearly every request, and a timer each is a measurable cost. A
- * call fails at most SWEEP_MS after its deadline. The interval stops once nothing is
- * pending and never keeps the process alive.
- */
-class Deadlines {
-  private readonly pending = new Set<Pending>();
-  private timer: NodeJS.Timeout | undefined;
-
-  add(entry: Pending): void {
-    this.pending.add(entry);
-    if (this.timer !== undefined) return;
-    this.timer = setInterval(() => {
-      this.sweep();
-    }, SWEEP_MS);
-    this.timer.unref();
-  }
-
-  delete(entry: Pending): void {
-    this.pending.delete(entry);
-  }
-
-  private sweep(): void {
-    const now = Date.now();
-    for (const entry of this.pending) {
-      if (entry.deadline <= now) {
-        this.pending.delete(entry);
-        entry.expire();
-      }
-    }
-    if (this.pending.size === 0) {
-      clearInterval(this.timer);
-      this.timer = undefined;
-    }
-  }
-}
 
 /**
  * Stands between express-session and the app's store. With `timeoutMs`, every call answers
@@ -61,6 +19,7 @@ class DelegatingStore extends session.Store {
   constructor(
     readonly inner: Store,
     private readonly timeoutMs: number | undefined,
+    protected readonly ended: EndedSessions,
   ) {
     super();
   }
@@ -100,32 +59,22 @@ class DelegatingStore extends session.Store {
     });
   }
 
-  /**
-   * A request that loaded the session before a refresh and saves it after (it noted its
-   * activity, or the app changed the session) would write the old tokens back, and with
-   * rotating refresh tokens the next refresh would fail and log the user out. So a save
-   * whose tokens are older than the stored ones keeps the stored tokens.
-   */
+  /** Every save of a logged-in session goes through writeLogin: never over newer tokens, never over an end. */
   override set(sid: string, data: SessionData, callback?: (err?: unknown) => void): void {
-    const login = data.oidc?.login;
-    if (login === undefined) {
-      this.guard(callback, 'set', (done) => {
-        this.inner.set(sid, data, done);
-      });
-      return;
-    }
-    this.get(sid, (err, stored) => {
-      if (err !== undefined && err !== null) {
-        callback?.(err);
-        return;
-      }
-      const current = stored?.oidc?.login;
-      const fresher = current !== undefined && (current.refreshes ?? 0) > (login.refreshes ?? 0);
-      const merged: SessionData = fresher ? { ...data, oidc: { ...data.oidc, login: { ...current, lastSeenAt: Math.max(login.lastSeenAt ?? 0, current.lastSeenAt ?? 0) } } } : data;
-      this.guard(callback, 'set', (done) => {
-        this.inner.set(sid, merged, done);
-      });
-    });
+    const ops: SessionOps = {
+      get: (done) => {
+        this.get(sid, done);
+      },
+      set: (next, done) => {
+        this.guard(done, 'set', (finish) => {
+          this.inner.set(sid, next, finish);
+        });
+      },
+      destroy: (done) => {
+        this.destroy(sid, done);
+      },
+    };
+    writeLogin(ops, this.ended, sid, data, callback ?? (() => undefined));
   }
 
   override destroy(sid: string, callback?: (err?: unknown) => void): void {
@@ -138,7 +87,8 @@ class DelegatingStore extends session.Store {
 class TouchingStore extends DelegatingStore {
   override touch(sid: string, data: SessionData, callback?: () => void): void {
     const touch = this.inner.touch?.bind(this.inner);
-    if (touch === undefined) {
+    // A store whose touch re-creates a missing session must not touch one this instance ended.
+    if (touch === undefined || this.ended.knownEnded(sid)) {
       callback?.();
       return;
     }
@@ -156,6 +106,8 @@ export interface StoreWrapping {
   bounded: boolean;
   /** let express-session touch the session on every request */
   touch: boolean;
+  /** the sessions ended by logouts, which no save may bring back */
+  ended: EndedSessions;
 }
 
 /**
@@ -163,7 +115,7 @@ export interface StoreWrapping {
  * package then writes the session (and so renews its expiry in the store) at least every
  * minute of activity, and a touch per request would only re-send what the store holds.
  */
-export function wrapStore(store: Store, { bounded, touch }: StoreWrapping): Store {
+export function wrapStore(store: Store, { bounded, touch, ended }: StoreWrapping): Store {
   const timeoutMs = bounded ? STORE_TIMEOUT_MS : undefined;
-  return touch ? new TouchingStore(store, timeoutMs) : new DelegatingStore(store, timeoutMs);
+  return touch ? new TouchingStore(store, timeoutMs, ended) : new DelegatingStore(store, timeoutMs, ended);
 }

@@ -2,13 +2,16 @@ import type { Request } from 'express';
 import type { Store } from 'express-session';
 import type * as client from 'openid-client';
 import { runPostLogout } from './hooks.js';
+import type { EndedSessions } from './ended-sessions.js';
+import { endedMarkTtlMs } from './lifetime.js';
 import type { ResolvedOptions } from './options.js';
 import { revokeTokens } from './revocation.js';
-import { regenerateSession, type StoredLogin } from './session.js';
+import type { LoginVault } from './login-vault.js';
+import { forgetSession, type Login } from './session.js';
 import { STORE_TIMEOUT_MS, storeDestroy, storeGet } from './store.js';
 import type { LogoutTrigger, OidcTokens } from './types.js';
 
-export function tokensOf(login: StoredLogin | undefined): OidcTokens {
+export function tokensOf(login: Login | undefined): OidcTokens {
   const tokens: OidcTokens = {};
   if (login?.idToken !== undefined) tokens.idToken = login.idToken;
   if (login?.accessToken !== undefined) tokens.accessToken = login.accessToken;
@@ -17,12 +20,13 @@ export function tokensOf(login: StoredLogin | undefined): OidcTokens {
 }
 
 /**
- * Ends sessions the provider asked to end (back-channel, front-channel): each is read,
- * destroyed in the store, dropped from the index, its tokens revoked, and postLogout run
- * once. Store failures reject (the caller answers 503, and the provider may retry).
+ * Ends sessions the provider asked to end (back-channel, front-channel) or that can no longer
+ * live (expired, refresh refused): each is read, marked ended (so no write brings it back:
+ * ended-sessions.ts), destroyed in the store, dropped from the index, its tokens revoked, and
+ * postLogout run once. Store failures reject (the caller answers 503, and the provider may retry).
  */
 export async function endSessions<T>(
-  opts: ResolvedOptions<T>,
+  { opts, ended, vault }: { opts: ResolvedOptions<T>; ended: EndedSessions; vault: LoginVault },
   req: Request,
   store: Store,
   config: client.Configuration | undefined,
@@ -32,9 +36,13 @@ export async function endSessions<T>(
   // Without the provider's metadata (it is down and was never reached) the index entries stay
   // until they expire; the sessions themselves are still destroyed.
   const issuer = config?.serverMetadata().issuer;
-  const ended = await Promise.all(
+  const outcomes = await Promise.all(
     sessionIds.map(async (sessionId) => {
-      const login = (await storeGet(store, sessionId, STORE_TIMEOUT_MS))?.oidc?.login;
+      const data = await storeGet(store, sessionId, STORE_TIMEOUT_MS);
+      const stored = data?.oidc?.login;
+      // A login no configured secret opens still ends; its index entries then lapse with their ttl.
+      const login = stored === undefined ? undefined : vault.open(stored);
+      await ended.end(sessionId, endedMarkTtlMs(opts, stored, data?.cookie.originalMaxAge, Date.now()));
       await storeDestroy(store, sessionId, STORE_TIMEOUT_MS);
       if (login === undefined) return false;
       if (issuer !== undefined) await opts.sessionIndex.remove({ issuer, sub: login.user.sub, sid: login.sid, sessionId });
@@ -45,12 +53,8 @@ export async function endSessions<T>(
       return true;
     }),
   );
-  // When the request carries one of the ended sessions (a same-site front-channel iframe, a
-  // session ended because it expired or its refresh failed), express-session loaded it and
-  // would write it back as the response ends (resave, touch): swap it for a fresh, empty
-  // one, so the app still finds a req.session and the old one stays gone.
-  if (sessionIds.includes(req.sessionID)) {
-    await regenerateSession(req).catch(() => Reflect.deleteProperty(req, 'session'));
-  }
-  return ended.filter(Boolean).length;
+  // The request may carry one of the ended sessions (a same-site front-channel iframe, a
+  // session that expired or whose refresh was refused): it goes on anonymous.
+  if (sessionIds.includes(req.sessionID)) await forgetSession(req);
+  return outcomes.filter(Boolean).length;
 }

@@ -1,5 +1,6 @@
 import type { ResolvedOptions } from './options.js';
-import type { StoredLogin } from './session.js';
+/** The clear part of a stored login: the lifetimes are judged without opening anything. */
+type LoginTimes = { loggedInAt: number; lastSeenAt?: number };
 
 export type LifetimeVerdict = 'live' | 'expired' | 'touch';
 
@@ -11,7 +12,7 @@ const MAX_TOUCH_INTERVAL_SEC = 60;
  * clock: a cookie that a browser keeps (or forges an expiry for) proves nothing.
  * 'touch': live, and its last-seen time is old enough to be worth writing.
  */
-export function judgeLifetime<T>(opts: ResolvedOptions<T>, login: StoredLogin, nowSec: number): LifetimeVerdict {
+export function judgeLifetime<T>(opts: ResolvedOptions<T>, login: LoginTimes, nowSec: number): LifetimeVerdict {
   const { absoluteSec, idleSec } = opts.lifetime;
   if (absoluteSec !== undefined && nowSec >= login.loggedInAt + absoluteSec) return 'expired';
   if (idleSec === undefined) return 'live';
@@ -26,4 +27,18 @@ export function indexTtlMs<T>(opts: ResolvedOptions<T>, cookieMaxAgeMs: number |
   const candidates = [absoluteMs, cookieMaxAgeMs ?? undefined].filter((v): v is number => v !== undefined);
   // No bound at all (no absolute lifetime, a browser-session cookie): keep entries a year rather than lose them.
   return candidates.length === 0 ? 365 * 24 * 3600 * 1000 : Math.min(...candidates);
+}
+
+/**
+ * An ended session's mark may only lapse once the session could not be live anyway: a
+ * write-back after that carries its original loggedInAt and is refused by the absolute
+ * lifetime. The margin covers clocks that differ between instances.
+ */
+export const ENDED_MARK_MARGIN_MS = 5 * 60 * 1000;
+
+/** How long the ended-mark of a session is kept (see ended-sessions.ts). */
+export function endedMarkTtlMs<T>(opts: ResolvedOptions<T>, login: LoginTimes | undefined, cookieMaxAgeMs: number | null | undefined, nowMs: number): number {
+  const { absoluteSec } = opts.lifetime;
+  if (absoluteSec === undefined || login === undefined) return indexTtlMs(opts, cookieMaxAgeMs) + ENDED_MARK_MARGIN_MS;
+  return Math.max(0, (login.loggedInAt + absoluteSec) * 1000 - nowMs) + ENDED_MARK_MARGIN_MS;
 }

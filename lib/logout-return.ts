@@ -1,5 +1,5 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { Request, Response } from 'express';
+import { readCookie, sameString } from './cookies.js';
 import type { ResolvedOptions } from './options.js';
 
 /**
@@ -16,22 +16,6 @@ function cookieOptions<T>(opts: ResolvedOptions<T>): { httpOnly: true; sameSite:
 
 export function rememberLogoutState<T>(res: Response, opts: ResolvedOptions<T>, state: string): void {
   res.cookie(LOGOUT_STATE_COOKIE, state, { ...cookieOptions(opts), maxAge: LOGOUT_STATE_MAX_AGE_MS });
-}
-
-export function readCookie(req: Request, name: string): string | undefined {
-  const header = req.headers.cookie;
-  if (header === undefined) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq !== -1 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
-}
-
-function sameString(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 /**

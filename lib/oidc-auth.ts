@@ -16,8 +16,13 @@ import { createCallbackHandler } from './routes/callback.js';
 import type { AsyncHandler, RouteContext } from './routes/context.js';
 import { createLoginHandler } from './routes/login.js';
 import { createLogoutHandler } from './routes/logout.js';
-import { LOGOUT_STATE_COOKIE, readCookie, verifyLogoutReturn } from './logout-return.js';
-import { peekLogin, requireSession } from './session.js';
+import { readCookie } from './cookies.js';
+import { LOGOUT_STATE_COOKIE, verifyLogoutReturn } from './logout-return.js';
+import { forgetSession, peekLogin, requireSession, type StoredLogin } from './session.js';
+import { createEndedSessions } from './ended-sessions.js';
+import { transactionCookies } from './login-transactions.js';
+import { createLoginVault } from './login-vault.js';
+import { guardedStoreFactory } from './session-write.js';
 import { endSessions } from './end-sessions.js';
 import { judgeLifetime } from './lifetime.js';
 import { createRefresher } from './refresh.js';
@@ -48,30 +53,42 @@ function methodNotAllowed(res: Response, allowed: string[]): void {
 export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext>): RequestHandler {
   const opts = resolveOptions(options);
   const provider = createProvider(opts);
-  const ctx: RouteContext<TContext> = { opts, provider };
+  const ended = createEndedSessions(opts.sessionIndex);
+  const https = opts.baseUrl.protocol === 'https:';
+  const formPost = opts.authorizationParams['response_mode'] === 'form_post';
+  const transactions = transactionCookies({
+    sealer: opts.sealer,
+    secure: https,
+    // A provider on another site POSTs the form_post callback: only a SameSite=None cookie goes along.
+    sameSite: formPost && https ? 'none' : 'lax',
+    callbackPath: new URL(opts.redirectUri).pathname,
+  });
+  const vault = createLoginVault(opts.sealer);
+  const ctx: RouteContext<TContext> = { opts, provider, ended, transactions, vault };
   // A store we hold ourselves: back-channel logout destroys sessions without a browser request.
   const appStore = opts.session === false ? undefined : (opts.session.store ?? new MemoryStore());
   // MemoryStore answers synchronously and cannot hang; every other store gets a deadline on each call.
-  const ownStore = appStore === undefined ? undefined : wrapStore(appStore, { bounded: !(appStore instanceof MemoryStore), touch: opts.lifetime.idleSec === undefined });
+  const ownStore = appStore === undefined ? undefined : wrapStore(appStore, { bounded: !(appStore instanceof MemoryStore), touch: opts.lifetime.idleSec === undefined, ended });
   const sessionMiddleware = opts.session === false ? undefined : session({ ...opts.session, store: ownStore });
   const cookieName = opts.session === false ? undefined : (opts.session.name ?? 'connect.sid');
+  const guarded = guardedStoreFactory(ended);
   const storeOf = (req: Request): Store | undefined => {
     // Typed as always there, but only set when the app's express-session ran for this request.
-    const mounted: Store | undefined = req.sessionStore;
-    return ownStore ?? mounted;
+    const { sessionStore: mounted } = req as { sessionStore?: Store };
+    return ownStore ?? (mounted === undefined ? undefined : guarded(mounted));
   };
   const jwks = createJwksCache(async () => jwksUri(await provider.config(), opts.allowInsecureRequests), opts.httpTimeoutMs);
   const loginPath = new URL(joinUrl(opts.baseUrl, opts.routes.login)).pathname;
-  const deps: InstanceDeps = { provider, refresher: createRefresher(opts, provider, storeOf, jwks), loginPath };
+  const deps: InstanceDeps = { provider, refresher: createRefresher(opts, provider, storeOf, jwks, ended, vault), loginPath, ended, vault };
 
   if (appStore !== undefined && !(appStore instanceof MemoryStore) && !opts.sessionIndex.shared) {
     opts.logger.warn({}, 'a shared session store is used with the in-memory session index: back-channel and front-channel logout only reach sessions created by this process. Pass sessionIndex: redisSessionIndex(client).');
   }
 
-  if (opts.authorizationParams['response_mode'] === 'form_post' && opts.session !== false && typeof opts.session.cookie === 'object' && opts.session.cookie.sameSite !== 'none') {
+  if (formPost && !https) {
     opts.logger.warn(
       {},
-      'response_mode=form_post with a SameSite=Lax session cookie: browsers withhold that cookie from a provider on another site when it POSTs the callback, so such logins fail with OIDC_STATE_MISMATCH. Set session.cookie.sameSite "none" (with secure) unless the provider is on the same site.',
+      'response_mode=form_post over http: browsers only send the login cookies along with a cross-site POST when they are SameSite=None, which needs https. Logins through a provider on another site fail with OIDC_STATE_MISMATCH; use an https baseUrl.',
     );
   }
 
@@ -82,6 +99,8 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
     [opts.routes.callback, { GET: callback, POST: callback }],
     [opts.routes.logout, Object.fromEntries([...opts.logout.methods].map((m) => [m, logout]))],
   ]);
+  // /login keeps its state in cookies of its own: only these two routes need a session even without a cookie.
+  const needsSession = new Set([opts.routes.callback, opts.routes.logout]);
   // Called by the provider (server to server, or in a hidden iframe): no session of their own, no cookie, no store read.
   const sessionless = new Set<string>();
   if (opts.routes.backchannelLogout !== false) {
@@ -93,13 +112,31 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
     sessionless.add(opts.routes.frontchannelLogout);
   }
 
-  /** Ends a logged-in session that outlived its lifetimes, then lets the request go on anonymous. */
-  function enforceLifetime(req: Request, next: (err?: unknown) => void): void {
+  /**
+   * A loaded login goes on only if no logout ended it (R1 of ended-sessions.ts: one index
+   * read per request of a logged-in session) and it is within its lifetimes; otherwise the
+   * request goes on anonymous.
+   */
+  function settleLoadedSession(req: Request, next: (err?: unknown) => void): void {
     const login = peekLogin(req);
     if (login === undefined) {
       next();
       return;
     }
+    if (opts.session === false) req.sessionStore = guarded(req.sessionStore);
+    ended.isEnded(req.sessionID).then((isEnded) => {
+      if (isEnded) {
+        forgetSession(req).then(() => {
+          next();
+        }, next);
+        return;
+      }
+      enforceLifetime(req, login, next);
+    }, next);
+  }
+
+  /** Ends a logged-in session that outlived its lifetimes, then lets the request go on anonymous. */
+  function enforceLifetime(req: Request, login: StoredLogin, next: (err?: unknown) => void): void {
     const nowSec = Math.floor(Date.now() / 1000);
     const verdict = judgeLifetime(opts, login, nowSec);
     if (verdict === 'touch') login.lastSeenAt = nowSec;
@@ -108,7 +145,7 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
       next();
       return;
     }
-    endSessions(opts, req, store, provider.ready(), [req.sessionID], 'expired').then(() => {
+    endSessions(ctx, req, store, provider.ready(), [req.sessionID], 'expired').then(() => {
       next();
     }, next);
   }
@@ -144,7 +181,7 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
   }
 
   function withLifetime(req: Request, res: Response, next: NextFunction, path: string): void {
-    enforceLifetime(req, (err?: unknown) => {
+    settleLoadedSession(req, (err?: unknown) => {
       if (err !== undefined) next(err);
       else dispatch(req, res, next, path);
     });
@@ -156,7 +193,7 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
       withLifetime(req, res, next, path);
       return;
     }
-    if (!routes.has(path) && !mayCarryCookie(req, cookieName)) {
+    if (!needsSession.has(path) && !mayCarryCookie(req, cookieName)) {
       // No cookie, so nobody is logged in: no store read, no new session id, unless the app asks for req.session.
       deferSession(req, res, sessionMiddleware);
       dispatch(req, res, next, path);

@@ -5,12 +5,15 @@ import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
 import { quietConsoleLogger, type Logger } from './logger.js';
 import { DEFAULT_SESSION_COOKIE, DEFAULTS, joinUrl, type ClientAuthMethod, type OidcAuthOptions, type ResolvedOptions } from './options.js';
 import { resolveLifetime, resolveRefresh } from './options-lifecycle.js';
+import { hashedSessionIndex } from './hashed-index.js';
+import { createSealer } from './sealing.js';
+import { kind, resolveSecrets } from './options-secrets.js';
 import { boundedSessionIndex, memorySessionIndex, type SessionIndex } from './session-index.js';
 import { STORE_TIMEOUT_MS } from './store.js';
 import type { OidcHooks } from './types.js';
 
 const KNOWN = {
-  top: ['issuer', 'clientId', 'clientSecret', 'clientAuthMethod', 'clientPrivateKey', 'baseUrl', 'scope', 'authorizationParams', 'idTokenSigningAlg', 'routes', 'session', 'logout', 'hooks', 'context', 'logger', 'allowInsecureRequests', 'httpTimeoutMs', 'sessionIndex', 'refresh', 'lifetime'],
+  top: ['issuer', 'clientId', 'clientSecret', 'clientAuthMethod', 'clientPrivateKey', 'baseUrl', 'scope', 'authorizationParams', 'idTokenSigningAlg', 'routes', 'session', 'logout', 'hooks', 'context', 'logger', 'allowInsecureRequests', 'httpTimeoutMs', 'sessionIndex', 'refresh', 'lifetime', 'secret'],
   routes: ['login', 'callback', 'logout', 'backchannelLogout', 'frontchannelLogout', 'postLogoutRedirect'],
   logout: ['methods', 'revokeTokens', 'idpLogout', 'timeoutMs'],
   hooks: ['postLogin', 'postLogout'],
@@ -19,7 +22,6 @@ const KNOWN = {
 const AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'];
 /** parameters the package sets itself: letting options override them would undo a protection */
 const RESERVED_AUTH_PARAMS = ['client_id', 'redirect_uri', 'response_type', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method'];
-const MIN_SECRET_LENGTH = 32;
 
 type Problems = string[];
 
@@ -41,14 +43,6 @@ function got(value: unknown): string {
   }
   if (value === null || typeof value !== 'object') return String(value);
   return 'an object';
-}
-
-/** The kind of a value that may hold a secret (a client secret, a session secret): never its content. */
-function kind(value: unknown): string {
-  if (typeof value === 'string') return value === '' ? 'an empty string' : `a string of ${String(value.length)} characters`;
-  if (value === undefined || value === null) return String(value);
-  if (Array.isArray(value)) return value.length === 0 ? 'an empty array' : 'an array';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 /** A URL as given, with any user:password@ part masked: credentials must not reach a log. */
@@ -133,16 +127,6 @@ function isFunctionOption(value: unknown, name: string, problems: Problems): boo
   return true;
 }
 
-function checkSecret(value: unknown, problems: Problems): void {
-  const secrets: unknown[] = Array.isArray(value) ? value : [value];
-  const bad = secrets.findIndex((s) => typeof s !== 'string' || s.length < MIN_SECRET_LENGTH);
-  if (secrets.length === 0 || bad !== -1) {
-    // the secret itself is never echoed, only its kind and length
-    const gotSecret = Array.isArray(value) && value.length > 0 ? `an array whose entry ${String(bad)} is ${kind(secrets[bad])}` : kind(value);
-    problems.push(`"session.secret" must be a random string of at least ${String(MIN_SECRET_LENGTH)} characters, or an array of them (newest first) (got ${gotSecret})`);
-  }
-}
-
 /**
  * 128 random bits, base64url: as unguessable as a session id needs to be, and 10
  * characters shorter than express-session's default, in every cookie and every store key.
@@ -162,7 +146,6 @@ function resolveSession(value: unknown, baseUrl: URL | undefined, problems: Prob
     problems.push(`"session" must be express-session options ({ secret, store, … }) or false when the app mounts express-session itself (got ${kind(value)})`);
     return false;
   }
-  checkSecret(value['secret'], problems);
   const cookie = value['cookie'];
   if (cookie !== undefined && !isRecord(cookie)) problems.push(`"session.cookie" must be an object (got ${got(cookie)})`);
   const userCookie = isRecord(cookie) ? cookie : {};
@@ -178,7 +161,11 @@ function resolveSession(value: unknown, baseUrl: URL | undefined, problems: Prob
   if (typeof merged.sameSite === 'string' && merged.sameSite.toLowerCase() === 'none' && merged.secure !== true) {
     problems.push(`"session.cookie.secure" must be true when "session.cookie.sameSite" is "none", or browsers drop the cookie (got ${got(merged.secure)})`);
   }
-  return { name: DEFAULT_SESSION_COOKIE, genid: newSessionId, resave: false, saveUninitialized: false, ...(value as unknown as SessionOptions), cookie: merged };
+  // __Host-: a sibling subdomain cannot plant or overwrite it (cookie tossing). Browsers only take
+  // it Secure, for Path=/ and without Domain, so it is the default exactly then.
+  const hostOnly = merged.secure === true && merged.path === '/' && merged.domain === undefined;
+  const name = hostOnly ? `__Host-${DEFAULT_SESSION_COOKIE}` : DEFAULT_SESSION_COOKIE;
+  return { name, genid: newSessionId, resave: false, saveUninitialized: false, ...(value as unknown as SessionOptions), cookie: merged };
 }
 
 function resolveLogout(value: unknown, problems: Problems): ResolvedOptions<unknown>['logout'] {
@@ -224,10 +211,10 @@ function checkMillis(value: unknown, name: string, fallback: number, problems: P
 
 function checkSessionIndex(value: unknown, problems: Problems): SessionIndex {
   if (value === undefined) return memorySessionIndex();
-  const missing = isRecord(value) ? ['add', 'remove', 'lookup', 'claimOnce', 'release'].find((m) => typeof value[m] !== 'function') : undefined;
+  const missing = isRecord(value) ? ['add', 'remove', 'lookup', 'claimOnce', 'release', 'markEnded', 'isEnded'].find((m) => typeof value[m] !== 'function') : undefined;
   if (!isRecord(value) || missing !== undefined) {
     const gotIndex = missing === undefined ? got(value) : `an object without the "${missing}" method`;
-    problems.push(`"sessionIndex" must be a session index with add, remove, lookup, claimOnce and release methods, such as redisSessionIndex(client) (got ${gotIndex})`);
+    problems.push(`"sessionIndex" must be a session index with add, remove, lookup, claimOnce, release, markEnded and isEnded methods, such as redisSessionIndex(client) (got ${gotIndex})`);
     return memorySessionIndex();
   }
   return value as unknown as SessionIndex;
@@ -371,12 +358,15 @@ export function resolveOptions<TContext>(options: OidcAuthOptions<TContext>): Re
   const refresh = resolveRefresh(input['refresh'], problems);
   const lifetime = resolveLifetime(input['lifetime'], problems);
   const sessionIndex = checkSessionIndex(input['sessionIndex'], problems);
+  const secrets = resolveSecrets(input['secret'], input['session'], problems);
 
   if (problems.length > 0 || issuer === undefined || baseUrl === undefined) {
     throw new OidcAuthError(OidcAuthErrorCode.CONFIG_INVALID, 500, `oidcAuth: invalid options:\n${problems.map((p) => `  - ${p}`).join('\n')}`, { problems });
   }
   const secret = input['clientSecret'];
   const key = options.clientPrivateKey;
+  // Keys are derived once, here: opening a session runs on every authenticated request.
+  const sealer = createSealer(secrets);
   return Object.freeze({
     issuer,
     clientId: clientId as string,
@@ -399,6 +389,11 @@ export function resolveOptions<TContext>(options: OidcAuthOptions<TContext>): Re
     httpTimeoutMs,
     refresh: Object.freeze(refresh),
     lifetime: Object.freeze(lifetime),
-    sessionIndex: boundedSessionIndex(sessionIndex, STORE_TIMEOUT_MS, (what, cause) => new OidcAuthError(OidcAuthErrorCode.SESSION_STORE_FAILED, 503, `The session index failed (${what}); try again shortly.`, { cause })),
+    secrets: Object.freeze(secrets),
+    sealer,
+    sessionIndex: hashedSessionIndex(
+      boundedSessionIndex(sessionIndex, STORE_TIMEOUT_MS, (what, cause) => new OidcAuthError(OidcAuthErrorCode.SESSION_STORE_FAILED, 503, `The session index failed (${what}); try again shortly.`, { cause })),
+      sealer,
+    ),
   });
 }

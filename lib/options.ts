@@ -2,6 +2,7 @@ import type { Request } from 'express';
 import type { SessionOptions } from 'express-session';
 import type { Logger } from './logger.js';
 import type { OidcHooks } from './types.js';
+import type { Sealer } from './sealing.js';
 import type { SessionIndex } from './session-index.js';
 
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
@@ -95,6 +96,13 @@ export interface OidcAuthOptions<TContext = undefined> {
   refresh?: RefreshOptions;
   /** absolute and idle session lifetimes */
   lifetime?: LifetimeOptions;
+  /**
+   * Keys for the package's own cookies (login transactions) and for the encryption of tokens
+   * and claims at rest: a random string of at least 32 characters, or an array of them,
+   * newest first (the first seals, every one opens: rotate by prepending). Default
+   * `session.secret`; required with `session: false`.
+   */
+  secret?: string | readonly string[];
 }
 
 export interface ResolvedOptions<TContext> {
@@ -126,6 +134,10 @@ export interface ResolvedOptions<TContext> {
   sessionIndex: SessionIndex;
   refresh: { automatic: boolean; earlySeconds: number };
   lifetime: { absoluteSec: number | undefined; idleSec: number | undefined };
+  /** newest first */
+  secrets: readonly string[];
+  /** keys derived from `secrets`: seals what the package keeps in cookies and the store */
+  sealer: Sealer;
 }
 
 export const DEFAULT_SESSION_COOKIE = 'oidc.sid';

@@ -64,5 +64,12 @@ export function redisSessionIndex(client: RedisCommandClient, options: RedisSess
       // Only our own claim: one that outlived its ttl may belong to another instance by now.
       await run(['EVAL', RELEASE_IF_OWNER, '1', `${prefix}once:${key}`, owner]);
     },
+    async markEnded(sessionId, ttlMs) {
+      // No NX: every writer computes the same end (the session's own expiry), so a second mark loses nothing.
+      await run(['SET', `${prefix}ended:${sessionId}`, '1', 'PX', String(Math.max(1, Math.ceil(ttlMs)))]);
+    },
+    async isEnded(sessionId) {
+      return (await run(['EXISTS', `${prefix}ended:${sessionId}`])) === 1;
+    },
   };
 }

@@ -1,7 +1,8 @@
 import type { Request } from 'express';
 import type { Store } from 'express-session';
 import * as client from 'openid-client';
-import { endSessions } from './end-sessions.js';
+import type { EndedSessions } from './ended-sessions.js';
+import { endSessions, tokensOf } from './end-sessions.js';
 import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
 import { verifyIdTokenSignature } from './id-token.js';
 import type { JwksCache } from './jwks.js';
@@ -9,7 +10,10 @@ import { describeError } from './logger.js';
 import type { ResolvedOptions } from './options.js';
 import { translateCallbackError } from './provider-errors.js';
 import type { Provider } from './provider.js';
-import { peekLogin, regenerateSession, requireStore, type AppSession, type StoredLogin } from './session.js';
+import { revokeTokens } from './revocation.js';
+import { withLatestActivity } from './session-write.js';
+import type { LoginVault } from './login-vault.js';
+import { peekLogin, regenerateSession, requireStore, type AppSession, type Login, type StoredLogin } from './session.js';
 import { STORE_TIMEOUT_MS, storeGet, storeSet } from './store.js';
 
 /**
@@ -26,7 +30,7 @@ export interface Refresher {
   /** a valid access token: refreshed first when it is about to expire (automatic refresh on) */
   getAccessToken(req: Request): Promise<string>;
   /** refreshes now, whatever the expiry; single-flight per session */
-  refresh(req: Request): Promise<StoredLogin>;
+  refresh(req: Request): Promise<Login>;
 }
 
 function notAuthenticated(message: string): OidcAuthError {
@@ -45,17 +49,17 @@ const sleep = (ms: number): Promise<void> =>
  * (Redis), while the others wait for the new tokens to appear in the store and reuse
  * them. A rotating refresh token is never spent twice.
  */
-export function createRefresher<T>(opts: ResolvedOptions<T>, provider: Provider, storeOf: (req: Request) => Store | undefined, jwks: JwksCache): Refresher {
+export function createRefresher<T>(opts: ResolvedOptions<T>, provider: Provider, storeOf: (req: Request) => Store | undefined, jwks: JwksCache, ended: EndedSessions, vault: LoginVault): Refresher {
   const LOCK_TTL_MS = lockTtlMs(opts.httpTimeoutMs);
   const inflight = new Map<string, Promise<StoredLogin>>();
 
   async function end(req: Request, store: Store, sessionId: string, reason: string, cause: unknown): Promise<never> {
     opts.logger.warn({ reason, ...describeError(cause) }, 'refresh failed; the session is ended');
-    await endSessions(opts, req, store, provider.ready(), [sessionId], 'refresh-failed');
+    await endSessions({ opts, ended, vault }, req, store, provider.ready(), [sessionId], 'refresh-failed');
     throw new OidcAuthError(OidcAuthErrorCode.REFRESH_FAILED, 401, `The session ended: ${reason}. Log in again.`, { cause });
   }
 
-  async function grant(req: Request, store: Store, sessionId: string, current: StoredLogin): Promise<StoredLogin> {
+  async function grant(req: Request, store: Store, sessionId: string, current: Login): Promise<Login> {
     if (current.refreshToken === undefined) throw notAuthenticated('The access token cannot be refreshed: the provider issued no refresh token (ask for offline_access).');
     const config = await provider.config();
     let response;
@@ -80,7 +84,7 @@ export function createRefresher<T>(opts: ResolvedOptions<T>, provider: Provider,
         return end(req, store, sessionId, 'the refreshed ID token failed validation', err);
       }
     }
-    const next: StoredLogin = { ...current, accessToken: response.access_token, refreshes: (current.refreshes ?? 0) + 1 };
+    const next: Login = { ...current, accessToken: response.access_token, refreshes: (current.refreshes ?? 0) + 1 };
     if (response.refresh_token !== undefined) next.refreshToken = response.refresh_token;
     if (response.id_token !== undefined) next.idToken = response.id_token;
     if (response.expires_in === undefined) delete next.expiresAt;
@@ -96,11 +100,20 @@ export function createRefresher<T>(opts: ResolvedOptions<T>, provider: Provider,
     const data = await storeGet(store, sessionId, STORE_TIMEOUT_MS);
     const stored = data?.oidc?.login;
     if (data === null || data === undefined || stored === undefined) throw notAuthenticated('The session ended while its token was being refreshed.');
-    if (stored.accessToken !== seen.accessToken) return stored;
-    const next = await grant(req, store, sessionId, stored);
+    if (stored.tokens !== seen.tokens) return stored;
+    const current = vault.open(stored);
+    if (current === undefined) throw notAuthenticated('The session can no longer be read (its secret was removed). Log in again.');
+    const next = await grant(req, store, sessionId, current);
+    // A logout that landed during the grant revoked the old tokens, not these: revoke them too
+    // and write nothing. (The store's own check after the write below covers a later logout.)
+    if (await ended.isEnded(sessionId)) {
+      await revokeTokens(opts, provider.ready(), tokensOf(next));
+      throw new OidcAuthError(OidcAuthErrorCode.REFRESH_FAILED, 401, 'The session ended while its token was being refreshed. Log in again.');
+    }
     // Written now, not when the response ends: other instances are waiting to read it.
-    await storeSet(store, sessionId, { ...data, oidc: { ...data.oidc, login: next } }, STORE_TIMEOUT_MS);
-    return next;
+    const sealed = vault.seal(next);
+    await storeSet(store, sessionId, { ...data, oidc: { ...data.oidc, login: sealed } }, STORE_TIMEOUT_MS);
+    return sealed;
   }
 
   /** Another instance holds the lock: wait until its new tokens are in the store (or the session is gone). */
@@ -109,7 +122,7 @@ export function createRefresher<T>(opts: ResolvedOptions<T>, provider: Provider,
       await sleep(POLL_MS);
       const stored = (await storeGet(store, sessionId, STORE_TIMEOUT_MS))?.oidc?.login;
       if (stored === undefined) throw new OidcAuthError(OidcAuthErrorCode.REFRESH_FAILED, 401, 'The session ended: its refresh failed. Log in again.');
-      if (stored.accessToken !== seen.accessToken) return stored;
+      if (stored.tokens !== seen.tokens) return stored;
     }
     throw new OidcAuthError(OidcAuthErrorCode.PROVIDER_UNAVAILABLE, 503, 'The access token refresh did not finish in time; try again shortly.');
   }
@@ -124,7 +137,7 @@ export function createRefresher<T>(opts: ResolvedOptions<T>, provider: Provider,
     }
   }
 
-  async function refresh(req: Request): Promise<StoredLogin> {
+  async function refresh(req: Request): Promise<Login> {
     const session = req.session as AppSession | undefined;
     const seen = peekLogin(req);
     if (session === undefined || seen === undefined) throw notAuthenticated('There is no logged-in session to refresh.');
@@ -151,14 +164,18 @@ export function createRefresher<T>(opts: ResolvedOptions<T>, provider: Provider,
     });
     // Every waiting request adopts the result, so the session it saves at its end holds the new tokens.
     const own = req.session as AppSession | undefined;
-    if (own?.oidc !== undefined) own.oidc = { ...own.oidc, login: next };
-    return next;
+    const noted = own?.oidc?.login;
+    if (own?.oidc !== undefined) own.oidc = { ...own.oidc, login: noted === undefined ? next : withLatestActivity(next, noted) };
+    const opened = vault.open(next);
+    if (opened === undefined) throw notAuthenticated('The refreshed session could not be read. Log in again.');
+    return opened;
   }
 
   return {
     refresh,
     async getAccessToken(req) {
-      const login = peekLogin(req);
+      const stored = ended.knownEnded(req.sessionID) ? undefined : peekLogin(req);
+      const login = stored === undefined ? undefined : vault.open(stored);
       if (login?.accessToken === undefined) throw notAuthenticated('getAccessToken() needs a logged-in user with an access token.');
       const nowSec = Date.now() / 1000;
       const fresh = login.expiresAt === undefined || login.expiresAt - opts.refresh.earlySeconds > nowSec;

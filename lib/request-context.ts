@@ -3,8 +3,10 @@ import * as client from 'openid-client';
 import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
 import { translateUserInfoError } from './provider-errors.js';
 import type { Provider } from './provider.js';
+import type { EndedSessions } from './ended-sessions.js';
 import type { Refresher } from './refresh.js';
-import { peekLogin, type StoredLogin } from './session.js';
+import type { LoginVault } from './login-vault.js';
+import { peekLogin, type Login, type StoredLogin } from './session.js';
 import type { OidcUser } from './types.js';
 
 export interface OidcAccessToken {
@@ -58,7 +60,7 @@ declare global {
 }
 
 
-function accessTokenOf(login: StoredLogin | undefined, refresh: () => Promise<StoredLogin>): OidcAccessToken | undefined {
+function accessTokenOf(login: { accessToken?: string; tokenType?: string; expiresAt?: number } | undefined, refresh: () => Promise<Login>): OidcAccessToken | undefined {
   if (login?.accessToken === undefined) return undefined;
   const { accessToken, expiresAt } = login;
   return {
@@ -80,6 +82,9 @@ export interface InstanceDeps {
   refresher: Refresher;
   /** where requiresAuth() sends a browser */
   loginPath: string;
+  /** sessions this instance ended: a request still running for one of them is anonymous from then on */
+  ended: EndedSessions;
+  vault: LoginVault;
 }
 
 /**
@@ -102,20 +107,38 @@ class RequestContext implements OidcRequestContext {
     return value instanceof RequestContext ? value.#deps.loginPath : undefined;
   }
 
+  /**
+   * The stored login of this request, unless this instance ended its session since the
+   * request loaded it, or no configured secret opens its claims (a removed secret): such a
+   * session is simply not logged in.
+   */
+  #login(): StoredLogin | undefined {
+    const login = peekLogin(this.#req);
+    if (login === undefined || this.#deps.ended.knownEnded(this.#req.sessionID)) return undefined;
+    return this.#deps.vault.claims(login) === undefined ? undefined : login;
+  }
+
+  #tokens(): { idToken?: string; accessToken?: string; tokenType?: string; expiresAt?: number } | undefined {
+    const login = this.#login();
+    const tokens = login === undefined ? undefined : this.#deps.vault.tokens(login);
+    return tokens === undefined || login?.expiresAt === undefined ? tokens : { ...tokens, expiresAt: login.expiresAt };
+  }
+
   isAuthenticated(): boolean {
-    return peekLogin(this.#req) !== undefined;
+    return this.#login() !== undefined;
   }
 
   get user(): OidcUser | undefined {
-    return peekLogin(this.#req)?.user;
+    const login = this.#login();
+    return login === undefined ? undefined : this.#deps.vault.claims(login)?.user;
   }
 
   get idToken(): string | undefined {
-    return peekLogin(this.#req)?.idToken;
+    return this.#tokens()?.idToken;
   }
 
   get accessToken(): OidcAccessToken | undefined {
-    return accessTokenOf(peekLogin(this.#req), () => this.#deps.refresher.refresh(this.#req));
+    return accessTokenOf(this.#tokens(), () => this.#deps.refresher.refresh(this.#req));
   }
 
   getAccessToken(): Promise<string> {
@@ -123,7 +146,8 @@ class RequestContext implements OidcRequestContext {
   }
 
   async fetchUserInfo(): Promise<OidcUser> {
-    const login = peekLogin(this.#req);
+    const stored = this.#login();
+    const login = stored === undefined ? undefined : this.#deps.vault.open(stored);
     if (login?.accessToken === undefined) {
       throw new OidcAuthError(OidcAuthErrorCode.NOT_AUTHENTICATED, 401, 'fetchUserInfo() needs a logged-in user with an access token.');
     }

@@ -1,3 +1,4 @@
+import { Deadlines } from './timeout.js';
 /**
  * Where back-channel and front-channel logout find the sessions of a provider session
  * (`sid`) or of a user (`sub`): an index lookup, never a scan of the session store.
@@ -21,12 +22,20 @@ export interface SessionIndex {
   claimOnce(key: string, ttlMs: number): Promise<boolean>;
   /** gives a claimed key back before its ttl (the refresh lock, once the refresh is done) */
   release(key: string): Promise<void>;
+  /**
+   * Remembers for `ttlMs` that this session id was ended by a logout: written before the
+   * session is destroyed, read after every write of that session (see ended-sessions.ts).
+   */
+  markEnded(sessionId: string, ttlMs: number): Promise<void>;
+  /** true while an ended-marker for this session id is held */
+  isEnded(sessionId: string): Promise<boolean>;
 }
 
 /** One process only: each `oidcAuth()` instance gets its own. */
 export function memorySessionIndex(now: () => number = Date.now): SessionIndex {
   const buckets = new Map<string, Map<string, number>>();
   const claims = new Map<string, number>();
+  const ended = new Map<string, number>();
   let adds = 0;
   const keysOf = (e: SessionIndexEntry): string[] =>
     e.sid === undefined ? [`sub\u0000${e.issuer}\u0000${e.sub}`] : [`sub\u0000${e.issuer}\u0000${e.sub}`, `sid\u0000${e.issuer}\u0000${e.sid}`];
@@ -79,6 +88,16 @@ export function memorySessionIndex(now: () => number = Date.now): SessionIndex {
       claims.delete(key);
       return Promise.resolve();
     },
+    markEnded(sessionId, ttlMs) {
+      const t = now();
+      if (ended.size >= 1024) for (const [id, expiresAt] of ended) if (expiresAt <= t) ended.delete(id);
+      ended.set(sessionId, Math.max(ended.get(sessionId) ?? 0, t + ttlMs));
+      return Promise.resolve();
+    },
+    isEnded(sessionId) {
+      const expiresAt = ended.get(sessionId);
+      return Promise.resolve(expiresAt !== undefined && expiresAt > now());
+    },
   };
 }
 
@@ -87,20 +106,28 @@ export function memorySessionIndex(now: () => number = Date.now): SessionIndex {
  * fast, with one clear error, instead of hanging a request.
  */
 export function boundedSessionIndex(index: SessionIndex, timeoutMs: number, failure: (what: string, cause: unknown) => Error): SessionIndex {
-  const bound = async <T>(what: string, call: Promise<T>): Promise<T> => {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => {
-        reject(failure(what, new Error(`no answer within ${String(timeoutMs)} ms`)));
-      }, timeoutMs);
-      timer.unref();
+  // One sweeping interval, not a timer per call: the ended-mark check runs on every request of a logged-in session.
+  const deadlines = new Deadlines();
+  const bound = <T>(what: string, call: Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const entry = {
+        deadline: Date.now() + timeoutMs,
+        expire: () => {
+          reject(failure(what, new Error(`no answer within ${String(timeoutMs)} ms`)));
+        },
+      };
+      deadlines.add(entry);
+      call.then(
+        (value) => {
+          deadlines.delete(entry);
+          resolve(value);
+        },
+        (err: unknown) => {
+          deadlines.delete(entry);
+          reject(failure(what, err));
+        },
+      );
     });
-    try {
-      return await Promise.race([call.catch((err: unknown) => Promise.reject(failure(what, err))), deadline]);
-    } finally {
-      clearTimeout(timer);
-    }
-  };
   return {
     shared: index.shared,
     add: (entry, ttlMs) => bound('add', index.add(entry, ttlMs)),
@@ -108,5 +135,7 @@ export function boundedSessionIndex(index: SessionIndex, timeoutMs: number, fail
     lookup: (issuer, key) => bound('lookup', index.lookup(issuer, key)),
     claimOnce: (key, ttlMs) => bound('claimOnce', index.claimOnce(key, ttlMs)),
     release: (key) => bound('release', index.release(key)),
+    markEnded: (sessionId, ttlMs) => bound('markEnded', index.markEnded(sessionId, ttlMs)),
+    isEnded: (sessionId) => bound('isEnded', index.isEnded(sessionId)),
   };
 }

@@ -4,17 +4,8 @@ import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
 import { isDeferred } from './lazy-session.js';
 import type { OidcUser } from './types.js';
 
-/** One login in flight, keyed by its state; several tabs may log in at once. */
-export interface LoginTransaction {
-  nonce: string;
-  verifier: string;
-  returnTo: string;
-  /** epoch milliseconds */
-  createdAt: number;
-}
-
-/** What a logged-in session holds: kept small, it is read on every request. */
-export interface StoredLogin {
+/** A logged-in session as the package works with it, in memory only (see login-vault.ts). */
+export interface Login {
   user: OidcUser;
   idToken?: string;
   accessToken?: string;
@@ -28,14 +19,29 @@ export interface StoredLogin {
   loggedInAt: number;
   /** epoch seconds of the last request seen, for the idle lifetime; written at most once a minute */
   lastSeenAt?: number;
-  /** how many times the tokens were refreshed: a save holding fewer is stale (see bounded-store.ts) */
+  /** how many times the tokens were refreshed: a save holding fewer is stale (see session-write.ts) */
+  refreshes?: number;
+}
+
+/**
+ * What a logged-in session holds at rest: claims and tokens sealed (AES-256-GCM, keys from
+ * the secret), only times and counters in clear, since the lifetimes are judged on every
+ * request without opening anything.
+ */
+export interface StoredLogin {
+  /** sealed JSON of the user's claims and the provider's sid */
+  claims: string;
+  /** sealed JSON of the tokens, bound to `claims` */
+  tokens: string;
+  expiresAt?: number;
+  loggedInAt: number;
+  lastSeenAt?: number;
   refreshes?: number;
 }
 
 /** The package's whole part of the session, under the one key `req.session.oidc`. */
 export interface OidcSessionData {
   login?: StoredLogin;
-  transactions?: Record<string, LoginTransaction>;
 }
 
 declare module 'express-session' {
@@ -88,6 +94,15 @@ export function regenerateSession(req: Request): Promise<void> {
 
 export function saveSession(req: Request): Promise<void> {
   return call('save', (done) => requireSession(req).save(done));
+}
+
+/**
+ * Leaves this request with a fresh, empty session in place of one that ended: the app still
+ * finds a req.session, and express-session has nothing of the old one left to write back.
+ * Regenerating destroys the old id in the store once more, which is harmless.
+ */
+export async function forgetSession(req: Request): Promise<void> {
+  await regenerateSession(req).catch(() => Reflect.deleteProperty(req, 'session'));
 }
 
 export function destroySession(req: Request): Promise<void> {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, mock, test } from 'node:test';
 import express from 'express';
 import express4 from 'express4';
-import { TRANSACTION_TTL_MS } from '../lib/transactions.js';
+import { TRANSACTION_TTL_MS } from '../lib/login-transactions.js';
 import { FLAVOURS, setup, type TestSetup } from './helpers/app.js';
 import { ACCEPT_JSON, assertLoggedInAs, assertLoggedOut, assertOidcError } from './helpers/assertions.js';
 import { authorize, Browser, cancelAtProvider, deliver, rawLocation } from './helpers/browser.js';
@@ -50,20 +50,35 @@ for (const flavour of FLAVOURS) {
     });
 
     test('the session id changes at login, and the cookie from before the login is not logged in', async () => {
+      // A browser that already holds a real session cookie (logged in once) logs in again.
       const b = new Browser();
-      const url = await callbackUrl(s, b);
+      assert.equal((await b.get((await callbackUrl(s, b)).href)).status, 302);
       const preLogin = await b.cookie(s.appUrl, COOKIE);
-      assert.ok(preLogin !== undefined, '/login set a session cookie');
+      assert.ok(preLogin !== undefined, 'the first login set a session cookie');
+      const url = await callbackUrl(s, b);
+      assert.equal(await b.cookie(s.appUrl, COOKIE), preLogin, '/login left the session cookie alone');
       const callback = await b.get(url.href);
       assert.equal(callback.status, 302);
       const afterLogin = await b.cookie(s.appUrl, COOKIE);
       assert.ok(afterLogin !== undefined);
       assert.notEqual(afterLogin, preLogin);
       await assertLoggedInAs(b, s.appUrl, 'alice');
+      const stale = await fetch(`${s.appUrl}/profile`, { headers: { ...ACCEPT_JSON, cookie: `${COOKIE}=${preLogin}` } });
+      assert.equal(stale.status, 401, 'the session from before the login is gone');
 
-      // An attacker who planted (or kept) the pre-login cookie gains nothing.
-      const planted = await fetch(`${s.appUrl}/profile`, { headers: { ...ACCEPT_JSON, cookie: `${COOKIE}=${preLogin}` } });
-      assert.equal(planted.status, 401);
+      // An attacker who planted a session cookie before the login gains nothing.
+      const victim = new Browser();
+      const planted = 's%3Aplanted-by-an-attacker.signature';
+      await victim.jar.setCookie(`${COOKIE}=${planted}; Path=/`, s.appUrl);
+      const answer = await callbackUrl(s, victim);
+      assert.equal(await victim.cookie(s.appUrl, COOKIE), planted, 'the planted cookie is still there at the callback');
+      assert.equal((await victim.get(answer.href)).status, 302);
+      const fresh = await victim.cookie(s.appUrl, COOKIE);
+      assert.ok(fresh !== undefined);
+      assert.notEqual(fresh, planted);
+      await assertLoggedInAs(victim, s.appUrl, 'alice');
+      const attacker = await fetch(`${s.appUrl}/profile`, { headers: { ...ACCEPT_JSON, cookie: `${COOKIE}=${planted}` } });
+      assert.equal(attacker.status, 401);
     });
 
     test('a callback with a wrong state answers 400 OIDC_STATE_MISMATCH, redeems no code and logs nobody in', async () => {
@@ -251,9 +266,12 @@ describe('login transaction lifetime', () => {
     test(`a callback ${String(late / 60_000)} minutes after /login is ${accepted ? 'accepted' : 'refused with OIDC_STATE_MISMATCH'}`, async () => {
       const b = new Browser();
       const url = await callbackUrl(s, b);
+      // Taken now: at the later clock the jar would drop the login cookies itself (Max-Age), and the app's own check would go untested.
+      const cookie = await b.jar.getCookieString(url.href);
+      assert.match(cookie, /oidc\.tx\./);
       mock.timers.enable({ apis: ['Date'], now: Date.now() + late });
       try {
-        const callback = await b.get(url.href, ACCEPT_JSON);
+        const callback = await b.request(url.href, { headers: ACCEPT_JSON, cookie });
         if (accepted) assert.equal(callback.status, 302, callback.body);
         else assertOidcError(callback, 400, 'OIDC_STATE_MISMATCH');
       } finally {

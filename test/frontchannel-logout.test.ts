@@ -227,7 +227,7 @@ for (const flavour of FLAVOURS) {
     before(async () => {
       s = await setup({
         flavour,
-        options: { ...FRONTCHANNEL_ON, session: false },
+        options: { ...FRONTCHANNEL_ON, session: false, secret: SESSION_SECRET },
         // resave writes the loaded session back at the end of every request; unset: 'destroy' destroys it when req.session is dropped.
         beforeOidc: (app) => app.use(session({ secret: SESSION_SECRET, name: SESSION_COOKIE, resave: true, saveUninitialized: false, unset: 'destroy', store })),
       });
@@ -286,6 +286,8 @@ const sharedIndex: SessionIndex = {
   lookup: () => Promise.resolve([]),
   claimOnce: () => Promise.resolve(true),
   release: () => Promise.resolve(),
+  markEnded: () => Promise.resolve(),
+  isEnded: () => Promise.resolve(false),
 };
 
 describe('start-up warning about the session index', () => {

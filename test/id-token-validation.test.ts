@@ -53,12 +53,11 @@ async function hostileSetup(flavour: ExpressFlavour, jsonErrors = true): Promise
   };
 }
 
-/** A login started at the app: the authorization URL (with state and nonce) and the session cookie it set. */
+/** A login started at the app: the authorization URL (with state and nonce); /login sets no session cookie. */
 interface Started {
   authorizeUrl: URL;
   state: string;
   nonce: string;
-  preLoginCookie: string;
 }
 
 async function startLogin(h: Hostile, b: Browser): Promise<Started> {
@@ -68,9 +67,9 @@ async function startLogin(h: Hostile, b: Browser): Promise<Started> {
   assert.equal(authorizeUrl.origin, new URL(h.hp.issuer).origin, '/login redirects to the provider');
   const state = authorizeUrl.searchParams.get('state');
   const nonce = authorizeUrl.searchParams.get('nonce');
-  const preLoginCookie = await b.cookie(h.appUrl, COOKIE);
-  assert.ok(state !== null && nonce !== null && preLoginCookie !== undefined);
-  return { authorizeUrl, state, nonce, preLoginCookie };
+  assert.ok(state !== null && nonce !== null);
+  assert.equal(await b.cookie(h.appUrl, COOKIE), undefined, '/login stores no session');
+  return { authorizeUrl, state, nonce };
 }
 
 /** Starts a login and lets the provider answer; returns its redirect to the callback, not visited. */
@@ -101,13 +100,13 @@ function assertNothingSecret(h: Hostile, text: string, where: string): void {
  * The refusal every hostile case must end in: the documented status and typed code, nothing
  * secret in the body or the logs, no new session id, and nobody logged in.
  */
-async function assertRefused(h: Hostile, b: Browser, started: Started, page: Page, status: number, code: string, message?: RegExp): Promise<void> {
+async function assertRefused(h: Hostile, b: Browser, page: Page, status: number, code: string, message?: RegExp): Promise<void> {
   const body = assertOidcError(page, status, code);
   if (message !== undefined) assert.match(body.message, message);
   assertNothingSecret(h, page.body, 'the error body');
   assertNothingSecret(h, JSON.stringify(h.logs), 'the log');
-  for (const cookie of setCookiesNamed(page.headers, COOKIE)) assert.equal(cookie.value, started.preLoginCookie, 'the callback issued a new session id');
-  assert.equal(await b.cookie(h.appUrl, COOKIE), started.preLoginCookie);
+  assert.deepEqual(setCookiesNamed(page.headers, COOKIE), [], 'a refused callback sets no session cookie');
+  assert.equal(await b.cookie(h.appUrl, COOKIE), undefined);
   await assertLoggedOut(b, h.appUrl);
 }
 
@@ -115,9 +114,9 @@ async function assertRefused(h: Hostile, b: Browser, started: Started, page: Pag
 async function assertIdTokenRefused(h: Hostile, behaviour: HostileBehaviour, message: RegExp): Promise<void> {
   h.hp.misbehave(behaviour);
   const b = new Browser();
-  const { started, page } = await login(h, b);
+  const { page } = await login(h, b);
   assert.equal(h.hp.served.token, 1, 'the code was exchanged (the ID token is what is wrong)');
-  await assertRefused(h, b, started, page, 400, 'OIDC_CALLBACK_INVALID', message);
+  await assertRefused(h, b, page, 400, 'OIDC_CALLBACK_INVALID', message);
 }
 
 const withClaims = (change: (claims: JWTPayload) => JWTPayload): HostileBehaviour => ({ idTokenClaims: change });
@@ -139,7 +138,7 @@ for (const flavour of FLAVOURS) {
       assert.equal(page.status, 302, page.body);
       assert.equal(rawLocation(page), '/');
       assert.equal(h.hp.authorizations[0]?.params.get('nonce'), started.nonce, 'the provider saw the nonce of the authorization URL');
-      assert.notEqual(await b.cookie(h.appUrl, COOKIE), started.preLoginCookie);
+      assert.notEqual(await b.cookie(h.appUrl, COOKIE), undefined, 'the callback set a session cookie');
       await assertLoggedInAs(b, h.appUrl, 'alice');
       assert.equal(h.hp.served.jwks, 1);
     });
@@ -212,19 +211,19 @@ for (const flavour of FLAVOURS) {
 
       // A second made-up kid right after: the forced refetch is rate-limited, the provider is not hammered.
       const b = new Browser();
-      const { started, page } = await login(h, b);
-      await assertRefused(h, b, started, page, 400, 'OIDC_CALLBACK_INVALID', /no key of the provider matches/);
+      const { page } = await login(h, b);
+      await assertRefused(h, b, page, 400, 'OIDC_CALLBACK_INVALID', /no key of the provider matches/);
       assert.equal(h.hp.served.jwks, 2);
     });
 
     test('an ID token without kid is verified with the only key of a JWKS whose key has no kid either, and logs the user in', async () => {
       h.hp.misbehave({ signIdToken: (claims, hp) => signRs256WithoutKid(claims, hp.key), jwks: (keys) => keys.map(withoutKid) });
       const b = new Browser();
-      const { started, page } = await login(h, b);
+      const { page } = await login(h, b);
       assert.equal(page.status, 302, page.body);
       assert.equal(rawLocation(page), '/');
       assert.equal(decodeProtectedHeader(h.hp.issued[0]?.idToken ?? '').kid, undefined, 'the ID token names no kid');
-      assert.notEqual(await b.cookie(h.appUrl, COOKIE), started.preLoginCookie);
+      assert.notEqual(await b.cookie(h.appUrl, COOKIE), undefined, 'the callback set a session cookie');
       await assertLoggedInAs(b, h.appUrl, 'alice');
       assert.equal(h.hp.served.jwks, 1, 'no refetch');
     });
@@ -271,14 +270,14 @@ for (const flavour of FLAVOURS) {
     test('when the JWKS cannot be fetched the callback answers 503 OIDC_PROVIDER_UNAVAILABLE and logs nobody in', async () => {
       h.hp.misbehave({ jwksStatus: 500 });
       const b = new Browser();
-      const { started, page } = await login(h, b);
-      await assertRefused(h, b, started, page, 503, 'OIDC_PROVIDER_UNAVAILABLE', /signing keys could not be fetched/);
+      const { page } = await login(h, b);
+      await assertRefused(h, b, page, 503, 'OIDC_PROVIDER_UNAVAILABLE', /signing keys could not be fetched/);
     });
 
     test('a discovery document naming another issuer answers 503 OIDC_PROVIDER_UNAVAILABLE saying the issuer mismatched', async () => {
       h.hp.misbehave({ discovery: (doc) => ({ ...doc, issuer: 'https://idp.attacker.example' }) });
       const b = new Browser();
-      const start = await b.get(`${h.appUrl}/login`, ACCEPT_JSON);
+      const start = await b.get(`${h.appUrl}/login`);
       const body = assertOidcError(start, 503, 'OIDC_PROVIDER_UNAVAILABLE');
       assert.match(body.message, /issuer mismatched/);
       assert.ok(body.message.includes('https://idp.attacker.example') && body.message.includes(h.hp.issuer), body.message);
@@ -315,8 +314,8 @@ for (const flavour of FLAVOURS) {
         },
       });
       const b = new Browser();
-      const { started, page } = await login(h, b);
-      await assertRefused(h, b, started, page, 400, 'OIDC_CALLBACK_INVALID', /\biss\b/);
+      const { page } = await login(h, b);
+      await assertRefused(h, b, page, 400, 'OIDC_CALLBACK_INVALID', /\biss\b/);
       assert.equal(h.hp.served.token, 0, 'the code went to no token endpoint');
     });
 
@@ -327,8 +326,8 @@ for (const flavour of FLAVOURS) {
         },
       });
       const b = new Browser();
-      const { started, page } = await login(h, b);
-      await assertRefused(h, b, started, page, 400, 'OIDC_CALLBACK_INVALID', /\biss\b/);
+      const { page } = await login(h, b);
+      await assertRefused(h, b, page, 400, 'OIDC_CALLBACK_INVALID', /\biss\b/);
       assert.equal(h.hp.served.token, 0);
     });
 
@@ -341,8 +340,8 @@ for (const flavour of FLAVOURS) {
         },
       });
       const b = new Browser();
-      const { started, page } = await login(h, b);
-      await assertRefused(h, b, started, page, 400, 'OIDC_AUTHORIZATION_ERROR', /scriptalert\(document\.cookie\)\/script try again/);
+      const { page } = await login(h, b);
+      await assertRefused(h, b, page, 400, 'OIDC_AUTHORIZATION_ERROR', /scriptalert\(document\.cookie\)\/script try again/);
       assert.doesNotMatch(page.body, /[<>]|\\u003c|\\u003e/);
       assert.equal(h.hp.served.token, 0);
     });

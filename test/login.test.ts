@@ -3,9 +3,9 @@ import { after, before, describe, test } from 'node:test';
 import session from 'express-session';
 import request from 'supertest';
 import { baseOptions, buildApp, clientFor, FLAVOURS, SESSION_SECRET, setup, setupProviderLater, type ErrorBody, type TestSetup } from './helpers/app.js';
-import { ACCEPT_JSON, assertLoggedInAs, assertOidcError, assertSameOriginRelative, jsonOf } from './helpers/assertions.js';
+import { ACCEPT_JSON, assertLoggedInAs, assertLoginCookies, assertOidcError, assertSameOriginRelative, jsonOf } from './helpers/assertions.js';
 import { authorize, Browser, deliver, login, rawLocation } from './helpers/browser.js';
-import { SESSION_COOKIE as COOKIE, setCookiesNamed, type SetCookie } from './helpers/cookies.js';
+import { allSetCookies, SESSION_COOKIE as COOKIE, setCookiesNamed, stateOf, type SetCookie } from './helpers/cookies.js';
 import { startTestProvider, type TestProvider } from './helpers/provider.js';
 
 /** Values of returnTo that a browser could read as another origin, or as script. */
@@ -32,7 +32,7 @@ const HOSTILE_RETURN_TO = [
 ];
 
 function assertSessionCookie(cookies: SetCookie[], secure: boolean): void {
-  assert.equal(cookies.length, 1, `expected one ${COOKIE} Set-Cookie`);
+  assert.equal(cookies.length, 1, `expected one ${cookies[0]?.name ?? COOKIE} Set-Cookie`);
   const [cookie] = cookies;
   assert.ok(cookie !== undefined);
   assert.equal(cookie.attributes.get('httponly'), true, 'HttpOnly');
@@ -131,10 +131,13 @@ for (const flavour of FLAVOURS) {
       assert.equal(rawLocation(callback), '/');
     });
 
-    test('the session cookie is HttpOnly and SameSite=Lax, without Secure on an http baseUrl, at /login and at the callback', async () => {
+    test('/login sets no session cookie, only the login cookies; the callback sets the session cookie HttpOnly and SameSite=Lax, without Secure on an http baseUrl', async () => {
       const b = new Browser();
       const start = await b.get(`${s.appUrl}/login`);
-      assertSessionCookie(setCookiesNamed(start.headers, COOKIE), false);
+      assert.equal(start.status, 302);
+      assert.deepEqual(setCookiesNamed(start.headers, COOKIE), [], '/login sets no session cookie');
+      const { tx, bind } = assertLoginCookies(start.headers, { state: stateOf(start.location), https: false });
+      assert.deepEqual(allSetCookies(start.headers).map((c) => c.name).sort(), [bind.name, tx.name].sort(), 'and no other cookie');
       const callback = await deliver(b, await authorize(b, start.location ?? ''));
       assert.equal(callback.status, 302);
       assertSessionCookie(setCookiesNamed(callback.headers, COOKIE), false);
@@ -166,9 +169,11 @@ for (const flavour of FLAVOURS) {
       try {
         const b = new Browser();
         for (let attempt = 0; attempt < 2; attempt++) {
-          const down = await b.get(`${s.appUrl}/login`, ACCEPT_JSON);
+          // A navigation (a JSON client gets 401 login_required before the provider is asked); jsonErrors answers JSON.
+          const down = await b.get(`${s.appUrl}/login`);
           assertOidcError(down, 503, 'OIDC_PROVIDER_UNAVAILABLE');
           assert.equal(down.headers.get('cache-control'), 'no-store');
+          assert.deepEqual(down.headers.getSetCookie(), [], 'a login that cannot start sets no cookie');
         }
         const home = await b.get(`${s.appUrl}/`);
         assert.equal(home.status, 200);
@@ -190,9 +195,10 @@ for (const flavour of FLAVOURS) {
 
   describe(`session: false (${flavour})`, () => {
     test('without express-session mounted, the first request fails with 500 OIDC_SESSION_MISSING', async () => {
-      const app = buildApp({ ...baseOptions('http://127.0.0.1:9/', 'http://127.0.0.1:8/'), session: false }, { flavour, jsonErrors: true });
+      const app = buildApp({ ...baseOptions('http://127.0.0.1:9/', 'http://127.0.0.1:8/'), session: false, secret: SESSION_SECRET }, { flavour, jsonErrors: true });
       for (const path of ['/', '/login']) {
-        const res = await request(app).get(path).set('Accept', 'application/json');
+        // No Accept: application/json, since /login answers a JSON client 401 login_required; jsonErrors answers JSON anyway.
+        const res = await request(app).get(path);
         assert.equal(res.status, 500, path);
         assert.equal((res.body as ErrorBody).code, 'OIDC_SESSION_MISSING', path);
       }
@@ -202,7 +208,7 @@ for (const flavour of FLAVOURS) {
       const s = await setup({
         flavour,
         jsonErrors: true,
-        options: { session: false },
+        options: { session: false, secret: SESSION_SECRET },
         beforeOidc: (app) => app.use(session({ secret: SESSION_SECRET, resave: false, saveUninitialized: false })),
       });
       try {
@@ -217,7 +223,7 @@ for (const flavour of FLAVOURS) {
   });
 }
 
-describe('session cookie with an https baseUrl (route level)', () => {
+describe('login cookies with an https baseUrl (route level)', () => {
   const baseUrl = 'https://app.example.test';
   let op: TestProvider;
   before(async () => {
@@ -228,13 +234,37 @@ describe('session cookie with an https baseUrl (route level)', () => {
   });
 
   for (const flavour of FLAVOURS) {
-    test(`behind a proxy that forwards https, /login sets a Secure, HttpOnly, SameSite=Lax cookie (${flavour})`, async () => {
+    test(`behind a proxy that forwards https, /login sets Secure, HttpOnly, SameSite=Lax login cookies, the binding one __Host-, and no session cookie (${flavour})`, async () => {
       const app = buildApp(baseOptions(op.issuer, baseUrl), { flavour, jsonErrors: true });
       app.set('trust proxy', true);
       const res = await request(app).get('/login').set('X-Forwarded-Proto', 'https');
       assert.equal(res.status, 302, res.text);
-      assert.equal(new URL(res.headers['location'] as string).searchParams.get('redirect_uri'), `${baseUrl}/callback`);
-      assertSessionCookie(setCookiesNamed(res.headers, COOKIE), true);
+      const location = res.headers['location'] as string;
+      assert.equal(new URL(location).searchParams.get('redirect_uri'), `${baseUrl}/callback`);
+      const { tx, bind } = assertLoginCookies(res.headers, { state: stateOf(location), https: true });
+      assert.match(bind.name, /^__Host-oidc\.bind\./);
+      assert.deepEqual(allSetCookies(res.headers).map((c) => c.name).sort(), [bind.name, tx.name].sort(), 'no session cookie, no other cookie');
+    });
+
+    test(`behind a proxy that forwards https, the callback sets the session cookie __Host-oidc.sid, Secure, HttpOnly and SameSite=Lax (${flavour})`, async () => {
+      const app = buildApp(baseOptions(op.issuer, baseUrl), { flavour, jsonErrors: true });
+      app.set('trust proxy', true);
+      const start = await request(app).get('/login').set('X-Forwarded-Proto', 'https');
+      assert.equal(start.status, 302, start.text);
+      const loginCookies = allSetCookies(start.headers).map((c) => `${c.name}=${c.value}`);
+      assert.equal(loginCookies.length, 2);
+      // The provider's answer goes to https://app.example.test/callback: deliver it through the "proxy" by hand.
+      const answer = new URL((await authorize(new Browser(), start.headers['location'] as string)).location ?? '');
+      assert.equal(answer.origin + answer.pathname, `${baseUrl}/callback`);
+      const callback = await request(app).get(answer.pathname + answer.search).set('X-Forwarded-Proto', 'https').set('Cookie', loginCookies.join('; '));
+      assert.equal(callback.status, 302, callback.text);
+      assert.deepEqual(setCookiesNamed(callback.headers, COOKIE), [], `not the http name ${COOKIE}`);
+      const cookies = setCookiesNamed(callback.headers, `__Host-${COOKIE}`);
+      assertSessionCookie(cookies, true);
+      const [cookie] = cookies;
+      assert.ok(cookie !== undefined);
+      assert.equal(cookie.attributes.get('path'), '/');
+      assert.equal(cookie.attributes.has('domain'), false);
     });
 
     test(`over plain http, an app with an https baseUrl refuses /login with a clear error instead of losing the cookie (${flavour})`, async () => {
@@ -243,7 +273,7 @@ describe('session cookie with an https baseUrl (route level)', () => {
       assert.equal(res.status, 500);
       assert.equal((res.body as { code: string }).code, 'OIDC_CONFIG_INVALID');
       assert.match((res.body as { message: string }).message, /trust proxy/);
-      assert.deepEqual(setCookiesNamed(res.headers, COOKIE), []);
+      assert.deepEqual(allSetCookies(res.headers), [], 'no cookie at all');
     });
   }
 });

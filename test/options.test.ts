@@ -63,6 +63,8 @@ const quietLogger: Logger = { debug: () => undefined, info: () => undefined, war
 
 const PATH_RULE = 'a path that starts with "/" (not "//") and has no query, fragment, backslash or whitespace';
 const SECRET_RULE = '"session.secret" must be a random string of at least 32 characters, or an array of them (newest first)';
+const OWN_SECRET_RULE = '"secret" must be a random string of at least 32 characters, or an array of them (newest first)';
+const SECRET_REQUIRED = '"secret" is required with "session: false": a random string of at least 32 characters (or an array, newest first) that keys the login cookies and the encryption of tokens at rest';
 const SESSION_REQUIRED = '"session" is required: express-session options ({ secret, store }), or false when the app mounts express-session itself';
 const SESSION_SHAPE = '"session" must be express-session options ({ secret, store, … }) or false when the app mounts express-session itself';
 
@@ -118,8 +120,12 @@ void describe('required options', () => {
     ]);
   });
 
-  void test('session false is accepted for an app that mounts express-session itself', () => {
-    assertAccepted(withOptions({ session: false }));
+  void test('session false is accepted for an app that mounts express-session itself, with a secret of its own', () => {
+    assertAccepted(withOptions({ session: false, secret: SESSION_SECRET }));
+  });
+
+  void test('session false without a secret is refused: the login cookies and the sealed store need a key', () => {
+    assertProblems(withOptions({ session: false }), [SECRET_REQUIRED]);
   });
 });
 
@@ -492,6 +498,21 @@ void describe('session', () => {
     assertAccepted(withOptions({ session: { secret: [SESSION_SECRET, `${SESSION_SECRET}-previous`] } }));
   });
 
+  void test('a secret of its own shorter than 32 characters is refused without echoing it', () => {
+    const err = configError(withOptions({ secret: 'own-short-secret' }));
+    assert.deepEqual(err.problems, [`${OWN_SECRET_RULE} (got a string of 16 characters)`]);
+    assert.ok(!err.message.includes('own-short-secret'));
+  });
+
+  void test('a secret of its own that is an array names its short entry, and a rotation array is accepted', () => {
+    assertProblems(withOptions({ secret: [SESSION_SECRET, 12] }), [`${OWN_SECRET_RULE} (got an array whose entry 1 is a number)`]);
+    assertAccepted(withOptions({ secret: [`${SESSION_SECRET}-new`, SESSION_SECRET] }));
+  });
+
+  void test('a secret of its own does not excuse a short session secret', () => {
+    assertProblems(withOptions({ secret: SESSION_SECRET, session: { secret: 'short' } }), [`${SECRET_RULE} (got a string of 5 characters)`]);
+  });
+
   void test('a session secret given in place of the session options is not echoed', () => {
     const err = configError(withOptions({ session: SESSION_SECRET }));
     assert.deepEqual(err.problems, [`${SESSION_SHAPE} (got a string of ${String(SESSION_SECRET.length)} characters)`]);
@@ -590,7 +611,7 @@ void describe('httpTimeoutMs', () => {
 
 void describe('logger, hooks, context and sessionIndex', () => {
   const LOGGER_RULE = '"logger" must have debug, info, warn and error methods, as pino and console do';
-  const INDEX_RULE = '"sessionIndex" must be a session index with add, remove, lookup, claimOnce and release methods, such as redisSessionIndex(client)';
+  const INDEX_RULE = '"sessionIndex" must be a session index with add, remove, lookup, claimOnce, release, markEnded and isEnded methods, such as redisSessionIndex(client)';
 
   void test('a logger without debug is refused', () => {
     assertProblems(withOptions({ logger: {} }), [`${LOGGER_RULE} (got an object without the "debug" method)`]);
@@ -710,8 +731,8 @@ void describe('several problems at once', () => {
       '"scope" must be a space-separated string that contains "openid" (got "profile")',
       `"routes.login" must be ${PATH_RULE} (got "login")`,
       '"routes.callback" must differ from "routes.login" (got "/login" for both)',
-      `${SECRET_RULE} (got a string of 5 characters)`,
       '"logout.timeoutMs" must be a whole number of milliseconds between 1 and 120000 (got 0)',
+      `${SECRET_RULE} (got a string of 5 characters)`,
     ];
     assert.deepEqual(err.problems, expected);
     assert.equal(err.message, `oidcAuth: invalid options:\n${expected.map((p) => `  - ${p}`).join('\n')}`);
@@ -740,7 +761,7 @@ void describe('valid options', () => {
     const key = await privateKey();
     const hooks = { postLogin: () => undefined, postLogout: () => undefined };
     const context = () => ({ db: 'db' });
-    const sessionIndex: SessionIndex = { shared: true, add: () => Promise.resolve(), remove: () => Promise.resolve(), lookup: () => Promise.resolve([]), claimOnce: () => Promise.resolve(true), release: () => Promise.resolve() };
+    const sessionIndex: SessionIndex = { shared: true, add: () => Promise.resolve(), remove: () => Promise.resolve(), lookup: () => Promise.resolve([]), claimOnce: () => Promise.resolve(true), release: () => Promise.resolve(), markEnded: () => Promise.resolve(), isEnded: () => Promise.resolve(false) };
     const store = new MemoryStore();
     const build = (): OidcAuthOptions<{ db: string }> => ({
       issuer: 'https://idp.example.com/realms/main',
@@ -779,7 +800,7 @@ void describe('valid options', () => {
   });
 
   void test('a typo-free options object of the public type compiles and is accepted', () => {
-    const options: OidcAuthOptions = { issuer: 'https://idp.example.com', clientId: 'my-app', baseUrl: 'http://localhost:3000', session: false };
+    const options: OidcAuthOptions = { issuer: 'https://idp.example.com', clientId: 'my-app', baseUrl: 'http://localhost:3000', session: false, secret: SESSION_SECRET };
     assert.doesNotThrow(() => oidcAuth(options));
   });
 });

@@ -5,7 +5,7 @@ import type { ErrorRequestHandler, Express } from 'express';
 import session from 'express-session';
 import { decodeJwt, SignJWT } from 'jose';
 import type { PostLogoutContext } from '../lib/index.js';
-import { CLIENT_ID, CLIENT_SECRET, SESSION_SECRET, setup, type TestSetup } from './helpers/app.js';
+import { CLIENT_ID, CLIENT_SECRET, openStored, SESSION_SECRET, setup, type TestSetup } from './helpers/app.js';
 import { loggedIn, storeHas, WITH_REFRESH_TOKEN } from './helpers/logout.js';
 import { SIGNING_KID, type TestProvider } from './helpers/provider.js';
 
@@ -79,7 +79,7 @@ describe('access token refresh', () => {
     assert.equal((await slow).status, 200);
     const stored = await new Promise<string | undefined>((resolve) => {
       store.get(sessionId, (_err, data) => {
-        resolve(data?.oidc?.login?.accessToken);
+        resolve(openStored(data?.oidc?.login)?.accessToken);
       });
     });
     assert.equal(stored, token, 'the store holds the refreshed token, not the one the slow request loaded');

@@ -4,7 +4,8 @@ import { importJWK, SignJWT } from 'jose';
 import { realLogin, sessionIdOf } from '../harness/login.js';
 import { usedMemory } from '../harness/redis.js';
 import { median } from '../harness/stats.js';
-import type { Topology } from '../harness/topology.js';
+import { openStoredLogin } from '../harness/open-login.js';
+import { SESSION_SECRET, type Topology } from '../harness/topology.js';
 import { fillSessions, type SeededSession, type SessionTemplate } from './backchannel-fill.js';
 
 const SERVER = 'oidc-auth-backchannel';
@@ -43,7 +44,7 @@ export async function runBackchannel(top: Topology, rounds: number, requestsPerS
   const { cookie } = await realLogin(app.url, 'backchannel-template', ['oidc.sid']);
   const stored = await redis.get(`sess:${sessionIdOf(cookie)}`);
   if (stored === null) throw new Error('the template session is not in Redis');
-  const template: SessionTemplate = { document: JSON.parse(stored) as SessionTemplate['document'] };
+  const template: SessionTemplate = { document: JSON.parse(stored) as SessionTemplate['document'], login: openStoredLogin(stored, SESSION_SECRET) };
 
   const sign = (s: SeededSession): Promise<string> => {
     const now = Math.floor(Date.now() / 1000);

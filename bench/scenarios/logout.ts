@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { realLogin, sessionIdOf } from '../harness/login.js';
-import type { StoredLogin } from '../../lib/index.js';
-import { clientSecretOf, type Topology } from '../harness/topology.js';
+import { openStoredLogin } from '../harness/open-login.js';
+import { clientSecretOf, SESSION_SECRET, type Topology } from '../harness/topology.js';
 
 const SERVER = 'oidc-auth-logout';
 const WARMUP = 3;
@@ -66,7 +66,7 @@ export async function runLogout(top: Topology, samples: number, log: (line: stri
   for (let i = 0; i < count; i++) {
     const { cookie } = await realLogin(app.url, `logout-user-${String(i)}`, ['oidc.sid']);
     const stored = await redis.get(`sess:${sessionIdOf(cookie)}`);
-    const login = stored === null ? undefined : (JSON.parse(stored) as { oidc?: { login?: StoredLogin } }).oidc?.login;
+    const login = stored === null ? undefined : openStoredLogin(stored, SESSION_SECRET);
     if (login?.accessToken === undefined || login.refreshToken === undefined) throw new Error('a logout session has no access or refresh token');
     sessions.push({ cookie, accessToken: login.accessToken, refreshToken: login.refreshToken });
     cookieBytes.push(Buffer.byteLength(cookie));

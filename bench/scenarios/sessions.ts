@@ -1,6 +1,7 @@
 import { realLogin, sessionIdOf, type LoggedIn } from '../harness/login.js';
 import { memoryUsage } from '../harness/redis.js';
-import type { ServerName, Topology } from '../harness/topology.js';
+import { openStoredLogin } from '../harness/open-login.js';
+import { SESSION_SECRET, type ServerName, type Topology } from '../harness/topology.js';
 
 /** The session cookie each scenario-1 server gets, and what that session weighs. */
 export interface Sessions {
@@ -53,11 +54,13 @@ export async function prepareSessions(top: Topology): Promise<Sessions> {
   const stored = await redis.get(`sess:${sessionIdOf(cookies['oidc-auth-redis']?.cookie ?? '')}`);
   if (stored === null) throw new Error('the express-oidc-auth session is not in Redis');
   const oidcAuthDocument = JSON.parse(stored) as Record<string, unknown>;
+  // express-session alone holds the same login unsealed: what an app keeping tokens itself would store.
+  const plainLogin = openStoredLogin(stored, SESSION_SECRET);
   for (const server of ['express-session-memory', 'express-session-redis'] as const) {
     const res = await fetch(`${top.servers[server].url}/bench/seed`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ oidc: oidcAuthDocument['oidc'] }),
+      body: JSON.stringify({ oidc: { login: plainLogin } }),
     });
     if (res.status !== 204) throw new Error(`seeding ${server} answered ${String(res.status)}`);
     const setCookie = res.headers.getSetCookie().filter((line) => line.startsWith('oidc.sid='));
@@ -93,14 +96,13 @@ export async function measureSizes(top: Topology, sessions: Sessions): Promise<S
   }
   const doc = sessions.oidcAuthDocument as { cookie?: unknown; oidc?: { login?: Record<string, unknown> } & Record<string, unknown> };
   const login = doc.oidc?.login ?? {};
-  const user = login['user'] as { sub: string } | undefined;
-  const sid = typeof login['sid'] === 'string' ? login['sid'] : undefined;
+  // The index keys are keyed hashes, not the sub and sid: measure every key the index holds.
   const index = await top.redis('oidc-auth-redis');
   const indexKeys = [];
-  for (const key of [`oidc:sub:${top.issuer}:${user?.sub ?? ''}`, ...(sid === undefined ? [] : [`oidc:sid:${top.issuer}:${sid}`])]) {
+  for (const key of await index.keys('oidc:s*')) {
     indexKeys.push({ key, memoryBytes: await memoryUsage(index, key) });
   }
-  const { idToken, accessToken, user: claims, ...rest } = login;
+  const { claims: sealedClaims, tokens: sealedTokens, ...rest } = login;
   return {
     cookies,
     redis,
@@ -108,9 +110,9 @@ export async function measureSizes(top: Topology, sessions: Sessions): Promise<S
     payload: {
       document: jsonBytes(doc),
       cookieObject: jsonBytes(doc.cookie),
-      idToken: typeof idToken === 'string' ? idToken.length : 0,
-      accessToken: typeof accessToken === 'string' ? accessToken.length : 0,
-      userClaims: jsonBytes(claims),
+      idToken: typeof sealedTokens === 'string' ? sealedTokens.length : 0,
+      accessToken: 0,
+      userClaims: typeof sealedClaims === 'string' ? sealedClaims.length : 0,
       otherLoginFields: jsonBytes(rest),
     },
   };

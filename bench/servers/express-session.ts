@@ -1,11 +1,18 @@
 import { RedisStore } from 'connect-redis';
 import express from 'express';
 import session, { type SessionOptions } from 'express-session';
-import type { OidcSessionData } from '../../lib/index.js';
+import type { Login } from '../../lib/session.js';
 import { connectRedis, runAppServer } from './child.js';
 
+declare module 'express-session' {
+  interface SessionData {
+    /** the login as an app would keep it without express-oidc-auth: unsealed */
+    plainLogin?: Login;
+  }
+}
+
 /**
- * Express + express-session alone, holding the same payload as an express-oidc-auth session
+ * Express + express-session alone, holding the same login as an express-oidc-auth session, unsealed
  * (seeded through /bench/seed, a route only the benchmark uses), with the same cookie
  * options as express-oidc-auth's defaults: the floor that express-oidc-auth is measured against.
  */
@@ -23,19 +30,19 @@ runAppServer(async (s) => {
   app.use(session(options));
   app.post('/bench/seed', express.json({ limit: '64kb' }), (req, res, next) => {
     const body: unknown = req.body;
-    const oidc = typeof body === 'object' && body !== null ? (body as { oidc?: OidcSessionData }).oidc : undefined;
-    if (oidc?.login === undefined) {
+    const login = typeof body === 'object' && body !== null ? (body as { oidc?: { login?: Login } }).oidc?.login : undefined;
+    if (login === undefined) {
       res.status(400).json({ error: 'body must be { oidc: { login } }' });
       return;
     }
-    req.session.oidc = oidc;
+    req.session.plainLogin = login;
     req.session.save((err: unknown) => {
       if (err !== undefined && err !== null) next(err);
       else res.status(204).end();
     });
   });
   app.get('/profile', (req, res) => {
-    const login = req.session.oidc?.login;
+    const login = req.session.plainLogin;
     if (login === undefined) {
       res.status(401).json({ error: 'unauthorized' });
       return;

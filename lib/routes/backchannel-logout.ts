@@ -18,7 +18,8 @@ function invalid(res: Response, description: string): void {
  * a provider session (sid) or a user (sub) has logged out. Every rule of the logout token
  * is checked before any session is touched; the answer is 200 even when no session matched.
  */
-export function createBackchannelLogoutHandler<TContext>({ opts, provider }: RouteContext<TContext>, jwks: JwksCache, storeOf: (req: Request) => Store | undefined): AsyncHandler {
+export function createBackchannelLogoutHandler<TContext>(ctx: RouteContext<TContext>, jwks: JwksCache, storeOf: (req: Request) => Store | undefined): AsyncHandler {
+  const { opts, provider } = ctx;
   return async function oidcBackchannelLogout(req, res, next) {
     try {
       let form: URLSearchParams;
@@ -48,7 +49,7 @@ export function createBackchannelLogoutHandler<TContext>({ opts, provider }: Rou
       let ended: number;
       try {
         const ids = await opts.sessionIndex.lookup(issuer, claims.sid !== undefined ? { sid: claims.sid } : { sub: claims.sub });
-        ended = await endSessions(opts, req, store, config, ids, 'backchannel');
+        ended = await endSessions(ctx, req, store, config, ids, 'backchannel');
       } catch (err) {
         // The sessions were not ended: forget the jti, so the provider's retry is not refused as a replay.
         await opts.sessionIndex.release(replayKey(issuer, claims.jti)).catch(() => undefined);

@@ -10,8 +10,7 @@ import type { JwksCache } from '../jwks.js';
 import { describeError } from '../logger.js';
 import { queryOf, readForm, redirect, single } from '../http.js';
 import { authorizationError, translateCallbackError } from '../provider-errors.js';
-import { destroySession, regenerateSession, requireSession, saveSession, type StoredLogin } from '../session.js';
-import { pendingTransactions, setTransactions, takeTransaction } from '../transactions.js';
+import { destroySession, regenerateSession, requireSession, saveSession, type Login } from '../session.js';
 import type { OidcUser } from '../types.js';
 import type { AsyncHandler, RouteContext } from './context.js';
 
@@ -24,7 +23,7 @@ function stateMismatch(): OidcAuthError {
   );
 }
 
-async function runPostLogin<TContext>({ opts }: RouteContext<TContext>, req: Request, user: OidcUser, tokens: StoredLogin): Promise<OidcUser> {
+async function runPostLogin<TContext>({ opts }: RouteContext<TContext>, req: Request, user: OidcUser, tokens: Login): Promise<OidcUser> {
   const hook = opts.hooks.postLogin;
   if (hook === undefined) return user;
   // Without its context the hook cannot run, and a login the hook never saw must not go through (contextFor logs why).
@@ -47,10 +46,9 @@ export function createCallbackHandler<TContext>(ctx: RouteContext<TContext>, jwk
   const { opts, provider } = ctx;
   return async function oidcCallback(req, res, next) {
     try {
-      const session = requireSession(req);
       const params = req.method === 'POST' ? await readForm(req) : queryOf(req);
       const state = single(params, 'state');
-      const tx = takeTransaction(session, state, Date.now());
+      const tx = ctx.transactions.take(req, res, state, Date.now());
       if (tx === undefined || state === undefined) throw stateMismatch();
       const error = params.get('error');
       if (error !== null) throw authorizationError(error, params.get('error_description'));
@@ -70,7 +68,7 @@ export function createCallbackHandler<TContext>(ctx: RouteContext<TContext>, jwk
       const nowSec = Math.floor(Date.now() / 1000);
       checkIdTokenTimes(claims, nowSec);
 
-      const login: StoredLogin = { user: userFromClaims(claims), idToken: response.id_token, loggedInAt: nowSec };
+      const login: Login = { user: userFromClaims(claims), idToken: response.id_token, loggedInAt: nowSec };
       login.accessToken = response.access_token;
       if (response.refresh_token !== undefined) login.refreshToken = response.refresh_token;
       if (response.token_type !== 'bearer') login.tokenType = response.token_type;
@@ -79,11 +77,9 @@ export function createCallbackHandler<TContext>(ctx: RouteContext<TContext>, jwk
       login.user = await runPostLogin(ctx, req, login.user, login);
 
       // A new session id at login: whatever id an attacker planted before is worthless now.
-      const pending = pendingTransactions(session, Date.now());
       await regenerateSession(req);
       const fresh = requireSession(req);
-      setTransactions(fresh, pending);
-      fresh.oidc = { ...fresh.oidc, login };
+      fresh.oidc = { ...fresh.oidc, login: ctx.vault.seal(login) };
       await saveSession(req);
       try {
         const entry = { issuer: config.serverMetadata().issuer, sub: claims.sub, sid: login.sid, sessionId: req.sessionID };

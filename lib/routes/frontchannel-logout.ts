@@ -17,7 +17,8 @@ function page(res: Response, status: number, text: string): void {
  * default: ends the sessions of that provider session. iss must be the provider's exact
  * issuer, and sid is required: without it the request names no session we could trust.
  */
-export function createFrontchannelLogoutHandler<TContext>({ opts, provider }: RouteContext<TContext>, storeOf: (req: Request) => Store | undefined): AsyncHandler {
+export function createFrontchannelLogoutHandler<TContext>(ctx: RouteContext<TContext>, storeOf: (req: Request) => Store | undefined): AsyncHandler {
+  const { opts, provider } = ctx;
   return async function oidcFrontchannelLogout(req, res, next) {
     try {
       const query = queryOf(req);
@@ -31,7 +32,7 @@ export function createFrontchannelLogoutHandler<TContext>({ opts, provider }: Ro
       }
       const store = requireStore(storeOf(req));
       const sessionIds = await opts.sessionIndex.lookup(issuer, { sid });
-      const ended = await endSessions(opts, req, store, config, sessionIds, 'frontchannel');
+      const ended = await endSessions(ctx, req, store, config, sessionIds, 'frontchannel');
       opts.logger.info({ sessions: ended }, 'front-channel logout');
       page(res, 200, 'Logged out');
     } catch (err) {

@@ -2,40 +2,57 @@ import type { Request } from 'express';
 import * as client from 'openid-client';
 import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
-import { queryOf, redirect, single } from '../http.js';
+import { queryOf, redirect, sendJson, single, wantsJson } from '../http.js';
 import { returnToOr } from '../return-to.js';
-import { requireSession, saveSession } from '../session.js';
-import { addTransaction } from '../transactions.js';
+import { requireSession } from '../session.js';
 import type { AsyncHandler, RouteContext } from './context.js';
 
 /**
- * express-session silently drops a Secure cookie on a request it does not see as https.
- * The login would then fail at the callback with a baffling state mismatch: fail here
- * instead, and say what to set.
+ * A browser drops a Secure cookie set on a request it does not see as https. The login
+ * would then fail at the callback with a baffling state mismatch: fail here instead, and say
+ * what to set.
  */
 function assertCookieCanBeSet<T>(opts: ResolvedOptions<T>, req: Request): void {
-  if (opts.session === false || typeof opts.session.cookie !== 'object' || opts.session.cookie.secure !== true) return;
+  if (opts.baseUrl.protocol !== 'https:') return;
   const forwarded = String(req.headers['x-forwarded-proto'] ?? '').split(',')[0]?.trim();
-  if (req.secure || (opts.session.proxy === true && forwarded === 'https')) return;
+  const trustsProxy = opts.session !== false && opts.session.proxy === true;
+  if (req.secure || (trustsProxy && forwarded === 'https')) return;
   throw new OidcAuthError(
     OidcAuthErrorCode.CONFIG_INVALID,
     500,
-    'The session cookie is Secure (baseUrl is https) but this request reached the app over http, so the browser would never get the cookie. Behind a TLS-terminating proxy, set app.set("trust proxy", …) (or session.proxy: true).',
+    'The login cookies are Secure (baseUrl is https) but this request reached the app over http, so the browser would never keep them. Behind a TLS-terminating proxy, set app.set("trust proxy", …) (or session.proxy: true).',
   );
 }
 
-/** GET /login: a new state, nonce and PKCE verifier per attempt, then off to the provider. */
-export function createLoginHandler<TContext>({ opts, provider }: RouteContext<TContext>): AsyncHandler {
+/**
+ * Only a navigation starts a login: a page's fetch, image or script (a browser says so with
+ * Sec-Fetch-Mode other than navigate, always next to Sec-Fetch-Dest) or a client asking for
+ * JSON could not follow the redirect anyway, and a page must not mint login cookies in its
+ * visitors' browsers. Clients outside a browser (curl; Node's fetch, which always says
+ * "cors" but sends no Sec-Fetch-Dest) choose their headers freely, so they are not judged.
+ */
+function isNavigation(req: Request): boolean {
+  if (wantsJson(req)) return false;
+  const mode = req.headers['sec-fetch-mode'];
+  return mode === undefined || mode === 'navigate' || req.headers['sec-fetch-dest'] === undefined;
+}
+
+/** GET /login: a new state, nonce and PKCE verifier per attempt, kept in this browser's cookies, then off to the provider. */
+export function createLoginHandler<TContext>({ opts, provider, transactions }: RouteContext<TContext>): AsyncHandler {
   return async function oidcLogin(req, res, next) {
     try {
+      if (!isNavigation(req)) {
+        sendJson(res, 401, { error: 'login_required', error_description: 'A login starts with a top-level navigation of the browser to this URL, not with a fetch.', login: req.originalUrl.split('?')[0] });
+        return;
+      }
       assertCookieCanBeSet(opts, req);
-      const session = requireSession(req);
+      // With session: false the callback will need the app's express-session: say so now, not after the provider.
+      if (opts.session === false) requireSession(req);
       const config = await provider.config();
       const state = client.randomState();
       const nonce = client.randomNonce();
       const verifier = client.randomPKCECodeVerifier();
       const returnTo = returnToOr(single(queryOf(req), 'returnTo'), opts.baseUrl.pathname);
-      addTransaction(session, state, { nonce, verifier, returnTo, createdAt: Date.now() });
       const url = client.buildAuthorizationUrl(config, {
         ...opts.authorizationParams,
         response_type: 'code',
@@ -46,7 +63,7 @@ export function createLoginHandler<TContext>({ opts, provider }: RouteContext<TC
         code_challenge: await client.calculatePKCECodeChallenge(verifier),
         code_challenge_method: 'S256',
       });
-      await saveSession(req);
+      transactions.start(req, res, { state, nonce, verifier, returnTo, createdAt: Date.now() });
       redirect(res, 302, url.href);
     } catch (err) {
       next(err);

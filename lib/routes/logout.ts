@@ -10,7 +10,8 @@ import type { ResolvedOptions } from '../options.js';
 import { safeReturnTo } from '../return-to.js';
 import { revokeTokens } from '../revocation.js';
 import { tokensOf } from '../end-sessions.js';
-import { destroySession, type AppSession } from '../session.js';
+import { endedMarkTtlMs } from '../lifetime.js';
+import { destroySession, type AppSession, type Login } from '../session.js';
 import { TIMED_OUT, within } from '../timeout.js';
 import type { AsyncHandler, RouteContext } from './context.js';
 
@@ -43,11 +44,12 @@ function clearSessionCookie<T>(res: Response, opts: ResolvedOptions<T>, session:
   res.clearCookie(opts.session.name ?? 'connect.sid', { path: path ?? '/', ...(domain === undefined ? {} : { domain }) });
 }
 
-async function invalidate<T>(opts: ResolvedOptions<T>, req: Request, res: Response, session: AppSession, issuer: string | undefined): Promise<unknown> {
+async function invalidate<T>({ opts, ended }: RouteContext<T>, req: Request, res: Response, session: AppSession, login: Login | undefined, issuer: string | undefined): Promise<unknown> {
   const sessionId = req.sessionID;
-  const login = session.oidc?.login;
   let failure: unknown;
   try {
+    // Marked before it is destroyed: a request of this session still running cannot write it back (ended-sessions.ts).
+    await ended.end(sessionId, endedMarkTtlMs(opts, session.oidc?.login, session.cookie.originalMaxAge, Date.now()));
     await destroySession(req);
   } catch (err) {
     failure = err;
@@ -66,19 +68,22 @@ async function invalidate<T>(opts: ResolvedOptions<T>, req: Request, res: Respon
  * POST /logout, in the documented order: read the session; destroy it, drop it from the
  * index, clear the cookie; revoke the tokens; run postLogout; answer.
  */
-export function createLogoutHandler<TContext>({ opts, provider }: RouteContext<TContext>): AsyncHandler {
+export function createLogoutHandler<TContext>(ctx: RouteContext<TContext>): AsyncHandler {
+  const { opts, provider } = ctx;
   return async function oidcLogout(req, res, next) {
     try {
       if (isCrossSite(req, opts.baseUrl.origin)) {
         throw new OidcAuthError(OidcAuthErrorCode.CROSS_SITE_REQUEST, 403, 'Logout was requested from another site and refused. Log out from this application\'s own page.');
       }
       const session = req.session as AppSession | undefined;
-      const login = session?.oidc?.login;
+      const stored = session?.oidc?.login;
+      // A login no configured secret opens still ends, with nothing to revoke or name.
+      const login = stored === undefined ? undefined : ctx.vault.open(stored);
       const discovered = await within(provider.config(), opts.logout.timeoutMs).catch(() => undefined);
       const config = discovered === TIMED_OUT ? undefined : discovered;
       const issuer = config?.serverMetadata().issuer;
 
-      const storeFailure = session === undefined ? undefined : await invalidate(opts, req, res, session, issuer);
+      const storeFailure = session === undefined ? undefined : await invalidate(ctx, req, res, session, login, issuer);
       const tokens = tokensOf(login);
       const revocation = await revokeTokens(opts, config, tokens);
       if (storeFailure !== undefined) {

@@ -2,6 +2,9 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import express4 from 'express4';
 import type { ClientMetadata } from 'oidc-provider';
 import { oidcAuth, requiresAuth, type OidcAuthOptions } from '../../lib/index.js';
+import { createLoginVault } from '../../lib/login-vault.js';
+import { createSealer } from '../../lib/sealing.js';
+import type { Login, StoredLogin } from '../../lib/session.js';
 import { lateServer, type LateServer } from './late-server.js';
 import { startTestProvider, type TestProvider, type TestProviderOptions } from './provider.js';
 import { webClient } from './client-metadata.js';
@@ -9,6 +12,13 @@ import { webClient } from './client-metadata.js';
 export const CLIENT_ID = 'test-app';
 export const CLIENT_SECRET = 'test-app-secret-test-app-secret-0123';
 export const SESSION_SECRET = 'session-secret-for-tests-only-0123456789';
+
+const testVault = createLoginVault(createSealer(SESSION_SECRET));
+
+/** Test-only: a stored login opened with the tests' session secret (what only the app can read). */
+export function openStored(stored: StoredLogin | undefined): Login | undefined {
+  return stored === undefined ? undefined : testVault.open(stored);
+}
 
 export type ExpressFlavour = 'express5' | 'express4';
 export const FLAVOURS: readonly ExpressFlavour[] = ['express5', 'express4'];
@@ -87,7 +97,7 @@ export function addTestRoutes(app: express.Express): void {
   });
   // Test-only: lets a test read the tokens the session holds, to ask the provider about them.
   app.get('/test/tokens', requiresAuth(), (req, res) => {
-    res.json({ accessToken: req.oidc.accessToken?.token, idToken: req.oidc.idToken, refreshToken: req.session.oidc?.login?.refreshToken });
+    res.json({ accessToken: req.oidc.accessToken?.token, idToken: req.oidc.idToken, refreshToken: openStored(req.session.oidc?.login)?.refreshToken });
   });
   // An app calling an API: it asks for a valid access token (refreshed when about to expire).
   app.get('/api/token', (req, res, next) => {
@@ -114,7 +124,15 @@ export function baseOptions(issuer: string, appUrl: string): OidcAuthOptions {
 export async function setup(opts: SetupOptions = {}): Promise<TestSetup> {
   const appServer = await lateServer();
   const op = await startTestProvider({ clients: [clientFor(appServer.url, opts.client)], ...opts.provider });
-  const app = buildApp({ ...baseOptions(op.issuer, appServer.url), ...opts.options }, opts);
+  let app: express.Express;
+  try {
+    app = buildApp({ ...baseOptions(op.issuer, appServer.url), ...opts.options }, opts);
+  } catch (err) {
+    // Options refused: stop both servers, or the test process never ends.
+    await appServer.close();
+    await op.close();
+    throw err;
+  }
   appServer.setHandler(app);
   return {
     app,
@@ -145,7 +163,13 @@ export async function setupProviderLater(opts: SetupOptions = {}): Promise<Provi
   const appServer = await lateServer();
   const providerServer = await lateServer();
   await providerServer.stop();
-  const app = buildApp({ ...baseOptions(providerServer.url, appServer.url), ...opts.options }, opts);
+  let app: express.Express;
+  try {
+    app = buildApp({ ...baseOptions(providerServer.url, appServer.url), ...opts.options }, opts);
+  } catch (err) {
+    await appServer.close();
+    throw err;
+  }
   appServer.setHandler(app);
   return {
     app,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ErrorBody } from './app.js';
 import type { Browser, Page } from './browser.js';
+import { loginCookieNames, setCookiesNamed, type SetCookie } from './cookies.js';
 
 export const ACCEPT_JSON = { accept: 'application/json' } as const;
 
@@ -40,4 +41,46 @@ export function assertSameOriginRelative(location: string | undefined, appUrl: s
   assert.ok(location !== undefined, 'expected a Location header');
   assert.match(location, /^\/(?![/\\])/, `Location ${JSON.stringify(location)} is not an origin-relative path`);
   assert.equal(new URL(location, appUrl).origin, new URL(appUrl).origin);
+}
+
+/** The 10 minutes the README gives a login to finish, as a cookie Max-Age (seconds). */
+const LOGIN_COOKIE_MAX_AGE = String(10 * 60);
+
+export interface LoginCookieExpectation {
+  /** the state of the login's authorization request */
+  state: string;
+  /** baseUrl is https: Secure, and the binding cookie named __Host-oidc.bind.<id> */
+  https: boolean;
+  callbackPath?: string;
+  sameSite?: 'lax' | 'none';
+}
+
+/**
+ * Asserts the two cookies a /login answer sets for the login of `state`: the sealed
+ * transaction `oidc.tx.<id>` on the callback path and the binding cookie on `/`, both
+ * HttpOnly, SameSite as expected, Secure exactly on https, Max-Age 10 minutes, no Domain.
+ */
+export function assertLoginCookies(headers: Headers | Record<string, unknown>, expected: LoginCookieExpectation): { tx: SetCookie; bind: SetCookie } {
+  const { state, https, callbackPath = '/callback', sameSite = 'lax' } = expected;
+  const names = loginCookieNames(state, https);
+  const check = (name: string, path: string): SetCookie => {
+    const set = setCookiesNamed(headers, name);
+    assert.equal(set.length, 1, `expected one Set-Cookie for ${name}`);
+    const [cookie] = set;
+    assert.ok(cookie !== undefined);
+    assert.notEqual(cookie.value, '', `${name} has a value`);
+    assert.equal(cookie.attributes.get('path'), path, `${name} Path`);
+    assert.equal(cookie.attributes.get('httponly'), true, `${name} HttpOnly`);
+    assert.equal(String(cookie.attributes.get('samesite')).toLowerCase(), sameSite, `${name} SameSite`);
+    assert.equal(cookie.attributes.has('secure'), https, `${name} ${https ? 'Secure expected' : 'no Secure expected'}`);
+    assert.equal(cookie.attributes.get('max-age'), LOGIN_COOKIE_MAX_AGE, `${name} Max-Age`);
+    assert.equal(cookie.attributes.has('domain'), false, `${name} has no Domain`);
+    return cookie;
+  };
+  const tx = check(names.tx, callbackPath);
+  const bind = check(names.bind, '/');
+  const [created = '', random = ''] = bind.value.split('.');
+  assert.ok(Math.abs(parseInt(created, 36) - Date.now()) < 60_000, `the binding cookie starts with its creation time in base 36 (got ${bind.value})`);
+  assert.match(random, /^[\w-]{16,}$/, 'then a random part');
+  return { tx, bind };
 }

@@ -13,6 +13,11 @@ export interface RequestOptions {
   form?: Record<string, string>;
   headers?: Record<string, string>;
   sameSiteContext?: 'strict' | 'lax' | 'none';
+  /**
+   * Send exactly this Cookie header instead of the jar's (a tampered or foreign cookie, or
+   * one the jar would already have expired); Set-Cookie answers still go to the jar.
+   */
+  cookie?: string;
 }
 
 /**
@@ -32,7 +37,7 @@ export class Browser {
   async request(url: string, init: RequestOptions = {}): Promise<Page> {
     this.visited.push(url);
     const headers = new Headers(init.headers);
-    const cookie = await this.jar.getCookieString(url, init.sameSiteContext === undefined ? {} : { sameSiteContext: init.sameSiteContext });
+    const cookie = init.cookie ?? (await this.jar.getCookieString(url, init.sameSiteContext === undefined ? {} : { sameSiteContext: init.sameSiteContext }));
     if (cookie !== '') headers.set('cookie', cookie);
     let body: string | undefined;
     if (init.form !== undefined) {

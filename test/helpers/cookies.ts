@@ -23,8 +23,8 @@ export function parseSetCookie(header: string): SetCookie {
   return { name: pair.slice(0, eq).trim(), value: pair.slice(eq + 1).trim(), attributes };
 }
 
-/** The Set-Cookie headers of a response (fetch Headers or supertest's header record) for one cookie name. */
-export function setCookiesNamed(headers: Headers | Record<string, unknown>, name: string): SetCookie[] {
+/** Every Set-Cookie header of a response (fetch Headers or supertest's header record), parsed. */
+export function allSetCookies(headers: Headers | Record<string, unknown>): SetCookie[] {
   let all: string[];
   if (headers instanceof Headers) {
     all = headers.getSetCookie();
@@ -32,5 +32,28 @@ export function setCookiesNamed(headers: Headers | Record<string, unknown>, name
     const raw = headers['set-cookie'];
     all = Array.isArray(raw) ? raw.filter((v): v is string => typeof v === 'string') : typeof raw === 'string' ? [raw] : [];
   }
-  return all.map(parseSetCookie).filter((c) => c.name === name);
+  return all.map(parseSetCookie);
+}
+
+/** The Set-Cookie headers of a response (fetch Headers or supertest's header record) for one cookie name. */
+export function setCookiesNamed(headers: Headers | Record<string, unknown>, name: string): SetCookie[] {
+  return allSetCookies(headers).filter((c) => c.name === name);
+}
+
+/** The login transaction cookie: `oidc.tx.<id>`, `<id>` being the first 16 characters of the state. */
+export const TX_PREFIX = 'oidc.tx.';
+/** The login binding cookie: `oidc.bind.<id>` on http, `__Host-oidc.bind.<id>` on https. */
+export const BIND_PREFIX = 'oidc.bind.';
+
+/** The names of the two cookies of the login whose authorization request carries this state. */
+export function loginCookieNames(state: string, https = false): { tx: string; bind: string } {
+  const id = state.slice(0, 16);
+  return { tx: `${TX_PREFIX}${id}`, bind: `${https ? '__Host-' : ''}${BIND_PREFIX}${id}` };
+}
+
+/** The state of the authorization request a /login redirect points to. */
+export function stateOf(location: string | undefined): string {
+  const state = location === undefined ? null : new URL(location).searchParams.get('state');
+  if (state === null || state === '') throw new Error(`no state in the redirect ${String(location)}`);
+  return state;
 }

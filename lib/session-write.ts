@@ -1,0 +1,95 @@
+import type { SessionData, Store } from 'express-session';
+import type { EndedSessions } from './ended-sessions.js';
+import type { StoredLogin } from './session.js';
+
+type Done = (err?: unknown) => void;
+
+/** One store's get, set and destroy of one session id, callback style as express-session stores are. */
+export interface SessionOps {
+  get(done: (err: unknown, data?: SessionData | null) => void): void;
+  set(data: SessionData, done: Done): void;
+  destroy(done: Done): void;
+}
+
+/**
+ * Writes a logged-in session the two ways a write must never go:
+ * - over newer tokens: a request that loaded the session before a refresh and saves it after
+ *   (it noted its activity, or the app changed the session) keeps the stored tokens, or with
+ *   rotating refresh tokens the next refresh would fail and log the user out;
+ * - over an end: W1 of ended-sessions.ts, write then check the mark, destroy again if it is
+ *   there. A save this instance already knows to be ended is not even sent.
+ * Sessions without a login are written as they are: nobody can be logged in through them.
+ */
+export function writeLogin(ops: SessionOps, ended: EndedSessions, sid: string, data: SessionData, callback: Done): void {
+  const login = data.oidc?.login;
+  if (login === undefined) {
+    ops.set(data, callback);
+    return;
+  }
+  if (ended.knownEnded(sid)) {
+    callback();
+    return;
+  }
+  ops.get((err, stored) => {
+    if (err !== undefined && err !== null) {
+      callback(err);
+      return;
+    }
+    const current = stored?.oidc?.login;
+    const fresher = current !== undefined && (current.refreshes ?? 0) > (login.refreshes ?? 0);
+    const merged: SessionData = fresher ? { ...data, oidc: { ...data.oidc, login: withLatestActivity(current, login) } } : data;
+    ops.set(merged, (setErr) => {
+      if (setErr !== undefined && setErr !== null) {
+        callback(setErr);
+        return;
+      }
+      ended.isEnded(sid).then(
+        (isEnded) => {
+          if (isEnded) ops.destroy(callback);
+          else callback();
+        },
+        (checkErr: unknown) => {
+          callback(checkErr);
+        },
+      );
+    });
+  });
+}
+
+/** `login` with the later of the two activity notes; none when neither has one (0 would read as "idle since 1970"). */
+export function withLatestActivity(login: StoredLogin, other: StoredLogin): StoredLogin {
+  const lastSeenAt = Math.max(login.lastSeenAt ?? 0, other.lastSeenAt ?? 0);
+  return lastSeenAt > 0 ? { ...login, lastSeenAt } : login;
+}
+
+/**
+ * With `session: false` the app's own express-session holds its store: its saves go through
+ * `req.sessionStore.set` (express-session's Session#save), so the request gets a view of that
+ * store whose set is writeLogin, everything else inherited (generate, regenerate, touch…).
+ */
+export function guardedStoreFactory(ended: EndedSessions): <S extends Store>(store: S) => S {
+  const views = new WeakMap<Store, Store>();
+  return <S extends Store>(store: S): S => {
+    let view = views.get(store) as S | undefined;
+    if (view === undefined) {
+      const guarded = Object.create(store) as S;
+      guarded.set = (sid, data, callback) => {
+        const ops: SessionOps = {
+          get: (done) => {
+            store.get(sid, done);
+          },
+          set: (next, done) => {
+            store.set(sid, next, done);
+          },
+          destroy: (done) => {
+            store.destroy(sid, done);
+          },
+        };
+        writeLogin(ops, ended, sid, data, callback ?? (() => undefined));
+      };
+      view = guarded;
+      views.set(store, view);
+    }
+    return view;
+  };
+}
