@@ -81,6 +81,14 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
   const loginPath = new URL(joinUrl(opts.baseUrl, opts.routes.login)).pathname;
   const deps: InstanceDeps = { provider, refresher: createRefresher(opts, provider, storeOf, jwks, ended, vault), loginPath, ended, vault };
 
+  // express-session warns about its MemoryStore in production, but never sees it: we pass our wrapper.
+  if (opts.session !== false && opts.session.store === undefined && process.env['NODE_ENV'] === 'production') {
+    opts.logger.warn(
+      {},
+      'NODE_ENV is production but no session store was given: sessions live in this process\'s memory, are lost on restart and are not seen by other instances. Pass session.store (connect-redis: new RedisStore({ client })) and sessionIndex: redisSessionIndex(client).',
+    );
+  }
+
   if (appStore !== undefined && !(appStore instanceof MemoryStore) && !opts.sessionIndex.shared) {
     opts.logger.warn({}, 'a shared session store is used with the in-memory session index: back-channel and front-channel logout only reach sessions created by this process. Pass sessionIndex: redisSessionIndex(client).');
   }

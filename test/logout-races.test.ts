@@ -200,4 +200,15 @@ describe('logout is final: a request still in flight cannot bring an ended sessi
     await backchannelLogout(a, victim);
     await assertEnded(victim, 'after the second back-channel logout');
   });
+
+  test("the ended mark lives as long as the session could have (7 days after login, README's default) plus the 5 minutes the README promises for clock drift", LIMIT, async () => {
+    const loggedInAt = Date.now();
+    const victim = await logIn(a, 'race-mark');
+    await ownLogout(b, victim);
+    const ttlMs = await client.pTTL(`oidc:ended:${victim.id}`);
+    // Both figures come from the README: lifetime.absoluteSec defaults to 7 days; marks outlive it by 5 minutes.
+    const expected = loggedInAt + 7 * 24 * 3600 * 1000 + 5 * 60 * 1000 - Date.now();
+    assert.ok(Math.abs(ttlMs - expected) <= 5_000, `the mark expires in ${String(ttlMs)} ms, expected about ${String(expected)} ms`);
+    await assertEnded(victim, 'after the logout');
+  });
 });

@@ -6,12 +6,10 @@ import { readForm, sendJson, single } from '../http.js';
 import type { JwksCache } from '../jwks.js';
 import { describeError } from '../logger.js';
 import { LogoutTokenError, replayKey, validateLogoutToken } from '../logout-token.js';
+import { createRefusalLog } from '../refusal-log.js';
 import { requireStore } from '../session.js';
 import type { AsyncHandler, RouteContext } from './context.js';
 
-function invalid(res: Response, description: string): void {
-  sendJson(res, 400, { error: 'invalid_request', error_description: description });
-}
 
 /**
  * POST /backchannel-logout (OpenID Connect Back-Channel Logout 1.0): the provider tells us
@@ -20,6 +18,11 @@ function invalid(res: Response, description: string): void {
  */
 export function createBackchannelLogoutHandler<TContext>(ctx: RouteContext<TContext>, jwks: JwksCache, storeOf: (req: Request) => Store | undefined): AsyncHandler {
   const { opts, provider } = ctx;
+  const refusals = createRefusalLog(opts.logger, 'back-channel logout refused');
+  const invalid = (res: Response, description: string): void => {
+    refusals.refused(description);
+    sendJson(res, 400, { error: 'invalid_request', error_description: description });
+  };
   return async function oidcBackchannelLogout(req, res, next) {
     try {
       let form: URLSearchParams;
@@ -41,7 +44,6 @@ export function createBackchannelLogoutHandler<TContext>(ctx: RouteContext<TCont
         claims = await validateLogoutToken(token, { issuer, clientId: opts.clientId, alg: opts.idTokenSigningAlg, jwks, claimOnce: (key, ttl) => opts.sessionIndex.claimOnce(key, ttl) });
       } catch (err) {
         if (!(err instanceof LogoutTokenError)) throw err;
-        opts.logger.warn({ reason: err.message }, 'back-channel logout token refused');
         invalid(res, err.message);
         return;
       }

@@ -1,0 +1,51 @@
+import type { Logger } from './logger.js';
+
+/** At most one warning per this window: junk requests must not flood the default log. */
+export const REFUSAL_WARNING_INTERVAL_MS = 60 * 1000;
+/** Distinct reasons kept per window; the rest are counted as "other". */
+const MAX_REASONS = 20;
+
+export interface RefusalLog {
+  /** logs the refusal at debug, and at warn when no warning went out in the last minute */
+  refused(reason: string): void;
+}
+
+/**
+ * Refusals of requests anyone can send (a back-channel logout POST needs no credential to
+ * reach the route) are each logged at debug. The first of a window is also a warning, so an
+ * operator sees a misconfigured provider at once; the others of that window are summed up
+ * in one warning when it closes (counts by reason), so a flood costs two lines a minute.
+ */
+export function createRefusalLog(logger: Logger, message: string): RefusalLog {
+  let windowOpen = false;
+  let counts = new Map<string, number>();
+
+  const close = (): void => {
+    windowOpen = false;
+    if (counts.size === 0) return;
+    const reasons = Object.fromEntries(counts);
+    const refused = [...counts.values()].reduce((sum, n) => sum + n, 0);
+    counts = new Map();
+    logger.warn({ refused, reasons, perSeconds: REFUSAL_WARNING_INTERVAL_MS / 1000 }, `${message} (summary)`);
+    // The summary opens the next window: at most one warning per interval, whatever the rate.
+    open();
+  };
+  const open = (): void => {
+    windowOpen = true;
+    // unref: a pending summary must not keep the process alive
+    setTimeout(close, REFUSAL_WARNING_INTERVAL_MS).unref();
+  };
+
+  return {
+    refused(reason) {
+      logger.debug({ reason }, message);
+      if (!windowOpen) {
+        logger.warn({ reason, note: 'further refusals within a minute are summed up in one warning' }, message);
+        open();
+        return;
+      }
+      const key = counts.has(reason) || counts.size < MAX_REASONS ? reason : 'other';
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    },
+  };
+}
