@@ -51,7 +51,7 @@ class DelegatingStore extends session.Store {
     }
   }
 
-  override get(sid: string, callback: (err: unknown, session?: SessionData | null) => void): void {
+  private rawGet(sid: string, callback: (err: unknown, session?: SessionData | null) => void): void {
     this.guard<SessionData | null>((err, value) => {
       callback(err, value);
     }, 'get', (done) => {
@@ -59,11 +59,58 @@ class DelegatingStore extends session.Store {
     });
   }
 
+  /**
+   * R1 of ended-sessions.ts, at the read itself: a login stored under an ended id loads as no
+   * session (and is destroyed again). The mark is asked for in the same tick as the session,
+   * so with one Redis client both commands go out in one write and cost one round trip.
+   * When the mark cannot be read, a logged-in session does not load (fail closed: 503).
+   */
+  override get(sid: string, callback: (err: unknown, session?: SessionData | null) => void): void {
+    let stored: { err: unknown; value: SessionData | null | undefined } | undefined;
+    let mark: { err: unknown; ended: boolean } | undefined;
+    const settle = (): void => {
+      if (stored === undefined || mark === undefined) return;
+      if (stored.err !== undefined && stored.err !== null) {
+        callback(stored.err);
+        return;
+      }
+      if (stored.value?.oidc?.login === undefined) {
+        callback(undefined, stored.value);
+        return;
+      }
+      if (mark.err !== undefined) {
+        callback(mark.err);
+        return;
+      }
+      if (mark.ended) {
+        this.destroy(sid, () => undefined);
+        callback(undefined, null);
+        return;
+      }
+      callback(undefined, stored.value);
+    };
+    this.rawGet(sid, (err, value) => {
+      stored = { err, value };
+      settle();
+    });
+    this.ended.isEnded(sid).then(
+      (ended) => {
+        mark = { err: undefined, ended };
+        settle();
+      },
+      (err: unknown) => {
+        mark = { err: err ?? new Error('the ended mark could not be read'), ended: false };
+        settle();
+      },
+    );
+  }
+
   /** Every save of a logged-in session goes through writeLogin: never over newer tokens, never over an end. */
   override set(sid: string, data: SessionData, callback?: (err?: unknown) => void): void {
     const ops: SessionOps = {
+      // the mark is checked after the write (W1): the read before it only looks for newer tokens
       get: (done) => {
-        this.get(sid, done);
+        this.rawGet(sid, done);
       },
       set: (next, done) => {
         this.guard(done, 'set', (finish) => {

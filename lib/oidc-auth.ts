@@ -122,8 +122,9 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
 
   /**
    * A loaded login goes on only if no logout ended it (R1 of ended-sessions.ts: one index
-   * read per request of a logged-in session) and it is within its lifetimes; otherwise the
-   * request goes on anonymous.
+   * read per request of a logged-in session, made by the package's store alongside the
+   * session read, or here for the app's own express-session) and it is within its
+   * lifetimes; otherwise the request goes on anonymous.
    */
   function settleLoadedSession(req: Request, next: (err?: unknown) => void): void {
     const login = peekLogin(req);
@@ -131,7 +132,12 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
       next();
       return;
     }
-    if (opts.session === false) req.sessionStore = guarded(req.sessionStore);
+    // The package's own store already refused to load an ended login (R1 at the read).
+    if (ownStore !== undefined) {
+      enforceLifetime(req, login, next);
+      return;
+    }
+    req.sessionStore = guarded(req.sessionStore);
     ended.isEnded(req.sessionID).then((isEnded) => {
       if (isEnded) {
         forgetSession(req).then(() => {
