@@ -41,17 +41,47 @@ function parseObject(json: string | undefined): Record<string, unknown> | undefi
 
 const optionalString = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
+/** Opened claims kept across requests, by their sealed text: the busiest sessions are decrypted once. */
+const RECENT_CLAIMS = 1000;
+
 export function createLoginVault(sealer: Sealer): LoginVault {
   const claimsCache = new WeakMap<StoredLogin, SealedClaims | null>();
   const tokensCache = new WeakMap<StoredLogin, SealedTokens | null>();
+  // Keyed by the sealed text itself: the same text always opens to the same claims, and only
+  // text that opened (authenticated by GCM) gets in. It holds the JSON, not objects, so every
+  // request parses its own copy and no request sees another's changes. Tokens are never kept.
+  const recentClaims = new Map<string, string>();
+
+  function decryptClaims(sealed: string): string | undefined {
+    const recent = recentClaims.get(sealed);
+    if (recent !== undefined) {
+      // least recently used goes first: a hit moves to the end
+      recentClaims.delete(sealed);
+      recentClaims.set(sealed, recent);
+      return recent;
+    }
+    const json = sealer.open('session', sealed, 'claims');
+    if (json === undefined) return undefined;
+    if (recentClaims.size >= RECENT_CLAIMS) {
+      const oldest = recentClaims.keys().next();
+      if (oldest.done !== true) recentClaims.delete(oldest.value);
+    }
+    recentClaims.set(sealed, json);
+    return json;
+  }
+
+  function openClaims(sealed: string): SealedClaims | undefined {
+    const raw = parseObject(decryptClaims(sealed));
+    const user = raw?.['user'];
+    const sid = optionalString(raw?.['sid']);
+    if (typeof user !== 'object' || user === null || typeof (user as { sub?: unknown }).sub !== 'string') return undefined;
+    return { user: user as OidcUser, ...(sid === undefined ? {} : { sid }) };
+  }
 
   function claims(stored: StoredLogin): SealedClaims | undefined {
     const cached = claimsCache.get(stored);
     if (cached !== undefined) return cached ?? undefined;
-    const raw = typeof stored.claims === 'string' ? parseObject(sealer.open('session', stored.claims, 'claims')) : undefined;
-    const user = raw?.['user'];
-    const sid = optionalString(raw?.['sid']);
-    const opened = typeof user === 'object' && user !== null && typeof (user as { sub?: unknown }).sub === 'string' ? { user: user as OidcUser, ...(sid === undefined ? {} : { sid }) } : undefined;
+    const opened = typeof stored.claims === 'string' ? openClaims(stored.claims) : undefined;
     claimsCache.set(stored, opened ?? null);
     return opened;
   }
