@@ -25,16 +25,19 @@ function assertCookieCanBeSet<T>(opts: ResolvedOptions<T>, req: Request): void {
 }
 
 /**
- * Only a navigation starts a login: a page's fetch, image or script (a browser says so with
- * Sec-Fetch-Mode other than navigate, always next to Sec-Fetch-Dest) or a client asking for
- * JSON could not follow the redirect anyway, and a page must not mint login cookies in its
- * visitors' browsers. Clients outside a browser (curl; Node's fetch, which always says
- * "cors" but sends no Sec-Fetch-Dest) choose their headers freely, so they are not judged.
+ * Only a top-level navigation starts a login: a page's fetch, image, script or frame (a
+ * browser says so in Sec-Fetch-Mode and Sec-Fetch-Dest, always sent together), a speculative
+ * prefetch (Sec-Purpose) or a client asking for JSON could not follow the redirect anyway,
+ * and a page must not mint login cookies in its visitors' browsers (five of them would push
+ * out a login the user really started). Clients outside a browser (curl; Node's fetch, which
+ * always says "cors" but sends no Sec-Fetch-Dest) choose their headers freely: not judged.
  */
 function isNavigation(req: Request): boolean {
   if (wantsJson(req)) return false;
-  const mode = req.headers['sec-fetch-mode'];
-  return mode === undefined || mode === 'navigate' || req.headers['sec-fetch-dest'] === undefined;
+  const dest = req.headers['sec-fetch-dest'];
+  if (dest === undefined) return true;
+  if (String(req.headers['sec-purpose'] ?? '').includes('prefetch')) return false;
+  return req.headers['sec-fetch-mode'] === 'navigate' && dest === 'document';
 }
 
 /** GET /login: a new state, nonce and PKCE verifier per attempt, kept in this browser's cookies, then off to the provider. */
