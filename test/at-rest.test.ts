@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { RedisStore } from 'connect-redis';
 import { decodeJwt } from 'jose';
-import { createClient } from 'redis';
 import { redisSessionIndex, type OidcAuthOptions } from '../lib/index.js';
 import { indexHashes } from '../lib/hashed-index.js';
 import { createLoginVault } from '../lib/login-vault.js';
@@ -15,12 +14,9 @@ import { lateServer, type LateServer } from './helpers/late-server.js';
 import { logoutClaims, postLogoutToken, sidOf, signLogoutToken } from './helpers/logout-token.js';
 import { sessionIdFromCookie, WITH_REFRESH_TOKEN } from './helpers/logout.js';
 import { startTestProvider, type TestProvider } from './helpers/provider.js';
-import { redisAvailable, startRedis, type RedisServer } from './helpers/redis.js';
+import { REDIS_SUITE_SKIP, startRedisWithClient, type RedisClient, type RedisServer } from './helpers/redis.js';
 
-type Client = ReturnType<typeof createClient>;
 
-const ci = process.env['CI'] === 'true';
-const skip = !redisAvailable() && !ci ? 'redis-server is not installed (apt-get install redis-server); skipped outside CI' : false;
 
 /** Sealing secrets of the rotation tests; the express-session cookie secret stays SESSION_SECRET everywhere. */
 const OLD = 'old-sealing-secret-for-at-rest-tests-0123456789';
@@ -55,7 +51,7 @@ function stringsOf(reply: unknown): string[] {
 }
 
 /** Every key of the redis database and everything it holds, read according to its type. */
-async function dumpRedis(client: Client): Promise<Map<string, string[]>> {
+async function dumpRedis(client: RedisClient): Promise<Map<string, string[]>> {
   const run = (args: string[]): Promise<unknown> => client.sendCommand(args);
   const keys: string[] = [];
   let cursor = '0';
@@ -129,9 +125,9 @@ function assertUnauthenticatedJson(page: Page): void {
   assert.equal((jsonOf(page) as { error?: unknown }).error, 'unauthorized');
 }
 
-describe('what the package keeps at rest in Redis', { skip }, () => {
+describe('what the package keeps at rest in Redis', { skip: REDIS_SUITE_SKIP }, () => {
   let redis: RedisServer;
-  let client: Client;
+  let client: RedisClient;
   let op: TestProvider;
   /** default sealing key (session.secret) */
   let plain: LateServer;
@@ -143,11 +139,7 @@ describe('what the package keeps at rest in Redis', { skip }, () => {
   let c: LateServer;
 
   before(async () => {
-    if (!redisAvailable()) throw new Error('redis-server is not installed, and CI must run the Redis tests (.ci/run installs it)');
-    redis = await startRedis();
-    client = createClient({ url: redis.url, socket: { reconnectStrategy: () => 50 } });
-    client.on('error', () => undefined);
-    await client.connect();
+    ({ redis, client } = await startRedisWithClient());
     plain = await lateServer();
     a = await lateServer();
     b = await lateServer();

@@ -3,11 +3,10 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { createClient } from 'redis';
 import { silentLogger } from '../example-app/logger.js';
 import { startExample, type RunningExample } from '../example-app/start.js';
 import { chromiumSkip, launchChromium, localContext, Steps, type BlockedRequest } from './helpers/chromium.js';
-import { redisAvailable, startRedis, type RedisServer } from './helpers/redis.js';
+import { REDIS_SUITE_SKIP, startRedisWithClient, type RedisClient, type RedisServer } from './helpers/redis.js';
 
 /*
  * The example app in headless Chromium, against its embedded oidc-provider: every page a
@@ -16,8 +15,6 @@ import { redisAvailable, startRedis, type RedisServer } from './helpers/redis.js
  * UPDATE_DOCS_SCREENSHOT=1 also rewrites docs/profile.png, the README's picture.
  */
 
-const ci = process.env['CI'] === 'true';
-const redisSkip = !redisAvailable() && !ci ? 'redis-server is not installed (apt-get install redis-server); skipped outside CI' : false;
 const DOCS_SCREENSHOT = path.resolve(import.meta.dirname, '..', 'docs', 'profile.png');
 
 const SESSION_COOKIE = 'oidc.sid';
@@ -213,17 +210,13 @@ describe('the example app in headless Chromium', () => {
     });
   });
 
-  describe('with sessions in Redis', { skip: redisSkip }, () => {
+  describe('with sessions in Redis', { skip: REDIS_SUITE_SKIP }, () => {
     let redis: RedisServer;
-    let client: ReturnType<typeof createClient>;
+    let client: RedisClient;
     let running: RunningExample;
 
     before(async () => {
-      if (!redisAvailable()) throw new Error('redis-server is not installed, and CI must run the Redis tests (.ci/run installs it)');
-      redis = await startRedis();
-      client = createClient({ url: redis.url });
-      client.on('error', () => undefined);
-      await client.connect();
+      ({ redis, client } = await startRedisWithClient());
       running = await startExample({ port: 0, providerPort: 0, redisUrl: redis.url, logger: silentLogger() });
     });
 

@@ -4,7 +4,6 @@ import { after, before, describe, mock, test } from 'node:test';
 import { RedisStore } from 'connect-redis';
 import type { Express } from 'express';
 import fc from 'fast-check';
-import { createClient } from 'redis';
 import { redisSessionIndex } from '../lib/index.js';
 import { baseOptions, buildApp, clientFor, SESSION_SECRET } from './helpers/app.js';
 import { ACCEPT_JSON } from './helpers/assertions.js';
@@ -14,7 +13,7 @@ import { lateServer, type LateServer } from './helpers/late-server.js';
 import { sessionIdFromCookie, WITH_REFRESH_TOKEN } from './helpers/logout.js';
 import { logoutClaims, postLogoutToken, sidOf, signLogoutToken } from './helpers/logout-token.js';
 import { startTestProvider, type TestProvider } from './helpers/provider.js';
-import { redisAvailable, startRedis, type RedisServer } from './helpers/redis.js';
+import { REDIS_SUITE_SKIP, startRedisWithClient, type RedisClient, type RedisServer } from './helpers/redis.js';
 
 /**
  * "Logout is final" (DESIGN.md, Guarantees), as a model-based property: one logged-in
@@ -26,7 +25,6 @@ import { redisAvailable, startRedis, type RedisServer } from './helpers/redis.js
 const SEED = 1729;
 const NUM_RUNS = 200;
 
-type Client = ReturnType<typeof createClient>;
 type Instance = 'A' | 'B';
 type LogoutKind = 'user' | 'backchannel-op' | 'backchannel-token';
 
@@ -50,8 +48,6 @@ interface Real {
   readonly started: Held[]; refresh: Held | undefined; logouts: number; readonly trace: string[];
 }
 
-const ci = process.env['CI'] === 'true';
-const skip = !redisAvailable() && !ci ? 'redis-server is not installed (apt-get install redis-server); skipped outside CI' : false;
 
 /** Gates of the test route, by key: `arrived` is opened by the route once the session is loaded, `release` by the test. */
 const holds = new Map<string, Hold>();
@@ -86,9 +82,9 @@ async function reached(hold: Hold, done: Promise<number>): Promise<string> {
   return early === undefined ? 'held' : `answered ${String(early)} at once`;
 }
 
-describe('logout is final: no later write revives an ended session, on any instance (property)', { skip }, () => {
+describe('logout is final: no later write revives an ended session, on any instance (property)', { skip: REDIS_SUITE_SKIP }, () => {
   let redis: RedisServer;
-  let client: Client;
+  let client: RedisClient;
   let op: TestProvider;
   let a: LateServer;
   let b: LateServer;
@@ -97,11 +93,7 @@ describe('logout is final: no later write revives an ended session, on any insta
   const explain = (r: Real, what: string): string => `${what}\n  session ${r.id}; what happened:\n    ${r.trace.join('\n    ')}`;
 
   before(async () => {
-    if (!redisAvailable()) throw new Error('redis-server is not installed, and CI must run the Redis tests (.ci/run installs it)');
-    redis = await startRedis();
-    client = createClient({ url: redis.url, socket: { reconnectStrategy: () => 50 } });
-    client.on('error', () => undefined);
-    await client.connect();
+    ({ redis, client } = await startRedisWithClient());
     a = await lateServer();
     b = await lateServer();
     const registration = clientFor(a.url);

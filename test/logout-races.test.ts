@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, mock, test } from 'node:test';
 import { RedisStore } from 'connect-redis';
-import { createClient } from 'redis';
 import { redisSessionIndex } from '../lib/index.js';
 import { ACCEPT_JSON, assertLoggedOut } from './helpers/assertions.js';
 import { baseOptions, buildApp, clientFor, SESSION_SECRET } from './helpers/app.js';
@@ -11,12 +10,9 @@ import { lateServer, type LateServer } from './helpers/late-server.js';
 import { logoutClaims, postLogoutToken, sidOf, signLogoutToken } from './helpers/logout-token.js';
 import { sessionIdFromCookie, WITH_REFRESH_TOKEN } from './helpers/logout.js';
 import { startTestProvider, type TestProvider } from './helpers/provider.js';
-import { redisAvailable, startRedis, type RedisServer } from './helpers/redis.js';
+import { REDIS_SUITE_SKIP, startRedisWithClient, type RedisClient, type RedisServer } from './helpers/redis.js';
 
-type Client = ReturnType<typeof createClient>;
 
-const ci = process.env['CI'] === 'true';
-const skip = !redisAvailable() && !ci ? 'redis-server is not installed (apt-get install redis-server); skipped outside CI' : false;
 
 /**
  * Idle lifetime of the apps. The package notes activity (lastSeenAt) once this many seconds
@@ -40,21 +36,16 @@ interface Victim {
   sid: string;
 }
 
-describe('logout is final: a request still in flight cannot bring an ended session back', { skip }, () => {
+describe('logout is final: a request still in flight cannot bring an ended session back', { skip: REDIS_SUITE_SKIP }, () => {
   let redis: RedisServer;
-  let client: Client;
+  let client: RedisClient;
   let op: TestProvider;
   let a: LateServer;
   let b: LateServer;
   const gates = new Gates();
 
   before(async () => {
-    if (!redisAvailable()) throw new Error('redis-server is not installed, and CI must run the Redis tests (.ci/run installs it)');
-    redis = await startRedis();
-    client = createClient({ url: redis.url, socket: { reconnectStrategy: () => 50 } });
-    // node-redis emits 'error' while Redis is down; without a listener that would crash the process.
-    client.on('error', () => undefined);
-    await client.connect();
+    ({ redis, client } = await startRedisWithClient());
     a = await lateServer();
     b = await lateServer();
     const registration = clientFor(a.url);

@@ -4,6 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
+import { createClient } from 'redis';
 
 /** A real redis-server for one test file, on a free 127.0.0.1 port, stopped by its pid. */
 export interface RedisServer {
@@ -25,9 +26,30 @@ export function redisAvailable(): boolean {
  */
 export function requireRedis(t: TestContext): boolean {
   if (redisAvailable()) return true;
-  if (process.env['CI'] === 'true') throw new Error('redis-server is not installed, and CI must run the Redis tests (.ci/run installs it)');
+  if (process.env['CI'] === 'true') throw new Error(MISSING_IN_CI);
   t.skip('redis-server is not installed (apt-get install redis-server); skipped outside CI');
   return false;
+}
+
+export type RedisClient = ReturnType<typeof createClient>;
+
+const MISSING_IN_CI = 'redis-server is not installed, and CI must run the Redis tests (.ci/run installs it)';
+
+/** describe()'s skip option for a suite that needs redis-server: skipped on a developer machine without it, never under CI=true. */
+export const REDIS_SUITE_SKIP: string | false = !redisAvailable() && process.env['CI'] !== 'true' ? 'redis-server is not installed (apt-get install redis-server); skipped outside CI' : false;
+
+/**
+ * A redis-server for one suite and a connected node-redis client that reconnects quickly
+ * (so a test can stop and restart the server). Fails under CI when redis-server is missing.
+ */
+export async function startRedisWithClient(): Promise<{ redis: RedisServer; client: RedisClient }> {
+  if (!redisAvailable()) throw new Error(MISSING_IN_CI);
+  const redis = await startRedis();
+  const client = createClient({ url: redis.url, socket: { reconnectStrategy: () => 50 } });
+  // node-redis emits 'error' while Redis is down; without a listener that would crash the process.
+  client.on('error', () => undefined);
+  await client.connect();
+  return { redis, client };
 }
 
 function freePort(): Promise<number> {
