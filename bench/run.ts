@@ -20,6 +20,7 @@ import { writeReport, type BenchResults } from './report.js';
 import { runBackchannel } from './scenarios/backchannel.js';
 import { runLogout } from './scenarios/logout.js';
 import { providerRequestsPerLogin } from './scenarios/provider-requests.js';
+import { measureSealing } from './scenarios/sealing.js';
 import { measureSizes, prepareSessions } from './scenarios/sessions.js';
 import { runThroughput, throughputTargets } from './scenarios/throughput.js';
 
@@ -80,6 +81,10 @@ async function main(): Promise<void> {
   log('4. back-channel logout with 1k, 10k, 100k sessions in Redis');
   const backchannel = await runBackchannel(top, plan.backchannelRounds, plan.backchannelRequests, log);
 
+  // Last, and in this process: a pause between fetches to the servers would let their keep-alive sockets lapse.
+  log('7. sealing cost');
+  const sealing = measureSealing(JSON.stringify(sessions.oidcAuthDocument), 5, quick ? 2000 : 20000);
+
   const results: BenchResults = {
     mode: quick ? 'quick' : 'full',
     plan,
@@ -91,6 +96,7 @@ async function main(): Promise<void> {
     providerRequests,
     logout,
     backchannel,
+    sealing,
   };
   mkdirSync(WORK_DIR, { recursive: true });
   writeFileSync(path.join(WORK_DIR, `results-${results.mode}.json`), JSON.stringify(results, null, 2));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import session from 'express-session';
 import request from 'supertest';
-import { baseOptions, buildApp, clientFor, FLAVOURS, SESSION_SECRET, setup, setupProviderLater, type ErrorBody, type TestSetup } from './helpers/app.js';
+import { baseOptions, buildApp, capturingLogger, clientFor, FLAVOURS, SESSION_SECRET, setup, setupProviderLater, type ErrorBody, type TestSetup } from './helpers/app.js';
 import { ACCEPT_JSON, assertLoggedInAs, assertLoginCookies, assertOidcError, assertSameOriginRelative, jsonOf } from './helpers/assertions.js';
 import { authorize, Browser, deliver, login, rawLocation } from './helpers/browser.js';
 import { allSetCookies, SESSION_COOKIE as COOKIE, setCookiesNamed, stateOf, type SetCookie } from './helpers/cookies.js';
@@ -244,6 +244,35 @@ describe('login cookies with an https baseUrl (route level)', () => {
       const { tx, bind } = assertLoginCookies(res.headers, { state: stateOf(location), https: true });
       assert.match(bind.name, /^__Host-oidc\.bind\./);
       assert.deepEqual(allSetCookies(res.headers).map((c) => c.name).sort(), [bind.name, tx.name].sort(), 'no session cookie, no other cookie');
+    });
+
+    test(`with response_mode=form_post over https, the login cookies are SameSite=None so the provider's cross-site POST brings them, the session cookie stays SameSite=Lax, and nothing is warned (${flavour})`, async () => {
+      const { lines, logger } = capturingLogger();
+      const app = buildApp({ ...baseOptions(op.issuer, baseUrl), authorizationParams: { response_mode: 'form_post' }, logger }, { flavour, jsonErrors: true });
+      app.set('trust proxy', true);
+      assert.deepEqual(lines.filter((l) => l.level === 'warn').map((l) => l.message), [], 'no start-up warning about form_post');
+      const start = await request(app).get('/login').set('X-Forwarded-Proto', 'https');
+      assert.equal(start.status, 302, start.text);
+      const location = start.headers['location'] as string;
+      assertLoginCookies(start.headers, { state: stateOf(location), https: true, sameSite: 'none' });
+      const page = await authorize(new Browser(), location);
+      assert.equal(page.status, 200, 'the provider answers with its auto-submitting form');
+      const fields = Object.fromEntries([...page.body.matchAll(/<input\b[^>]*\bname="([^"]+)"[^>]*\bvalue="([^"]*)"/g)].map((m) => [m[1] ?? '', m[2] ?? '']));
+      assert.ok(typeof fields['code'] === 'string' && typeof fields['state'] === 'string', 'the form carries code and state');
+      const loginCookies = allSetCookies(start.headers).map((c) => `${c.name}=${c.value}`);
+      const callback = await request(app).post('/callback').set('X-Forwarded-Proto', 'https').set('Cookie', loginCookies.join('; ')).type('form').send(fields);
+      assert.equal(callback.status, 302, callback.text);
+      const [sessionCookie] = setCookiesNamed(callback.headers, `__Host-${COOKIE}`);
+      assert.ok(sessionCookie !== undefined, 'the session cookie is set');
+      assert.equal(String(sessionCookie.attributes.get('samesite')).toLowerCase(), 'lax');
+    });
+
+    test(`with response_mode=form_post over plain http, a start-up warning says the login needs https (${flavour})`, () => {
+      const { lines, logger } = capturingLogger();
+      buildApp({ ...baseOptions(op.issuer, 'http://localhost:3000'), authorizationParams: { response_mode: 'form_post' }, logger }, { flavour });
+      const warnings = lines.filter((l) => l.level === 'warn' && /form_post/.test(l.message));
+      assert.equal(warnings.length, 1);
+      assert.match(warnings[0]?.message ?? '', /https/);
     });
 
     test(`behind a proxy that forwards https, the callback sets the session cookie __Host-oidc.sid, Secure, HttpOnly and SameSite=Lax (${flavour})`, async () => {

@@ -110,9 +110,8 @@ export async function measureSizes(top: Topology, sessions: Sessions): Promise<S
     payload: {
       document: jsonBytes(doc),
       cookieObject: jsonBytes(doc.cookie),
-      idToken: typeof sealedTokens === 'string' ? sealedTokens.length : 0,
-      accessToken: 0,
-      userClaims: typeof sealedClaims === 'string' ? sealedClaims.length : 0,
+      sealedClaims: typeof sealedClaims === 'string' ? sealedClaims.length : 0,
+      sealedTokens: typeof sealedTokens === 'string' ? sealedTokens.length : 0,
       otherLoginFields: jsonBytes(rest),
     },
   };
