@@ -7,6 +7,12 @@ import { isUnknownKid, type JwksCache } from './jwks.js';
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 /** A logout token older than this is refused even when it has not expired (iat must be recent). */
 const MAX_TOKEN_AGE_SEC = 5 * 60;
+/**
+ * The spec's type, and what providers in the field send (`JWT`, or nothing): all say "a JWT"
+ * without claiming to be another kind of token. A typ that names another kind (at+jwt,
+ * id_token+jwt…) is refused: that token was made for something else.
+ */
+const ACCEPTED_TYPES = new Set(['logout+jwt', 'application/logout+jwt', 'jwt', 'application/jwt']);
 /** Replay memory for tokens without a usable exp: as long as they could still be accepted. */
 const REPLAY_WINDOW_SEC = MAX_TOKEN_AGE_SEC + CLOCK_TOLERANCE_SEC;
 
@@ -45,7 +51,9 @@ async function verifySignature(token: string, check: LogoutTokenCheck): Promise<
     algorithms: [check.alg],
     issuer: check.issuer,
     audience: check.clientId,
-    requiredClaims: ['iat', 'exp', 'jti', 'events'],
+    // exp came late to the spec (errata) and providers in the field leave it out: when it is
+    // absent, maxTokenAge on iat is the bound. jose checks exp whenever it is there.
+    requiredClaims: ['iat', 'jti', 'events'],
     clockTolerance: CLOCK_TOLERANCE_SEC,
     maxTokenAge: MAX_TOKEN_AGE_SEC,
     ...(check.nowSec === undefined ? {} : { currentDate: new Date(check.nowSec * 1000) }),
@@ -82,8 +90,10 @@ function reasonOf(err: unknown): string {
 }
 
 /**
- * OpenID Connect Back-Channel Logout 1.0, section 2.6, plus the errata's required exp:
- * every rule is checked before any session is touched.
+ * OpenID Connect Back-Channel Logout 1.0, section 2.6: every rule is checked before any
+ * session is touched. Liberal where providers differ harmlessly (typ JWT or none; no exp,
+ * then iat bounds the token's age), strict where it is dangerous (a nonce, another token
+ * type, a missing event, a replayed or missing jti).
  */
 export async function validateLogoutToken(token: string, check: LogoutTokenCheck): Promise<LogoutTokenClaims> {
   let valid: LogoutTokenClaims;
@@ -95,7 +105,7 @@ export async function validateLogoutToken(token: string, check: LogoutTokenCheck
       fail('the logout token is not a JWT');
     }
     if (header.alg === undefined || header.alg === 'none') fail('unsigned logout tokens are refused');
-    if (header.typ !== undefined && !['logout+jwt', 'application/logout+jwt'].includes(header.typ.toLowerCase())) fail('the logout token "typ" must be logout+jwt');
+    if (header.typ !== undefined && !ACCEPTED_TYPES.has(header.typ.toLowerCase())) fail('the logout token "typ" names another kind of token: expected logout+jwt, JWT or none');
     const claims = await verifySignature(token, check);
     const events = claims['events'];
     if (typeof events !== 'object' || events === null || Array.isArray(events)) fail('claim "events" must be an object');

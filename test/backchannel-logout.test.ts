@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { JWTPayload } from 'jose';
+import { decodeProtectedHeader, type JWTPayload } from 'jose';
 import type { PostLogoutContext } from '../lib/index.js';
 import { CLIENT_SECRET, setup, type TestSetup } from './helpers/app.js';
 import { loggedIn, type LoggedIn } from './helpers/logout.js';
@@ -77,9 +77,10 @@ describe('back-channel logout', () => {
     ['neither sub nor sid', (c) => signLogoutToken(s.op, without(without(c, 'sub'), 'sid'))],
     ['an expired token', (c) => signLogoutToken(s.op, { ...c, iat: Number(c.iat) - 600, exp: Number(c.iat) - 300 })],
     ['no iat', (c) => signLogoutToken(s.op, without(c, 'iat'))],
-    ['no exp', (c) => signLogoutToken(s.op, without(c, 'exp'))],
+    ['no exp and an iat six minutes old', (c) => signLogoutToken(s.op, { ...without(c, 'exp'), iat: Number(c.iat) - 360 })],
     ['no jti', (c) => signLogoutToken(s.op, without(c, 'jti'))],
-    ['a typ other than logout+jwt', (c) => signLogoutToken(s.op, c, { header: { typ: 'JWT' } })],
+    ['a typ naming an access token (at+jwt)', (c) => signLogoutToken(s.op, c, { header: { typ: 'at+jwt' } })],
+    ['a typ naming an ID token (id_token+jwt)', (c) => signLogoutToken(s.op, c, { header: { typ: 'id_token+jwt' } })],
     ['an events member that is not an object', (c) => signLogoutToken(s.op, { ...c, events: { [BACKCHANNEL_EVENT]: 'yes' } })],
     ['an events claim that is an array', (c) => signLogoutToken(s.op, { ...c, events: [BACKCHANNEL_EVENT] })],
     ['an iat far in the future', (c) => signLogoutToken(s.op, { ...c, iat: Number(c.iat) + 3600, exp: Number(c.iat) + 3720 })],
@@ -97,6 +98,43 @@ describe('back-channel logout', () => {
       assert.equal((await browser.get(`${s.appUrl}/profile`, JSON_ACCEPT)).status, 200);
     });
   }
+
+  // What providers in the field send (seen from a widely deployed open-source provider):
+  // header { typ: 'JWT', alg: 'RS256', kid }, claims iss, aud, sub, iat, jti, sid, events and no exp.
+  const fieldShapes: [string, Forge][] = [
+    ['typ JWT and no exp, as a widely deployed provider sends it', (c) => signLogoutToken(s.op, without(c, 'exp'), { header: { typ: 'JWT' } })],
+    [
+      'no typ at all',
+      async (c) => {
+        const token = await signLogoutToken(s.op, c, { header: { typ: undefined } });
+        assert.equal(decodeProtectedHeader(token).typ, undefined, 'the header really has no typ');
+        return token;
+      },
+    ],
+    ['typ application/logout+jwt', (c) => signLogoutToken(s.op, c, { header: { typ: 'application/logout+jwt' } })],
+  ];
+  for (const [name, forge] of fieldShapes) {
+    test(`a logout token with ${name} ends the session`, async () => {
+      const { browser, sid } = await session();
+      const token = await forge(logoutClaims(s.op, 'alice', sid), sid);
+      const res = await postLogoutToken(s.appUrl, token);
+      assert.equal(res.status, 200, await res.text());
+      assert.equal((await browser.get(`${s.appUrl}/profile`, JSON_ACCEPT)).status, 401);
+      assert.equal((await postLogoutToken(s.appUrl, token)).status, 400, 'its jti is still remembered against replay');
+    });
+  }
+
+  test('a logout token without exp is accepted while its iat is under 5 minutes old (4 minutes), refused after (6 minutes)', async () => {
+    // The README's bound on a logout token's age: 5 minutes.
+    const young = await session();
+    const fourMinutes = await signLogoutToken(s.op, { ...without(logoutClaims(s.op, 'alice', young.sid), 'exp'), iat: Math.floor(Date.now() / 1000) - 240 });
+    assert.equal((await postLogoutToken(s.appUrl, fourMinutes)).status, 200);
+    assert.equal((await young.browser.get(`${s.appUrl}/profile`, JSON_ACCEPT)).status, 401);
+    const old = await session();
+    const sixMinutes = await signLogoutToken(s.op, { ...without(logoutClaims(s.op, 'alice', old.sid), 'exp'), iat: Math.floor(Date.now() / 1000) - 360 });
+    assert.equal((await postLogoutToken(s.appUrl, sixMinutes)).status, 400);
+    assert.equal((await old.browser.get(`${s.appUrl}/profile`, JSON_ACCEPT)).status, 200);
+  });
 
   test('an ID token posted as a logout token answers 400 and leaves the session working', async () => {
     const { browser, tokens } = await session();
