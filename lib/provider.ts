@@ -11,10 +11,26 @@ export interface Provider {
   ready(): client.Configuration | undefined;
 }
 
+/**
+ * client_secret_basic, read alike by providers that form-urldecode the credentials (RFC 6749
+ * §2.3.1) and by the many that do not. openid-client also encodes - _ . ! ~ * ' ( ), which
+ * the form encoding allows but does not need: a client id such as `my-app` then reaches a
+ * non-decoding provider as `my%2Dapp`, and the token request fails. encodeURIComponent
+ * leaves those characters alone and still encodes what must be (":" above all, the
+ * separator, and "%"), so an ordinary id and secret go out unchanged.
+ */
+function clientSecretBasic(secret: string): client.ClientAuth {
+  return (_as, metadata, _body, headers) => {
+    const credentials = `${encodeURIComponent(metadata.client_id)}:${encodeURIComponent(secret)}`;
+    headers.set('authorization', `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`);
+  };
+}
+
 function clientAuth<T>(opts: ResolvedOptions<T>): client.ClientAuth {
   switch (opts.clientAuthMethod) {
     case 'client_secret_basic':
-      return client.ClientSecretBasic(opts.clientSecret);
+      // resolveOptions guarantees a secret for this method
+      return clientSecretBasic(opts.clientSecret ?? '');
     case 'client_secret_post':
       return client.ClientSecretPost(opts.clientSecret);
     case 'private_key_jwt':

@@ -50,6 +50,8 @@ export interface HostileBehaviour {
 export interface HostileProviderOptions {
   clientId: string;
   clientSecret: string;
+  /** how the token endpoint reads HTTP Basic credentials: form-urldecoded (the default, RFC 6749), or as they come ('none', as many deployed providers do) */
+  basicDecoding?: 'form' | 'none';
   redirectUri: string;
   /** the user the provider logs in; default `alice` */
   sub?: string;
@@ -125,14 +127,17 @@ function sameText(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** client_secret_basic: both parts form-urlencoded before base64 (RFC 6749 section 2.3.1). */
-function basicCredentials(header: string | undefined): { id: string; secret: string } | undefined {
+/**
+ * client_secret_basic: both parts form-urlencoded before base64 (RFC 6749 section 2.3.1).
+ * `decode: false` reads them as they come, as many deployed providers do.
+ */
+function basicCredentials(header: string | undefined, decode: boolean): { id: string; secret: string } | undefined {
   const encoded = /^Basic (.+)$/i.exec(header ?? '')?.[1];
   if (encoded === undefined) return undefined;
   const decoded = Buffer.from(encoded, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon === -1) return undefined;
-  const unform = (text: string): string => decodeURIComponent(text.replace(/\+/g, ' '));
+  const unform = (text: string): string => (decode ? decodeURIComponent(text.replace(/\+/g, ' ')) : text);
   return { id: unform(decoded.slice(0, colon)), secret: unform(decoded.slice(colon + 1)) };
 }
 
@@ -186,7 +191,7 @@ export async function startHostileProvider(options: HostileProviderOptions): Pro
 
   async function token(req: IncomingMessage, res: ServerResponse): Promise<void> {
     served.token++;
-    const credentials = basicCredentials(req.headers.authorization);
+    const credentials = basicCredentials(req.headers.authorization, options.basicDecoding !== 'none');
     if (credentials === undefined || !sameText(credentials.id, options.clientId) || !sameText(credentials.secret, options.clientSecret)) {
       json(res, 401, { error: 'invalid_client' });
       return;

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { baseOptions, buildApp } from './helpers/app.js';
+import { assertLoggedInAs } from './helpers/assertions.js';
+import { Browser } from './helpers/browser.js';
+import { startHostileProvider } from './helpers/hostile-provider.js';
+import { lateServer } from './helpers/late-server.js';
+
+/**
+ * client_secret_basic (the default) against both kinds of token endpoint seen in the field:
+ * one that form-urldecodes the Basic credentials as RFC 6749 §2.3.1 says, and one that reads
+ * them as they come. Real client ids hold "-", "_", "." and "~".
+ */
+async function logsIn(clientId: string, clientSecret: string, basicDecoding: 'form' | 'none'): Promise<{ status: number; tokenRequests: number }> {
+  const appServer = await lateServer();
+  const hp = await startHostileProvider({ clientId, clientSecret, redirectUri: `${appServer.url}/callback`, basicDecoding });
+  try {
+    appServer.setHandler(buildApp({ ...baseOptions(hp.issuer, appServer.url), clientId, clientSecret }, { jsonErrors: true }));
+    const b = new Browser();
+    const start = await b.get(`${appServer.url}/login`);
+    assert.equal(start.status, 302, start.body);
+    const answer = await b.get(start.location ?? '');
+    assert.equal(answer.status, 302, `the provider's authorization endpoint answered ${String(answer.status)}`);
+    const callback = await b.get(answer.location ?? '', { accept: 'application/json' });
+    if (callback.status === 302) await assertLoggedInAs(b, appServer.url, 'alice');
+    return { status: callback.status, tokenRequests: hp.served.token };
+  } finally {
+    await appServer.close();
+    await hp.server.close();
+  }
+}
+
+describe('client_secret_basic with ordinary client ids and secrets', () => {
+  for (const decoding of ['form', 'none'] as const) {
+    const provider = decoding === 'form' ? 'a provider that form-urldecodes Basic credentials' : 'a provider that reads Basic credentials as they come';
+    test(`a client id with - _ . ~ and a secret with - _ . ~ ! * ' ( ) log in at ${provider}`, async () => {
+      const result = await logsIn('interop-rp_1.app~x', "s3cret-value_with.some~chars!*'()", decoding);
+      assert.deepEqual(result, { status: 302, tokenRequests: 1 });
+    });
+  }
+
+  test('a secret with ":", "%", "+" and a space still logs in at a provider that decodes (they must be encoded)', async () => {
+    const result = await logsIn('my-app', 'a:b%c+d e-0123456789abcdef', 'form');
+    assert.deepEqual(result, { status: 302, tokenRequests: 1 });
+  });
+
+  test('a wrong secret is refused by the provider (the check is real)', async () => {
+    const appServer = await lateServer();
+    const hp = await startHostileProvider({ clientId: 'my-app', clientSecret: 'the-real-secret-0123456789', redirectUri: `${appServer.url}/callback`, basicDecoding: 'none' });
+    try {
+      appServer.setHandler(buildApp({ ...baseOptions(hp.issuer, appServer.url), clientId: 'my-app', clientSecret: 'another-secret-0123456789' }, { jsonErrors: true }));
+      const b = new Browser();
+      const start = await b.get(`${appServer.url}/login`);
+      const answer = await b.get(start.location ?? '');
+      const callback = await b.get(answer.location ?? '', { accept: 'application/json' });
+      assert.notEqual(callback.status, 302);
+      assert.equal(hp.served.token, 1);
+    } finally {
+      await appServer.close();
+      await hp.server.close();
+    }
+  });
+});
