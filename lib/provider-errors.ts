@@ -65,11 +65,42 @@ function isNetworkFailure(err: unknown): boolean {
   return false;
 }
 
+/** Token endpoint answers that mean the app's own credentials were refused, not the user's code. */
+const CLIENT_AUTH_ERRORS = new Set(['invalid_client', 'unauthorized_client']);
+
+/**
+ * The provider refused the app itself (invalid_client, unauthorized_client, or a 401 with a
+ * WWW-Authenticate challenge): no retry and no new login helps, the operator must fix the
+ * client's credentials. Say so, and what the provider accepts.
+ */
+function clientAuthenticationFailed(err: unknown, method: string | undefined, supported: readonly string[] | undefined): OidcAuthError | undefined {
+  let reason: string | undefined;
+  if (err instanceof client.WWWAuthenticateChallengeError) reason = 'a 401 challenge';
+  else if (err instanceof client.ResponseBodyError && CLIENT_AUTH_ERRORS.has(err.error)) reason = err.error;
+  if (reason === undefined) return undefined;
+  const accepted = supported === undefined || supported.length === 0 ? 'it does not say which methods it supports' : `it supports: ${supported.map((m) => sanitizeForMessage(m, 40)).join(', ')}`;
+  return new OidcAuthError(
+    OidcAuthErrorCode.CONFIG_INVALID,
+    500,
+    `The identity provider refused the app's client authentication (${reason}) at its token endpoint: check "clientId", "clientSecret" and "clientAuthMethod"${method === undefined ? '' : ` (now ${method})`}; ${accepted}.`,
+    { cause: err },
+  );
+}
+
+/** What the callback knows of the client's authentication, for a refusal that names the fix. */
+export interface ClientAuthContext {
+  method?: string | undefined;
+  /** the provider's token_endpoint_auth_methods_supported */
+  supported?: readonly string[] | undefined;
+}
+
 /** Translates what openid-client throws during a login into a typed 4xx, or a 503 when the provider is unreachable. */
-export function translateCallbackError(err: unknown): OidcAuthError {
+export function translateCallbackError(err: unknown, auth: ClientAuthContext = {}): OidcAuthError {
   if (err instanceof OidcAuthError) return err;
   if (isNetworkFailure(err)) return unavailable('token request failed', err);
   if (err instanceof client.AuthorizationResponseError) return authorizationError(err.error, err.error_description, err);
+  const refusedClient = clientAuthenticationFailed(err, auth.method, auth.supported);
+  if (refusedClient !== undefined) return refusedClient;
   if (err instanceof client.ResponseBodyError) {
     return new OidcAuthError(OidcAuthErrorCode.CALLBACK_INVALID, 400, `The provider refused the authorization code (${sanitizeForMessage(err.error, 60)}). Start the login again.`, { cause: err });
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { baseOptions, buildApp } from './helpers/app.js';
-import { assertLoggedInAs } from './helpers/assertions.js';
+import { assertLoggedInAs, assertLoggedOut, assertOidcError } from './helpers/assertions.js';
 import { Browser } from './helpers/browser.js';
 import { startHostileProvider } from './helpers/hostile-provider.js';
 import { lateServer } from './helpers/late-server.js';
@@ -44,20 +44,33 @@ describe('client_secret_basic with ordinary client ids and secrets', () => {
     assert.deepEqual(result, { status: 302, tokenRequests: 1 });
   });
 
-  test('a wrong secret is refused by the provider (the check is real)', async () => {
-    const appServer = await lateServer();
-    const hp = await startHostileProvider({ clientId: 'my-app', clientSecret: 'the-real-secret-0123456789', redirectUri: `${appServer.url}/callback`, basicDecoding: 'none' });
-    try {
-      appServer.setHandler(buildApp({ ...baseOptions(hp.issuer, appServer.url), clientId: 'my-app', clientSecret: 'another-secret-0123456789' }, { jsonErrors: true }));
-      const b = new Browser();
-      const start = await b.get(`${appServer.url}/login`);
-      const answer = await b.get(start.location ?? '');
-      const callback = await b.get(answer.location ?? '', { accept: 'application/json' });
-      assert.notEqual(callback.status, 302);
-      assert.equal(hp.served.token, 1);
-    } finally {
-      await appServer.close();
-      await hp.server.close();
-    }
-  });
+  const refusals: [string, { status: number; error: string; challenge?: string }][] = [
+    ['400 invalid_client', { status: 400, error: 'invalid_client' }],
+    ['400 unauthorized_client', { status: 400, error: 'unauthorized_client' }],
+    ['401 with a WWW-Authenticate challenge', { status: 401, error: 'invalid_client', challenge: 'Basic realm="idp"' }],
+  ];
+  for (const [shape, clientRefusal] of refusals) {
+    test(`a wrong secret refused with ${shape} answers 500 OIDC_CONFIG_INVALID naming client authentication, the options to check and what the provider supports`, async () => {
+      const appServer = await lateServer();
+      const hp = await startHostileProvider({ clientId: 'my-app', clientSecret: 'the-real-secret-0123456789', redirectUri: `${appServer.url}/callback`, clientRefusal });
+      try {
+        appServer.setHandler(buildApp({ ...baseOptions(hp.issuer, appServer.url), clientId: 'my-app', clientSecret: 'another-secret-0123456789' }, { jsonErrors: true }));
+        const b = new Browser();
+        const start = await b.get(`${appServer.url}/login`);
+        const answer = await b.get(start.location ?? '');
+        const callback = await b.get(answer.location ?? '', { accept: 'application/json' });
+        const body = assertOidcError(callback, 500, 'OIDC_CONFIG_INVALID');
+        assert.match(body.message, /client authentication/);
+        assert.match(body.message, /"clientSecret"/);
+        assert.match(body.message, /"clientAuthMethod" \(now client_secret_basic\)/);
+        assert.match(body.message, /it supports: client_secret_basic/);
+        assert.ok(!body.message.includes('another-secret') && !body.message.includes('the-real-secret'), 'no secret in the message');
+        assert.equal(hp.served.token, 1);
+        await assertLoggedOut(b, appServer.url);
+      } finally {
+        await appServer.close();
+        await hp.server.close();
+      }
+    });
+  }
 });

@@ -59,7 +59,7 @@ export function createCallbackHandler<TContext>(ctx: RouteContext<TContext>, jwk
       const response = await client
         .authorizationCodeGrant(config, currentUrl, { expectedState: state, expectedNonce: tx.nonce, pkceCodeVerifier: tx.verifier, idTokenExpected: true })
         .catch((err: unknown) => {
-          throw translateCallbackError(err);
+          throw translateCallbackError(err, { method: opts.clientAuthMethod, supported: config.serverMetadata().token_endpoint_auth_methods_supported });
         });
       const claims = response.claims();
       if (claims === undefined || response.id_token === undefined) throw translateCallbackError(new Error('the token response has no ID token'));

@@ -52,6 +52,8 @@ export interface HostileProviderOptions {
   clientSecret: string;
   /** how the token endpoint reads HTTP Basic credentials: form-urldecoded (the default, RFC 6749), or as they come ('none', as many deployed providers do) */
   basicDecoding?: 'form' | 'none';
+  /** how the token endpoint refuses wrong client credentials; default 401 { error: 'invalid_client' } */
+  clientRefusal?: { status: number; error: string; challenge?: string };
   redirectUri: string;
   /** the user the provider logs in; default `alice` */
   sub?: string;
@@ -193,7 +195,9 @@ export async function startHostileProvider(options: HostileProviderOptions): Pro
     served.token++;
     const credentials = basicCredentials(req.headers.authorization, options.basicDecoding !== 'none');
     if (credentials === undefined || !sameText(credentials.id, options.clientId) || !sameText(credentials.secret, options.clientSecret)) {
-      json(res, 401, { error: 'invalid_client' });
+      const refusal = options.clientRefusal ?? { status: 401, error: 'invalid_client' };
+      if (refusal.challenge !== undefined) res.setHeader('www-authenticate', refusal.challenge);
+      json(res, refusal.status, { error: refusal.error });
       return;
     }
     const form = new URLSearchParams(await readBody(req));
