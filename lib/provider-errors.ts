@@ -40,7 +40,34 @@ export function translateDiscoveryError(err: unknown, expected: URL): OidcAuthEr
       { cause: err },
     );
   }
-  return unavailable('discovery failed', err);
+  const url = discoveryUrl(expected);
+  const status = httpStatusOf(err);
+  if (status !== undefined && status < 500) {
+    // A 404 is nearly always a wrong issuer (a realm or tenant typo), not an outage: say which URL, and what to fix.
+    return new OidcAuthError(
+      OidcAuthErrorCode.PROVIDER_UNAVAILABLE,
+      503,
+      `The identity provider's discovery document at ${url} answered HTTP ${String(status)}${status === 404 ? ': check the "issuer" option (a typo in the realm or tenant name?)' : ''}.`,
+      { cause: err },
+    );
+  }
+  if (status !== undefined) return unavailable(`discovery at ${url} answered HTTP ${String(status)}`, err);
+  return unavailable(`no answer from ${url}`, err);
+}
+
+/** Where openid-client looks for the metadata of this issuer (OpenID Connect Discovery 4). */
+function discoveryUrl(issuer: URL): string {
+  return `${issuer.href.replace(/\/$/, '')}/.well-known/openid-configuration`;
+}
+
+/** The HTTP status of a provider answer that openid-client refused, when there was an answer at all. */
+function httpStatusOf(err: unknown): number | undefined {
+  if (err instanceof client.ResponseBodyError) return err.status;
+  const cause: unknown = err instanceof client.ClientError ? err.cause : undefined;
+  if (cause instanceof Response) return cause.status;
+  // oauth4webapi's OperationProcessingError, one level deeper, carries the Response too
+  const inner: unknown = cause instanceof Error ? cause.cause : undefined;
+  return inner instanceof Response ? inner.status : undefined;
 }
 
 /**
