@@ -5,16 +5,12 @@ import { CLOCK_TOLERANCE_SEC } from './claims.js';
 import { isUnknownKid, type JwksCache } from './jwks.js';
 
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
-/** A logout token older than this is refused even when it has not expired (iat must be recent). */
-const MAX_TOKEN_AGE_SEC = 5 * 60;
 /**
  * The spec's type, and what providers in the field send (`JWT`, or nothing): all say "a JWT"
  * without claiming to be another kind of token. A typ that names another kind (at+jwt,
  * id_token+jwt…) is refused: that token was made for something else.
  */
 const ACCEPTED_TYPES = new Set(['logout+jwt', 'application/logout+jwt', 'jwt', 'application/jwt']);
-/** Replay memory for tokens without a usable exp: as long as they could still be accepted. */
-const REPLAY_WINDOW_SEC = MAX_TOKEN_AGE_SEC + CLOCK_TOLERANCE_SEC;
 
 export interface LogoutTokenClaims {
   sub: string | undefined;
@@ -32,6 +28,8 @@ export interface LogoutTokenCheck {
   /** true the first time a key is claimed within ttl (the jti replay memory) */
   claimOnce(key: string, ttlMs: number): Promise<boolean>;
   nowSec?: number;
+  /** a token whose iat is older than this is refused even when it has not expired (logout.backchannelMaxAgeSec) */
+  maxAgeSec: number;
 }
 
 /** The replay-memory key of a logout token. */
@@ -55,7 +53,7 @@ async function verifySignature(token: string, check: LogoutTokenCheck): Promise<
     // absent, maxTokenAge on iat is the bound. jose checks exp whenever it is there.
     requiredClaims: ['iat', 'jti', 'events'],
     clockTolerance: CLOCK_TOLERANCE_SEC,
-    maxTokenAge: MAX_TOKEN_AGE_SEC,
+    maxTokenAge: check.maxAgeSec,
     ...(check.nowSec === undefined ? {} : { currentDate: new Date(check.nowSec * 1000) }),
   };
   const keys = await keysOf(check.jwks);
@@ -120,7 +118,8 @@ export async function validateLogoutToken(token: string, check: LogoutTokenCheck
     const jti = claims.jti;
     if (typeof jti !== 'string' || jti === '') fail('claim "jti" must be a non-empty string');
     const now = check.nowSec ?? Math.floor(Date.now() / 1000);
-    const exp = typeof claims.exp === 'number' ? claims.exp : now + REPLAY_WINDOW_SEC;
+    // Without exp, remember the jti as long as the token could still be accepted.
+    const exp = typeof claims.exp === 'number' ? claims.exp : now + check.maxAgeSec + CLOCK_TOLERANCE_SEC;
     valid = { sub, sid, jti, replayTtlMs: Math.max(exp - now + CLOCK_TOLERANCE_SEC, 1) * 1000 };
   } catch (err) {
     if (err instanceof OidcAuthError) throw err;

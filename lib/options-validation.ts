@@ -15,7 +15,7 @@ import type { OidcHooks } from './types.js';
 const KNOWN = {
   top: ['issuer', 'clientId', 'clientSecret', 'clientAuthMethod', 'clientPrivateKey', 'baseUrl', 'scope', 'authorizationParams', 'idTokenSigningAlg', 'routes', 'session', 'logout', 'hooks', 'context', 'logger', 'allowInsecureRequests', 'httpTimeoutMs', 'sessionIndex', 'refresh', 'lifetime', 'secret'],
   routes: ['login', 'callback', 'logout', 'backchannelLogout', 'frontchannelLogout', 'postLogoutRedirect'],
-  logout: ['methods', 'revokeTokens', 'idpLogout', 'timeoutMs'],
+  logout: ['methods', 'revokeTokens', 'idpLogout', 'timeoutMs', 'backchannelMaxAgeSec'],
   hooks: ['postLogin', 'postLogout'],
 } as const;
 
@@ -191,12 +191,18 @@ function resolveLogout(value: unknown, problems: Problems): ResolvedOptions<unkn
   const idpLogout = input['idpLogout'] ?? true;
   if (typeof idpLogout !== 'boolean') problems.push(`"logout.idpLogout" must be a boolean (got ${got(idpLogout)})`);
   const timeoutMs = checkMillis(input['timeoutMs'], 'logout.timeoutMs', DEFAULTS.logoutTimeoutMs, problems);
+  const maxAge = input['backchannelMaxAgeSec'] ?? DEFAULTS.backchannelMaxAgeSec;
+  // Under 30 s a provider's ordinary delivery delay and clock skew would refuse good tokens; over
+  // an hour a captured token without exp stays replayable too long (its jti is remembered as long).
+  const validMaxAge = typeof maxAge === 'number' && Number.isInteger(maxAge) && maxAge >= 30 && maxAge <= 3600;
+  if (!validMaxAge) problems.push(`"logout.backchannelMaxAgeSec" must be a whole number of seconds between 30 and 3600 (got ${got(maxAge)})`);
   return {
     methods: new Set(validMethods ? (methods as string[]) : DEFAULTS.logoutMethods),
     revokeAccessToken,
     revokeRefreshToken,
     idpLogout: idpLogout === true,
     timeoutMs,
+    backchannelMaxAgeSec: validMaxAge ? maxAge : DEFAULTS.backchannelMaxAgeSec,
   };
 }
 

@@ -38,6 +38,11 @@ export interface LogoutOptions {
   idpLogout?: boolean;
   /** bound in milliseconds on every call to the provider during logout. Default `5000` */
   timeoutMs?: number;
+  /**
+   * oldest back-channel logout token accepted, in seconds since its `iat` (the only bound on
+   * a token that has no `exp`, as many providers send). Default `300`; 30 to 3600
+   */
+  backchannelMaxAgeSec?: number;
 }
 
 export interface RefreshOptions {
@@ -125,6 +130,7 @@ export interface ResolvedOptions<TContext> {
     revokeRefreshToken: boolean;
     idpLogout: boolean;
     timeoutMs: number;
+    backchannelMaxAgeSec: number;
   };
   hooks: OidcHooks<TContext>;
   context: (req: Request) => TContext | Promise<TContext>;
@@ -148,6 +154,7 @@ export const DEFAULTS = {
   routes: { login: '/login', callback: '/callback', logout: '/logout', backchannelLogout: '/backchannel-logout', frontchannelLogout: '/frontchannel-logout', postLogoutRedirect: '/' },
   logoutMethods: ['POST'],
   logoutTimeoutMs: 5000,
+  backchannelMaxAgeSec: 300,
   httpTimeoutMs: 10_000,
   refreshEarlySeconds: 60,
   absoluteSec: 7 * 24 * 3600,

@@ -161,3 +161,26 @@ describe('back-channel logout', () => {
   });
 
 });
+
+describe('back-channel logout with logout.backchannelMaxAgeSec: 600', () => {
+  let s: TestSetup;
+  before(async () => {
+    s = await setup({ options: { logout: { backchannelMaxAgeSec: 600 } } });
+  });
+  after(async () => {
+    await s.close();
+  });
+
+  test('a token without exp, 9 minutes old, is accepted; 11 minutes old, refused', async () => {
+    const tokenAged = async (minutes: number): Promise<{ status: number; profile: number }> => {
+      const state = await loggedIn(s, 'alice');
+      const sid = sidOf(state.tokens.idToken);
+      const { exp: _exp, ...claims } = logoutClaims(s.op, 'alice', sid);
+      const token = await signLogoutToken(s.op, { ...claims, iat: Math.floor(Date.now() / 1000) - minutes * 60 }, { header: { typ: 'JWT' } });
+      const status = (await postLogoutToken(s.appUrl, token)).status;
+      return { status, profile: (await state.browser.get(`${s.appUrl}/profile`, JSON_ACCEPT)).status };
+    };
+    assert.deepEqual(await tokenAged(9), { status: 200, profile: 401 });
+    assert.deepEqual(await tokenAged(11), { status: 400, profile: 200 });
+  });
+});

@@ -588,6 +588,14 @@ void describe('logout', () => {
     }
   });
 
+  void test('logout.backchannelMaxAgeSec outside whole seconds from 30 to 3600 is refused, and both ends are accepted', () => {
+    for (const [value, shown] of [[29, '29'], [3601, '3601'], [60.5, '60.5'], ['300', '"300"']] as const) {
+      assertProblems(withOptions({ logout: { backchannelMaxAgeSec: value } }), [`"logout.backchannelMaxAgeSec" must be a whole number of seconds between 30 and 3600 (got ${shown})`]);
+    }
+    assertAccepted(withOptions({ logout: { backchannelMaxAgeSec: 30 } }));
+    assertAccepted(withOptions({ logout: { backchannelMaxAgeSec: 3600 } }));
+  });
+
   void test('a misspelt logout option is reported with a suggestion', () => {
     assertProblems(withOptions({ logout: { method: ['GET'] } }), ['"logout.method" is not an option: did you mean "logout.methods"?']);
   });

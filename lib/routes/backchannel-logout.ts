@@ -41,7 +41,7 @@ export function createBackchannelLogoutHandler<TContext>(ctx: RouteContext<TCont
       const issuer = config.serverMetadata().issuer;
       let claims;
       try {
-        claims = await validateLogoutToken(token, { issuer, clientId: opts.clientId, alg: opts.idTokenSigningAlg, jwks, claimOnce: (key, ttl) => opts.sessionIndex.claimOnce(key, ttl) });
+        claims = await validateLogoutToken(token, { issuer, clientId: opts.clientId, alg: opts.idTokenSigningAlg, jwks, maxAgeSec: opts.logout.backchannelMaxAgeSec, claimOnce: (key, ttl) => opts.sessionIndex.claimOnce(key, ttl) });
       } catch (err) {
         if (!(err instanceof LogoutTokenError)) throw err;
         invalid(res, err.message);
