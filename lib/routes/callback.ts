@@ -8,6 +8,7 @@ import { verifyIdTokenSignature } from '../id-token.js';
 import { indexTtlMs } from '../lifetime.js';
 import type { JwksCache } from '../jwks.js';
 import { describeError } from '../logger.js';
+import { createRefusalLog } from '../refusal-log.js';
 import { queryOf, readForm, redirect, single } from '../http.js';
 import { authorizationError, translateCallbackError } from '../provider-errors.js';
 import { destroySession, regenerateSession, requireSession, saveSession, type Login } from '../session.js';
@@ -44,16 +45,27 @@ async function runPostLogin<TContext>({ opts }: RouteContext<TContext>, req: Req
  */
 export function createCallbackHandler<TContext>(ctx: RouteContext<TContext>, jwks: JwksCache): AsyncHandler {
   const { opts, provider } = ctx;
+  const refusals = createRefusalLog(opts.logger, 'login failed at the callback');
   return async function oidcCallback(req, res, next) {
+    // Each step at debug, with how long the provider took: a failed login can be read from the log.
+    const started = Date.now();
+    let step = 'reading the callback';
+    const debug = (fields: Record<string, unknown>, message: string): void => {
+      opts.logger.debug({ ...fields, ms: Date.now() - started }, `callback: ${message}`);
+    };
     try {
       const params = req.method === 'POST' ? await readForm(req) : queryOf(req);
       const state = single(params, 'state');
       const tx = ctx.transactions.take(req, res, state, Date.now());
       if (tx === undefined || state === undefined) throw stateMismatch();
+      debug({ method: req.method, loginAgeMs: Date.now() - tx.createdAt }, 'the state matches a login this browser started');
       const error = params.get('error');
       if (error !== null) throw authorizationError(error, params.get('error_description'));
 
+      step = 'discovery';
       const config = await provider.config();
+      step = 'the token request';
+      const tokenRequestStarted = Date.now();
       const currentUrl = new URL(opts.redirectUri);
       for (const [key, value] of params) currentUrl.searchParams.append(key, value);
       const response = await client
@@ -61,12 +73,15 @@ export function createCallbackHandler<TContext>(ctx: RouteContext<TContext>, jwk
         .catch((err: unknown) => {
           throw translateCallbackError(err, { method: opts.clientAuthMethod, supported: config.serverMetadata().token_endpoint_auth_methods_supported });
         });
+      debug({ tokenRequestMs: Date.now() - tokenRequestStarted, refreshToken: response.refresh_token !== undefined, expiresIn: response.expires_in }, 'the provider answered the token request');
+      step = 'the ID token';
       const claims = response.claims();
       if (claims === undefined || response.id_token === undefined) throw translateCallbackError(new Error('the token response has no ID token'));
       // Nothing from the token response is used before this: see id-token.ts for why we verify it ourselves.
       await verifyIdTokenSignature(response.id_token, { jwks, alg: opts.idTokenSigningAlg, issuer: config.serverMetadata().issuer, clientId: opts.clientId });
       const nowSec = Math.floor(Date.now() / 1000);
       checkIdTokenTimes(claims, nowSec);
+      debug({ sid: typeof claims['sid'] === 'string' }, 'the ID token is valid');
 
       const login: Login = { user: userFromClaims(claims), idToken: response.id_token, loggedInAt: nowSec };
       login.accessToken = response.access_token;
@@ -74,8 +89,10 @@ export function createCallbackHandler<TContext>(ctx: RouteContext<TContext>, jwk
       if (response.token_type !== 'bearer') login.tokenType = response.token_type;
       if (response.expires_in !== undefined) login.expiresAt = nowSec + response.expires_in;
       if (typeof claims['sid'] === 'string') login.sid = claims['sid'];
+      step = 'postLogin';
       login.user = await runPostLogin(ctx, req, login.user, login);
 
+      step = 'storing the session';
       // A new session id at login: whatever id an attacker planted before is worthless now.
       await regenerateSession(req);
       const fresh = requireSession(req);
@@ -89,9 +106,14 @@ export function createCallbackHandler<TContext>(ctx: RouteContext<TContext>, jwk
         await destroySession(req).catch(() => undefined);
         throw new OidcAuthError(OidcAuthErrorCode.SESSION_STORE_FAILED, 503, 'The session index could not be updated; try logging in again shortly.', { cause: err });
       }
-      opts.logger.info({ sub: login.user.sub }, 'user logged in');
+      opts.logger.info({ sub: login.user.sub, ms: Date.now() - started }, 'user logged in');
       redirect(res, 302, tx.returnTo);
     } catch (err) {
+      // Codes and the package's own messages only: they never hold a token, code or cookie.
+      // Anyone can call /callback, so the warning is rate-limited like back-channel refusals.
+      const known = err instanceof OidcAuthError;
+      debug({ at: step, ...(known ? { code: err.code, status: err.status } : describeError(err)) }, 'the login failed');
+      refusals.refused(known ? `${err.code} at ${step}: ${err.message}` : `an unexpected error at ${step}`);
       next(err);
     }
   };
