@@ -62,6 +62,7 @@ export function createRefresher<T>(opts: ResolvedOptions<T>, provider: Provider,
   async function grant(req: Request, store: Store, sessionId: string, current: Login): Promise<Login> {
     if (current.refreshToken === undefined) throw notAuthenticated('The access token cannot be refreshed: the provider issued no refresh token (ask for offline_access).');
     const config = await provider.config();
+    const started = Date.now();
     let response;
     try {
       response = await client.refreshTokenGrant(config, current.refreshToken);
@@ -91,7 +92,7 @@ export function createRefresher<T>(opts: ResolvedOptions<T>, provider: Provider,
     else next.expiresAt = nowSec + response.expires_in;
     if (response.token_type === 'bearer') delete next.tokenType;
     else next.tokenType = response.token_type;
-    opts.logger.debug({ sub: current.user.sub }, 'access token refreshed');
+    opts.logger.debug({ sub: current.user.sub, ms: Date.now() - started, rotated: response.refresh_token !== undefined, expiresIn: response.expires_in }, 'access token refreshed');
     return next;
   }
 

@@ -197,6 +197,30 @@ describe('front-channel logout', () => {
   });
 });
 
+describe('front-channel logout that matches no session', () => {
+  let s: TestSetup;
+  const { lines, logger } = capturingLogger();
+  before(async () => {
+    s = await setup({ options: { ...FRONTCHANNEL_ON, logger } });
+  });
+  after(async () => {
+    await s.close();
+  });
+
+  test('answers 200 and warns, once a minute at most, that no session has this sid', async () => {
+    lines.length = 0;
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(frontchannelUrl(s.appUrl, [['iss', s.op.issuer], ['sid', `unknown-sid-${String(i)}`]]));
+      assertFrontchannelPage(res, 200);
+      await res.arrayBuffer();
+    }
+    const warnings = lines.filter((l) => l.level === 'warn');
+    assert.equal(warnings.length, 1, JSON.stringify(warnings));
+    assert.match(warnings[0]?.message ?? '', /matched no session/);
+    assert.equal(lines.filter((l) => l.level === 'debug' && /matched no session/.test(l.message)).length, 5);
+  });
+});
+
 describe('front-channel logout with rolling sessions', () => {
   let s: TestSetup;
   const store = new session.MemoryStore();

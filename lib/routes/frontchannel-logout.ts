@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import type { Store } from 'express-session';
 import { endSessions } from '../end-sessions.js';
 import { queryOf, single } from '../http.js';
+import { createRefusalLog } from '../refusal-log.js';
 import { requireStore } from '../session.js';
 import type { AsyncHandler, RouteContext } from './context.js';
 
@@ -19,6 +20,10 @@ function page(res: Response, status: number, text: string): void {
  */
 export function createFrontchannelLogoutHandler<TContext>(ctx: RouteContext<TContext>, storeOf: (req: Request) => Store | undefined): AsyncHandler {
   const { opts, provider } = ctx;
+  const refusals = createRefusalLog(opts.logger, 'front-channel logout refused');
+  // A sid that matches nothing usually means the provider's ID tokens carry no sid (or another
+  // one): the user then stays logged in here, which an operator must hear about, at a bounded rate.
+  const unmatched = createRefusalLog(opts.logger, 'front-channel logout matched no session (do the provider\'s ID tokens carry this sid?)');
   return async function oidcFrontchannelLogout(req, res, next) {
     try {
       const query = queryOf(req);
@@ -27,6 +32,7 @@ export function createFrontchannelLogoutHandler<TContext>(ctx: RouteContext<TCon
       const config = await provider.config();
       const issuer = config.serverMetadata().issuer;
       if (iss !== issuer || sid === undefined || sid === '') {
+        refusals.refused(iss !== issuer ? 'iss is missing or not the issuer' : 'sid is missing');
         page(res, 400, 'Logout request refused: iss and sid are required');
         return;
       }
@@ -34,6 +40,7 @@ export function createFrontchannelLogoutHandler<TContext>(ctx: RouteContext<TCon
       const sessionIds = await opts.sessionIndex.lookup(issuer, { sid });
       const ended = await endSessions(ctx, req, store, config, sessionIds, 'frontchannel');
       opts.logger.info({ sessions: ended }, 'front-channel logout');
+      if (ended === 0) unmatched.refused('no session has this sid');
       page(res, 200, 'Logged out');
     } catch (err) {
       next(err);
