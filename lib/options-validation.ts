@@ -267,6 +267,11 @@ function checkClientAuth(input: Record<string, unknown>, problems: Problems): Cl
   }
   const fallback: ClientAuthMethod = secret !== undefined ? 'client_secret_basic' : key !== undefined ? 'private_key_jwt' : 'none';
   const given = input['clientAuthMethod'];
+  // `clientSecret: process.env.CLIENT_SECRET` with the variable unset would silently make a
+  // public client, and the login would fail only after the user signed in at the provider.
+  if ('clientSecret' in input && secret === undefined && key === undefined && given === undefined) {
+    problems.push('"clientSecret" is present but undefined (an unset environment variable?): give the secret, or for a public client leave it out or set clientAuthMethod "none"');
+  }
   const method = given ?? fallback;
   if (!isAuthMethod(method)) {
     problems.push(`"clientAuthMethod" must be one of ${AUTH_METHODS.map((m) => `"${m}"`).join(', ')} (got ${got(method)})`);

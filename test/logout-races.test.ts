@@ -192,6 +192,22 @@ describe('logout is final: a request still in flight cannot bring an ended sessi
     await assertEnded(victim, 'after the second back-channel logout');
   });
 
+  test("the session's index entries live as long as the session can (7 days, README's default absolute lifetime)", LIMIT, async () => {
+    const loggedInAt = Date.now();
+    const victim = await logIn(a, 'index-ttl');
+    const keys = await indexEntries(victim.id);
+    assert.equal(keys.length, 2, 'one entry under the sub, one under the sid');
+    for (const key of keys) {
+      const ttlMs = await client.pTTL(key);
+      const expected = loggedInAt + 7 * 24 * 3600 * 1000 - Date.now();
+      assert.ok(Math.abs(ttlMs - expected) <= 5_000, `${key} expires in ${String(ttlMs)} ms, expected about ${String(expected)} ms`);
+      // the member's score is its own expiry, in epoch milliseconds
+      const score = await client.zScore(key, victim.id);
+      assert.ok(score !== null && Math.abs(score - (loggedInAt + 7 * 24 * 3600 * 1000)) <= 5_000, `score ${String(score)}`);
+    }
+    await ownLogout(a, victim);
+  });
+
   test("the ended mark lives as long as the session could have (7 days after login, README's default) plus the 5 minutes the README promises for clock drift", LIMIT, async () => {
     const loggedInAt = Date.now();
     const victim = await logIn(a, 'race-mark');

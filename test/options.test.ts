@@ -347,6 +347,11 @@ void describe('client authentication', () => {
     assertAccepted(withOptions({ clientSecret: undefined, clientAuthMethod: 'none' }));
   });
 
+  void test('a clientSecret key that is present but undefined (an unset environment variable) is refused, not taken for a public client', () => {
+    assertProblems({ ...validOptions(), clientSecret: undefined }, ['"clientSecret" is present but undefined (an unset environment variable?): give the secret, or for a public client leave it out or set clientAuthMethod "none"']);
+    assertAccepted({ ...validOptions(), clientSecret: undefined, clientAuthMethod: 'none' });
+  });
+
   void test('an empty clientSecret is refused', () => {
     assertProblems(withOptions({ clientSecret: '' }), ['"clientSecret" must be a non-empty string (got an empty string)']);
   });
