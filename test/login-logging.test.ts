@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { capturingLogger, setup, type TestSetup } from './helpers/app.js';
 import { ACCEPT_JSON } from './helpers/assertions.js';
 import { authorize, Browser, deliver } from './helpers/browser.js';
+import { logoutClaims, postLogoutToken, signLogoutToken } from './helpers/logout-token.js';
 
 describe('a login can be read from the debug log', () => {
   let s: TestSetup;
@@ -42,5 +43,28 @@ describe('a login can be read from the debug log', () => {
     const warnings = lines.filter((l) => l.level === 'warn');
     assert.equal(warnings.length, 1, JSON.stringify(warnings));
     assert.match(String(warnings[0]?.fields['reason']), /OIDC_STATE_MISMATCH at reading the callback/);
+  });
+
+  test('a logout logs each step at debug with the time taken, and a back-channel logout its own', async () => {
+    const b = new Browser();
+    assert.equal((await deliver(b, await authorize(b, `${s.appUrl}/login`, 'bob'))).status, 302);
+    lines.length = 0;
+    assert.equal((await b.request(`${s.appUrl}/logout`, { method: 'POST', headers: ACCEPT_JSON })).status, 200);
+    const steps = lines.filter((l) => l.level === 'debug' && l.message.startsWith('logout: '));
+    assert.deepEqual(steps.map((l) => l.message), ['logout: the session is read', 'logout: the session is ended in the store and the index', 'logout: the tokens are revoked', 'logout: postLogout ran; answering']);
+    assert.ok(steps.every((l) => typeof l.fields['ms'] === 'number'));
+
+    const c = new Browser();
+    assert.equal((await deliver(c, await authorize(c, `${s.appUrl}/login`, 'carol'))).status, 302);
+    lines.length = 0;
+    assert.equal((await postLogoutToken(s.appUrl, await signLogoutToken(s.op, logoutClaims(s.op, 'carol', undefined)))).status, 200);
+    assert.deepEqual(
+      lines.filter((l) => l.message.startsWith('back-channel logout')).map((l) => [l.level, l.message]),
+      [
+        ['debug', 'back-channel logout: the logout token is valid'],
+        ['debug', 'back-channel logout: sessions found in the index'],
+        ['info', 'back-channel logout'],
+      ],
+    );
   });
 });

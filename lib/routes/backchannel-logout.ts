@@ -24,6 +24,7 @@ export function createBackchannelLogoutHandler<TContext>(ctx: RouteContext<TCont
     sendJson(res, 400, { error: 'invalid_request', error_description: description });
   };
   return async function oidcBackchannelLogout(req, res, next) {
+    const started = Date.now();
     try {
       let form: URLSearchParams;
       try {
@@ -47,17 +48,19 @@ export function createBackchannelLogoutHandler<TContext>(ctx: RouteContext<TCont
         invalid(res, err.message);
         return;
       }
+      opts.logger.debug({ by: claims.sid !== undefined ? 'sid' : 'sub', ms: Date.now() - started }, 'back-channel logout: the logout token is valid');
       const store = requireStore(storeOf(req));
       let ended: number;
       try {
         const ids = await opts.sessionIndex.lookup(issuer, claims.sid !== undefined ? { sid: claims.sid } : { sub: claims.sub });
+        opts.logger.debug({ sessions: ids.length, ms: Date.now() - started }, 'back-channel logout: sessions found in the index');
         ended = await endSessions(ctx, req, store, config, ids, 'backchannel');
       } catch (err) {
         // The sessions were not ended: forget the jti, so the provider's retry is not refused as a replay.
         await opts.sessionIndex.release(replayKey(issuer, claims.jti)).catch(() => undefined);
         throw err;
       }
-      opts.logger.info({ sessions: ended, by: claims.sid !== undefined ? 'sid' : 'sub' }, 'back-channel logout');
+      opts.logger.info({ sessions: ended, by: claims.sid !== undefined ? 'sid' : 'sub', ms: Date.now() - started }, 'back-channel logout');
       res.statusCode = 200;
       res.end();
     } catch (err) {

@@ -71,6 +71,11 @@ async function invalidate<T>({ opts, ended }: RouteContext<T>, req: Request, res
 export function createLogoutHandler<TContext>(ctx: RouteContext<TContext>): AsyncHandler {
   const { opts, provider } = ctx;
   return async function oidcLogout(req, res, next) {
+    // Each step at debug, with the time since the request came in: a slow logout can be read from the log.
+    const started = Date.now();
+    const debug = (fields: Record<string, unknown>, message: string): void => {
+      opts.logger.debug({ ...fields, ms: Date.now() - started }, `logout: ${message}`);
+    };
     try {
       if (isCrossSite(req, opts.baseUrl.origin)) {
         throw new OidcAuthError(OidcAuthErrorCode.CROSS_SITE_REQUEST, 403, 'Logout was requested from another site and refused. Log out from this application\'s own page.');
@@ -83,9 +88,12 @@ export function createLogoutHandler<TContext>(ctx: RouteContext<TContext>): Asyn
       const config = discovered === TIMED_OUT ? undefined : discovered;
       const issuer = config?.serverMetadata().issuer;
 
+      debug({ session: session !== undefined, login: login !== undefined, provider: config !== undefined }, 'the session is read');
       const storeFailure = session === undefined ? undefined : await invalidate(ctx, req, res, session, login, issuer);
+      debug({ storeFailed: storeFailure !== undefined }, 'the session is ended in the store and the index');
       const tokens = tokensOf(login);
       const revocation = await revokeTokens(opts, config, tokens);
+      debug({ revocation }, 'the tokens are revoked');
       if (storeFailure !== undefined) {
         throw new OidcAuthError(OidcAuthErrorCode.SESSION_STORE_FAILED, 503, 'Logout failed: the session store could not end the session. Try again shortly.', { cause: storeFailure });
       }
@@ -103,6 +111,7 @@ export function createLogoutHandler<TContext>(ctx: RouteContext<TContext>): Asyn
         if (target === undefined) opts.logger.warn({ hook: 'postLogout' }, 'postLogout returned a redirectTo that is not an http(s) URL or a path; ignored');
         else redirectTo = target;
       }
+      debug({ endSession: endSession !== undefined, hook: hookResult !== undefined }, 'postLogout ran; answering');
       if (wantsJson(req)) sendJson(res, 200, { redirectTo });
       else redirect(res, 303, redirectTo);
     } catch (err) {
