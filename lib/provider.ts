@@ -1,6 +1,7 @@
 import * as client from 'openid-client';
 import { describeError } from './logger.js';
 import type { ResolvedOptions } from './options.js';
+import { basicCredentials, type BasicCredentials } from './basic-auth.js';
 import { translateDiscoveryError } from './provider-errors.js';
 
 /** Lazy discovery, one per `oidcAuth()` instance: the app starts even when the provider is down. */
@@ -11,26 +12,11 @@ export interface Provider {
   ready(): client.Configuration | undefined;
 }
 
-/**
- * client_secret_basic, read alike by providers that form-urldecode the credentials (RFC 6749
- * §2.3.1) and by the many that do not. openid-client also encodes - _ . ! ~ * ' ( ), which
- * the form encoding allows but does not need: a client id such as `my-app` then reaches a
- * non-decoding provider as `my%2Dapp`, and the token request fails. encodeURIComponent
- * leaves those characters alone and still encodes what must be (":" above all, the
- * separator, and "%"), so an ordinary id and secret go out unchanged.
- */
-function clientSecretBasic(secret: string): client.ClientAuth {
-  return (_as, metadata, _body, headers) => {
-    const credentials = `${encodeURIComponent(metadata.client_id)}:${encodeURIComponent(secret)}`;
-    headers.set('authorization', `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`);
-  };
-}
-
-function clientAuth<T>(opts: ResolvedOptions<T>): client.ClientAuth {
+function clientAuth<T>(opts: ResolvedOptions<T>, basic: BasicCredentials | undefined): client.ClientAuth {
   switch (opts.clientAuthMethod) {
     case 'client_secret_basic':
       // resolveOptions guarantees a secret for this method
-      return clientSecretBasic(opts.clientSecret ?? '');
+      return basic?.auth ?? client.None();
     case 'client_secret_post':
       return client.ClientSecretPost(opts.clientSecret);
     case 'private_key_jwt':
@@ -48,7 +34,8 @@ export function createProvider<T>(opts: ResolvedOptions<T>): Provider {
   async function discover(): Promise<client.Configuration> {
     const metadata: Partial<client.ClientMetadata> = { id_token_signed_response_alg: opts.idTokenSigningAlg };
     if (opts.clientSecret !== undefined) metadata.client_secret = opts.clientSecret;
-    const config = await client.discovery(opts.issuer, opts.clientId, metadata, clientAuth(opts), {
+    const basic = opts.clientAuthMethod === 'client_secret_basic' && opts.clientSecret !== undefined ? basicCredentials(opts.clientId, opts.clientSecret) : undefined;
+    const config = await client.discovery(opts.issuer, opts.clientId, metadata, clientAuth(opts, basic), {
       timeout: Math.ceil(opts.httpTimeoutMs / 1000),
       // eslint-disable-next-line @typescript-eslint/no-deprecated -- deliberately marked deprecated upstream; only on with allowInsecureRequests
       execute: opts.allowInsecureRequests ? [client.allowInsecureRequests] : [],
@@ -57,6 +44,7 @@ export function createProvider<T>(opts: ResolvedOptions<T>): Provider {
     // (id-token.ts), against the JWKS cache it shares with back-channel logout, so that a key
     // rotation is followed at once instead of after openid-client's 60 s.
     config.timeout = Math.ceil(opts.httpTimeoutMs / 1000);
+    if (basic !== undefined) config[client.customFetch] = basic.fetch;
     return config;
   }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { baseOptions, buildApp } from './helpers/app.js';
+import { baseOptions, buildApp, setup } from './helpers/app.js';
+import { loggedIn } from './helpers/logout.js';
 import { assertLoggedInAs, assertLoggedOut, assertOidcError } from './helpers/assertions.js';
 import { Browser } from './helpers/browser.js';
 import { startHostileProvider } from './helpers/hostile-provider.js';
@@ -44,6 +45,49 @@ describe('client_secret_basic with ordinary client ids and secrets', () => {
     assert.deepEqual(result, { status: 302, tokenRequests: 1 });
   });
 
+  // A base64 secret holds + / =; no single form of the Basic header reads the same at both kinds of provider.
+  const BASE64ISH = 'Zm9v+YmFy/YmF6==:50%off-secret';
+  test('a secret with + / = : % logs in at a provider that decodes, on the first token request', async () => {
+    assert.deepEqual(await logsIn('interop-rp', BASE64ISH, 'form'), { status: 302, tokenRequests: 1 });
+  });
+
+  test('a secret with + / = : % logs in at a provider that does not decode: the refused form is retried once in the other, which is kept', async () => {
+    const appServer = await lateServer();
+    const hp = await startHostileProvider({ clientId: 'interop-rp', clientSecret: BASE64ISH, redirectUri: `${appServer.url}/callback`, basicDecoding: 'none' });
+    try {
+      appServer.setHandler(buildApp({ ...baseOptions(hp.issuer, appServer.url), clientId: 'interop-rp', clientSecret: BASE64ISH }, { jsonErrors: true }));
+      for (const [login, expectedTokenRequests] of [[1, 2], [2, 3]] as const) {
+        const b = new Browser();
+        const start = await b.get(`${appServer.url}/login`);
+        const answer = await b.get(start.location ?? '');
+        const callback = await b.get(answer.location ?? '', { accept: 'application/json' });
+        assert.equal(callback.status, 302, `login ${String(login)}: ${callback.body}`);
+        assert.equal(hp.served.token, expectedTokenRequests, login === 1 ? 'the encoded form, refused, then the raw one' : 'the raw form at once');
+        await assertLoggedInAs(b, appServer.url, 'alice');
+      }
+    } finally {
+      await appServer.close();
+      await hp.server.close();
+    }
+  });
+
+  test('a wrong secret with + / = : % is tried in both forms, then refused with the client-authentication message', async () => {
+    const appServer = await lateServer();
+    const hp = await startHostileProvider({ clientId: 'interop-rp', clientSecret: BASE64ISH, redirectUri: `${appServer.url}/callback`, basicDecoding: 'none' });
+    try {
+      appServer.setHandler(buildApp({ ...baseOptions(hp.issuer, appServer.url), clientId: 'interop-rp', clientSecret: `${BASE64ISH}+wrong` }, { jsonErrors: true }));
+      const b = new Browser();
+      const start = await b.get(`${appServer.url}/login`);
+      const answer = await b.get(start.location ?? '');
+      const callback = await b.get(answer.location ?? '', { accept: 'application/json' });
+      assert.match(assertOidcError(callback, 500, 'OIDC_CONFIG_INVALID').message, /client authentication/);
+      assert.equal(hp.served.token, 2, 'both forms, no more');
+    } finally {
+      await appServer.close();
+      await hp.server.close();
+    }
+  });
+
   const refusals: [string, { status: number; error: string; challenge?: string }][] = [
     ['400 invalid_client', { status: 400, error: 'invalid_client' }],
     ['400 unauthorized_client', { status: 400, error: 'unauthorized_client' }],
@@ -73,4 +117,17 @@ describe('client_secret_basic with ordinary client ids and secrets', () => {
       }
     });
   }
+
+  test('a secret with + / = : % logs in and out (revocation included) with oidc-provider, which decodes', async () => {
+    const s = await setup({ client: { client_secret: BASE64ISH }, options: { clientSecret: BASE64ISH } });
+    try {
+      const { browser } = await loggedIn(s, 'alice');
+      await assertLoggedInAs(browser, s.appUrl, 'alice');
+      const logout = await browser.request(`${s.appUrl}/logout`, { method: 'POST', headers: { accept: 'application/json' } });
+      assert.equal(logout.status, 200);
+      await assertLoggedOut(browser, s.appUrl);
+    } finally {
+      await s.close();
+    }
+  });
 });
