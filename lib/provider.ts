@@ -60,8 +60,10 @@ export function createProvider<T>(opts: ResolvedOptions<T>): Provider {
         (err: unknown) => {
           // Forget the failure so the next request tries again: the provider may be back.
           pending = undefined;
-          opts.logger.warn({ issuer: opts.issuer.href, ...describeError(err) }, 'provider discovery failed');
-          throw translateDiscoveryError(err, opts.issuer);
+          const translated = translateDiscoveryError(err, opts.issuer);
+          // The translated message names the URL and the status: the log must say as much as the page.
+          opts.logger.warn({ issuer: opts.issuer.href, reason: translated.message, ...describeError(err) }, 'provider discovery failed');
+          throw translated;
         },
       );
       return pending;

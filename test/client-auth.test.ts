@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { baseOptions, buildApp, setup } from './helpers/app.js';
+import { baseOptions, buildApp, capturingLogger, setup } from './helpers/app.js';
 import { loggedIn } from './helpers/logout.js';
 import { assertLoggedInAs, assertLoggedOut, assertOidcError } from './helpers/assertions.js';
 import { Browser } from './helpers/browser.js';
@@ -98,7 +98,8 @@ describe('client_secret_basic with ordinary client ids and secrets', () => {
       const appServer = await lateServer();
       const hp = await startHostileProvider({ clientId: 'my-app', clientSecret: 'the-real-secret-0123456789', redirectUri: `${appServer.url}/callback`, clientRefusal });
       try {
-        appServer.setHandler(buildApp({ ...baseOptions(hp.issuer, appServer.url), clientId: 'my-app', clientSecret: 'another-secret-0123456789' }, { jsonErrors: true }));
+        const { lines, logger } = capturingLogger();
+        appServer.setHandler(buildApp({ ...baseOptions(hp.issuer, appServer.url), clientId: 'my-app', clientSecret: 'another-secret-0123456789', logger }, { jsonErrors: true }));
         const b = new Browser();
         const start = await b.get(`${appServer.url}/login`);
         const answer = await b.get(start.location ?? '');
@@ -109,6 +110,8 @@ describe('client_secret_basic with ordinary client ids and secrets', () => {
         assert.match(body.message, /"clientAuthMethod" \(now client_secret_basic\)/);
         assert.match(body.message, /it supports: client_secret_basic/);
         assert.ok(!body.message.includes('another-secret') && !body.message.includes('the-real-secret'), 'no secret in the message');
+        const warned = lines.filter((l) => l.level === 'warn').map((l) => String(l.fields['reason']));
+        assert.ok(warned.some((r) => r.includes('client authentication')), `the log says it too: ${JSON.stringify(warned)}`);
         assert.equal(hp.served.token, 1);
         await assertLoggedOut(b, appServer.url);
       } finally {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { baseOptions, buildApp } from './helpers/app.js';
+import { baseOptions, buildApp, capturingLogger } from './helpers/app.js';
 import { assertOidcError } from './helpers/assertions.js';
 import { Browser } from './helpers/browser.js';
 import { lateServer, type LateServer } from './helpers/late-server.js';
@@ -10,9 +10,13 @@ async function loginAgainst(provider: LateServer, issuerPath = ''): Promise<{ me
   const app = await lateServer();
   try {
     const issuer = `${provider.url}${issuerPath}`;
-    app.setHandler(buildApp(baseOptions(issuer, app.url), { jsonErrors: true }));
+    const { lines, logger } = capturingLogger();
+    app.setHandler(buildApp({ ...baseOptions(issuer, app.url), logger }, { jsonErrors: true }));
     const page = await new Browser().get(`${app.url}/login`);
     const body = assertOidcError(page, 503, 'OIDC_PROVIDER_UNAVAILABLE');
+    // The log says as much as the page.
+    const logged = lines.find((l) => l.level === 'warn' && l.message === 'provider discovery failed');
+    assert.equal(logged?.fields['reason'], body.message);
     return { message: body.message, url: `${issuer}/.well-known/openid-configuration` };
   } finally {
     await app.close();
