@@ -20,7 +20,7 @@ describe('a login can be read from the debug log', () => {
     const b = new Browser();
     assert.equal((await deliver(b, await authorize(b, `${s.appUrl}/login`, 'alice'))).status, 302);
     const debug = lines.filter((l) => l.level === 'debug').map((l) => l.message);
-    assert.deepEqual(debug, ['callback: the state matches a login this browser started', 'callback: the provider answered the token request', 'callback: the ID token is valid']);
+    assert.deepEqual(debug, ['login: a login starts; off to the provider', 'callback: the state matches a login this browser started', 'callback: the provider answered the token request', 'callback: the ID token is valid']);
     const tokenStep = lines.find((l) => l.message === 'callback: the provider answered the token request');
     assert.equal(typeof tokenStep?.fields['tokenRequestMs'], 'number');
     assert.ok(lines.some((l) => l.level === 'info' && l.message === 'user logged in'));

@@ -51,6 +51,7 @@ export function createLoginHandler<TContext>({ opts, provider, transactions }: R
       assertCookieCanBeSet(opts, req);
       // With session: false the callback will need the app's express-session: say so now, not after the provider.
       if (opts.session === false) requireSession(req);
+      const started = Date.now();
       const config = await provider.config();
       const state = client.randomState();
       const nonce = client.randomNonce();
@@ -67,6 +68,7 @@ export function createLoginHandler<TContext>({ opts, provider, transactions }: R
         code_challenge_method: 'S256',
       });
       transactions.start(req, res, { state, nonce, verifier, returnTo, createdAt: Date.now() });
+      opts.logger.debug({ ms: Date.now() - started }, 'login: a login starts; off to the provider');
       redirect(res, 302, url.href);
     } catch (err) {
       next(err);
