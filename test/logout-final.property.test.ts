@@ -1,18 +1,17 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, mock, test } from 'node:test';
-import { RedisStore } from 'connect-redis';
 import type { Express } from 'express';
 import fc from 'fast-check';
-import { redisSessionIndex } from '../lib/index.js';
-import { baseOptions, buildApp, clientFor, SESSION_SECRET } from './helpers/app.js';
+import { buildApp } from './helpers/app.js';
 import { ACCEPT_JSON } from './helpers/assertions.js';
 import { Browser, login } from './helpers/browser.js';
 import { SESSION_COOKIE } from './helpers/cookies.js';
 import { lateServer, type LateServer } from './helpers/late-server.js';
-import { sessionIdFromCookie, WITH_REFRESH_TOKEN } from './helpers/logout.js';
+import { providerForInstances, sharedRedisOptions } from './helpers/instances.js';
+import { sessionIdFromCookie } from './helpers/logout.js';
 import { logoutClaims, postLogoutToken, sidOf, signLogoutToken } from './helpers/logout-token.js';
-import { startTestProvider, type TestProvider } from './helpers/provider.js';
+import { type TestProvider } from './helpers/provider.js';
 import { REDIS_SUITE_SKIP, startRedisWithClient, type RedisClient, type RedisServer } from './helpers/redis.js';
 
 /**
@@ -96,8 +95,7 @@ describe('logout is final: no later write revives an ended session, on any insta
     ({ redis, client } = await startRedisWithClient());
     a = await lateServer();
     b = await lateServer();
-    const registration = clientFor(a.url);
-    op = await startTestProvider({ clients: [{ ...registration, redirect_uris: [`${a.url}/callback`, `${b.url}/callback`], post_logout_redirect_uris: [`${a.url}/`, `${b.url}/`] }] });
+    op = await providerForInstances([a, b]);
     op.server.setHandler((req: IncomingMessage, res: ServerResponse) => {
       const held = grantHold;
       if (held === undefined || req.method !== 'POST' || req.url !== '/token') {
@@ -116,9 +114,7 @@ describe('logout is final: no later write revives an ended session, on any insta
       }
     });
     for (const server of [a, b]) {
-      const session = { secret: SESSION_SECRET, store: new RedisStore({ client, prefix: 'sess:' }) };
-      const options = { ...baseOptions(op.issuer, server.url), ...WITH_REFRESH_TOKEN, session, sessionIndex: redisSessionIndex(client) };
-      server.setHandler(buildApp(options, { jsonErrors: true, routes: holdRoute }));
+      server.setHandler(buildApp(sharedRedisOptions(op.issuer, server, client), { jsonErrors: true, routes: holdRoute }));
     }
   });
 

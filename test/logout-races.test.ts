@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, mock, test } from 'node:test';
-import { RedisStore } from 'connect-redis';
-import { redisSessionIndex } from '../lib/index.js';
 import { ACCEPT_JSON, assertLoggedOut } from './helpers/assertions.js';
-import { baseOptions, buildApp, clientFor, SESSION_SECRET } from './helpers/app.js';
+import { buildApp } from './helpers/app.js';
 import { Browser, login } from './helpers/browser.js';
 import { addRaceRoutes, browserWith, Gates, holdRefreshAnswers, reached, send, slowJsonPost, type Answer, type Gate } from './helpers/gates.js';
 import { lateServer, type LateServer } from './helpers/late-server.js';
+import { providerForInstances, sharedRedisOptions } from './helpers/instances.js';
 import { logoutClaims, postLogoutToken, sidOf, signLogoutToken } from './helpers/logout-token.js';
-import { sessionIdFromCookie, WITH_REFRESH_TOKEN } from './helpers/logout.js';
-import { startTestProvider, type TestProvider } from './helpers/provider.js';
+import { sessionIdFromCookie } from './helpers/logout.js';
+import { type TestProvider } from './helpers/provider.js';
 import { REDIS_SUITE_SKIP, startRedisWithClient, type RedisClient, type RedisServer } from './helpers/redis.js';
 
 
@@ -48,16 +47,9 @@ describe('logout is final: a request still in flight cannot bring an ended sessi
     ({ redis, client } = await startRedisWithClient());
     a = await lateServer();
     b = await lateServer();
-    const registration = clientFor(a.url);
-    op = await startTestProvider({ clients: [{ ...registration, redirect_uris: [`${a.url}/callback`, `${b.url}/callback`], post_logout_redirect_uris: [`${a.url}/`, `${b.url}/`] }] });
+    op = await providerForInstances([a, b]);
     for (const server of [a, b]) {
-      const options = {
-        ...baseOptions(op.issuer, server.url),
-        ...WITH_REFRESH_TOKEN,
-        lifetime: { idleSec: IDLE_SEC },
-        session: { secret: SESSION_SECRET, store: new RedisStore({ client, prefix: 'sess:' }) },
-        sessionIndex: redisSessionIndex(client),
-      };
+      const options = { ...sharedRedisOptions(op.issuer, server, client), lifetime: { idleSec: IDLE_SEC } };
       server.setHandler(buildApp(options, { jsonErrors: true, routes: (app) => { addRaceRoutes(app, gates); } }));
     }
   });

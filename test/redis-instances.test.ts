@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, mock, test } from 'node:test';
-import { RedisStore } from 'connect-redis';
 import { redisSessionIndex } from '../lib/index.js';
 import { ACCEPT_JSON, assertLoggedInAs, assertLoggedOut } from './helpers/assertions.js';
-import { baseOptions, buildApp, clientFor, SESSION_SECRET } from './helpers/app.js';
+import { buildApp } from './helpers/app.js';
 import { authorize, Browser, deliver, login } from './helpers/browser.js';
 import { lateServer, type LateServer } from './helpers/late-server.js';
+import { providerForInstances, sharedRedisOptions } from './helpers/instances.js';
 import { logoutClaims, postLogoutToken, sidOf, signLogoutToken } from './helpers/logout-token.js';
-import { WITH_REFRESH_TOKEN } from './helpers/logout.js';
-import { startTestProvider, type TestProvider } from './helpers/provider.js';
+import { type TestProvider } from './helpers/provider.js';
 import { REDIS_SUITE_SKIP, startRedisWithClient, type RedisClient, type RedisServer } from './helpers/redis.js';
 
 
@@ -25,17 +24,8 @@ describe('several app instances sharing Redis', { skip: REDIS_SUITE_SKIP }, () =
     a = await lateServer();
     b = await lateServer();
     // Both instances are the same client; the back-channel URI points at instance A only.
-    const registration = clientFor(a.url);
-    op = await startTestProvider({ clients: [{ ...registration, redirect_uris: [`${a.url}/callback`, `${b.url}/callback`], post_logout_redirect_uris: [`${a.url}/`, `${b.url}/`] }] });
-    for (const server of [a, b]) {
-      const options = {
-        ...baseOptions(op.issuer, server.url),
-        ...WITH_REFRESH_TOKEN,
-        session: { secret: SESSION_SECRET, store: new RedisStore({ client, prefix: 'sess:' }) },
-        sessionIndex: redisSessionIndex(client),
-      };
-      server.setHandler(buildApp(options, { jsonErrors: true }));
-    }
+    op = await providerForInstances([a, b]);
+    for (const server of [a, b]) server.setHandler(buildApp(sharedRedisOptions(op.issuer, server, client), { jsonErrors: true }));
   });
 
   after(async () => {
