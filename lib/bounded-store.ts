@@ -1,5 +1,6 @@
 import session, { type SessionData, type Store } from 'express-session';
 import type { EndedSessions } from './ended-sessions.js';
+import type { AtomicSessionWriter } from './session-index.js';
 import { writeLogin, type SessionOps } from './session-write.js';
 import { STORE_TIMEOUT_MS } from './store.js';
 import { Deadlines, type Pending } from './timeout.js';
@@ -14,36 +15,34 @@ type Callback<T> = (err?: unknown, value?: T) => void;
  * on every request.
  */
 class DelegatingStore extends session.Store {
-  private readonly deadlines = new Deadlines();
+  private readonly deadlines: Deadlines | undefined;
 
   constructor(
     readonly inner: Store,
     private readonly timeoutMs: number | undefined,
     protected readonly ended: EndedSessions,
+    private readonly atomic: AtomicSessionWriter | undefined,
   ) {
     super();
+    this.deadlines = timeoutMs === undefined ? undefined : new Deadlines(timeoutMs);
   }
 
   protected guard<T>(callback: Callback<T> | undefined, action: string, run: (done: Callback<T>) => void): void {
-    if (this.timeoutMs === undefined) {
+    const { deadlines } = this;
+    if (deadlines === undefined) {
       run((err, value) => callback?.(err, value));
       return;
     }
-    const ms = this.timeoutMs;
-    const call = { settled: false };
+    let settled = false;
     const finish = (err?: unknown, value?: T): void => {
-      if (call.settled) return;
-      call.settled = true;
-      this.deadlines.delete(entry);
+      if (settled) return;
+      settled = true;
+      deadlines.delete(entry);
       callback?.(err, value);
     };
-    const entry: Pending = {
-      deadline: Date.now() + ms,
-      expire: () => {
-        finish(new Error(`session store ${action}: no answer within ${String(ms)} ms`));
-      },
-    };
-    this.deadlines.add(entry);
+    const entry: Pending = deadlines.add(() => {
+      finish(new Error(`session store ${action}: no answer within ${String(this.timeoutMs)} ms`));
+    });
     try {
       run(finish);
     } catch (err) {
@@ -64,8 +63,19 @@ class DelegatingStore extends session.Store {
    * session (and is destroyed again). The mark is asked for in the same tick as the session,
    * so with one Redis client both commands go out in one write and cost one round trip.
    * When the mark cannot be read, a logged-in session does not load (fail closed: 503).
+   * Writes that are atomic with the mark never leave an ended session to find: then only
+   * this instance's own memory of ended ids is asked, which costs nothing.
    */
   override get(sid: string, callback: (err: unknown, session?: SessionData | null) => void): void {
+    if (this.atomic !== undefined) {
+      this.rawGet(sid, (err, value) => {
+        if (err === undefined || err === null) {
+          if (value?.oidc?.login !== undefined && this.ended.knownEnded(sid)) callback(undefined, null);
+          else callback(undefined, value);
+        } else callback(err);
+      });
+      return;
+    }
     let stored: { err: unknown; value: SessionData | null | undefined } | undefined;
     let mark: { err: unknown; ended: boolean } | undefined;
     const settle = (): void => {
@@ -121,6 +131,16 @@ class DelegatingStore extends session.Store {
         this.destroy(sid, done);
       },
     };
+    const { atomic } = this;
+    if (atomic !== undefined) {
+      ops.setUnlessEnded = (next, done) => {
+        this.guard(done, 'set', (finish) => {
+          atomic.setUnlessEnded(sid, next).then((outcome) => {
+            finish(undefined, outcome);
+          }, finish);
+        });
+      };
+    }
     writeLogin(ops, this.ended, sid, data, callback ?? (() => undefined));
   }
 
@@ -155,6 +175,8 @@ export interface StoreWrapping {
   touch: boolean;
   /** the sessions ended by logouts, which no save may bring back */
   ended: EndedSessions;
+  /** the index's writer for this store, when it can write sessions atomically with the ended mark */
+  atomic?: AtomicSessionWriter | undefined;
 }
 
 /**
@@ -162,7 +184,7 @@ export interface StoreWrapping {
  * package then writes the session (and so renews its expiry in the store) at least every
  * minute of activity, and a touch per request would only re-send what the store holds.
  */
-export function wrapStore(store: Store, { bounded, touch, ended }: StoreWrapping): Store {
+export function wrapStore(store: Store, { bounded, touch, ended, atomic }: StoreWrapping): Store {
   const timeoutMs = bounded ? STORE_TIMEOUT_MS : undefined;
-  return touch ? new TouchingStore(store, timeoutMs, ended) : new DelegatingStore(store, timeoutMs, ended);
+  return touch ? new TouchingStore(store, timeoutMs, ended, atomic) : new DelegatingStore(store, timeoutMs, ended, atomic);
 }

@@ -23,6 +23,12 @@ import type { SessionIndex } from './session-index.js';
  * long as the session could have lived (see endedMarkTtlMs), after which a write-back would
  * be refused by the lifetime check anyway.
  *
+ * W1 in one step: where the index can write the session and check the mark atomically (a
+ * Redis script, with connect-redis on the index's own client), a write after the mark is
+ * refused and a write before it is undone by the end's destroy. No write ever lands after
+ * d, so the store never holds an ended session for R1 to catch, and reads skip the mark
+ * (one Redis command per request instead of two).
+ *
  * This instance also remembers the ids it ended, so its own requests still in flight see the
  * end at once (isAuthenticated() turns false) and skip their write entirely.
  */

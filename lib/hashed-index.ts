@@ -36,5 +36,6 @@ export function hashedSessionIndex(index: SessionIndex, sealer: Sealer): Session
     release: (key) => index.release(key),
     markEnded: (sessionId, ttlMs) => index.markEnded(sessionId, ttlMs),
     isEnded: (sessionId) => index.isEnded(sessionId),
+    ...(index.atomicWriter === undefined ? {} : { atomicWriter: index.atomicWriter.bind(index) }),
   };
 }

@@ -5,7 +5,7 @@ export type { ClientAuthMethod, ClientPrivateKey, LogoutOptions, OidcAuthOptions
 export type { Logger } from './logger.js';
 export type { OidcAccessToken, OidcRequestContext } from './request-context.js';
 export type { OidcSessionData, StoredLogin } from './session.js';
-export type { SessionIndex, SessionIndexEntry } from './session-index.js';
+export type { AtomicSessionWriter, SessionIndex, SessionIndexEntry } from './session-index.js';
 export type {
   LogoutTrigger,
   OidcHooks,

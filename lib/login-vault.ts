@@ -44,29 +44,60 @@ const optionalString = (value: unknown): string | undefined => (typeof value ===
 /** Opened claims kept across requests, by their sealed text: the busiest sessions are decrypted once. */
 const RECENT_CLAIMS = 1000;
 
+interface Opened {
+  claimsText: string;
+  claims: SealedClaims | undefined;
+  tokensText?: string;
+  tokens?: SealedTokens | undefined;
+}
+
+/**
+ * The decrypted claims JSON of recently seen sealed texts, in two generations: a hit in the
+ * older one moves to the newer, and when the newer is full the older is dropped. Keeps the
+ * busy texts like an LRU without reordering a Map on every hit.
+ */
+function recentTexts(limit: number): { get(key: string): string | undefined; set(key: string, value: string): void } {
+  let newer = new Map<string, string>();
+  let older = new Map<string, string>();
+  const set = (key: string, value: string): void => {
+    if (newer.size >= limit / 2) {
+      older = newer;
+      newer = new Map<string, string>();
+    }
+    newer.set(key, value);
+  };
+  return {
+    get(key) {
+      const hit = newer.get(key);
+      if (hit !== undefined) return hit;
+      const old = older.get(key);
+      if (old !== undefined) set(key, old);
+      return old;
+    },
+    set,
+  };
+}
+
 export function createLoginVault(sealer: Sealer): LoginVault {
-  const claimsCache = new WeakMap<StoredLogin, SealedClaims | null>();
-  const tokensCache = new WeakMap<StoredLogin, SealedTokens | null>();
   // Keyed by the sealed text itself: the same text always opens to the same claims, and only
   // text that opened (authenticated by GCM) gets in. It holds the JSON, not objects, so every
   // request parses its own copy and no request sees another's changes. Tokens are never kept.
-  const recentClaims = new Map<string, string>();
+  const recentClaims = recentTexts(RECENT_CLAIMS);
+  /**
+   * What a request already opened of its stored login, kept on the object itself under this
+   * vault's own symbol (another vault, with other secrets, must open for itself; JSON.stringify
+   * skips symbols, so the store never sees it), with the sealed text it came from: a login
+   * whose text changed is opened again. A WeakMap would do the same, but one that gains a key
+   * on every request costs the garbage collector measurably more.
+   */
+  const OPENED = Symbol('express-oidc-auth.opened');
+  type WithOpened = StoredLogin & { [OPENED]?: Opened };
 
   function decryptClaims(sealed: string): string | undefined {
     const recent = recentClaims.get(sealed);
-    if (recent !== undefined) {
-      // least recently used goes first: a hit moves to the end
-      recentClaims.delete(sealed);
-      recentClaims.set(sealed, recent);
-      return recent;
-    }
+    if (recent !== undefined) return recent;
     const json = sealer.open('session', sealed, 'claims');
-    if (json === undefined) return undefined;
-    if (recentClaims.size >= RECENT_CLAIMS) {
-      const oldest = recentClaims.keys().next();
-      if (oldest.done !== true) recentClaims.delete(oldest.value);
-    }
-    recentClaims.set(sealed, json);
+    if (json !== undefined) recentClaims.set(sealed, json);
     return json;
   }
 
@@ -78,29 +109,36 @@ export function createLoginVault(sealer: Sealer): LoginVault {
     return { user: user as OidcUser, ...(sid === undefined ? {} : { sid }) };
   }
 
+  function opened(stored: WithOpened): Opened | undefined {
+    if (typeof stored.claims !== 'string') return undefined;
+    const cached = stored[OPENED];
+    if (cached?.claimsText === stored.claims) return cached;
+    const fresh: Opened = { claimsText: stored.claims, claims: openClaims(stored.claims) };
+    stored[OPENED] = fresh;
+    return fresh;
+  }
+
   function claims(stored: StoredLogin): SealedClaims | undefined {
-    const cached = claimsCache.get(stored);
-    if (cached !== undefined) return cached ?? undefined;
-    const opened = typeof stored.claims === 'string' ? openClaims(stored.claims) : undefined;
-    claimsCache.set(stored, opened ?? null);
-    return opened;
+    return opened(stored)?.claims;
   }
 
   function tokens(stored: StoredLogin): SealedTokens | undefined {
-    const cached = tokensCache.get(stored);
-    if (cached !== undefined) return cached ?? undefined;
+    const cache = opened(stored);
+    if (cache === undefined || typeof stored.tokens !== 'string') return undefined;
+    if (cache.tokensText === stored.tokens) return cache.tokens;
     // Bound to this login's claims: tokens moved from another session's record do not open.
-    const raw = typeof stored.tokens === 'string' && typeof stored.claims === 'string' ? parseObject(sealer.open('session', stored.tokens, stored.claims)) : undefined;
-    let opened: SealedTokens | undefined;
+    const raw = parseObject(sealer.open('session', stored.tokens, cache.claimsText));
+    let result: SealedTokens | undefined;
     if (raw !== undefined) {
-      opened = {};
+      result = {};
       for (const key of ['idToken', 'accessToken', 'refreshToken', 'tokenType'] as const) {
         const value = optionalString(raw[key]);
-        if (value !== undefined) opened[key] = value;
+        if (value !== undefined) result[key] = value;
       }
     }
-    tokensCache.set(stored, opened ?? null);
-    return opened;
+    cache.tokensText = stored.tokens;
+    cache.tokens = result;
+    return result;
   }
 
   return {

@@ -68,7 +68,9 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
   // A store we hold ourselves: back-channel logout destroys sessions without a browser request.
   const appStore = opts.session === false ? undefined : (opts.session.store ?? new MemoryStore());
   // MemoryStore answers synchronously and cannot hang; every other store gets a deadline on each call.
-  const ownStore = appStore === undefined ? undefined : wrapStore(appStore, { bounded: !(appStore instanceof MemoryStore), touch: opts.lifetime.idleSec === undefined, ended });
+  const atomic = appStore === undefined ? undefined : opts.sessionIndex.atomicWriter?.(appStore);
+  const ownStore =
+    appStore === undefined ? undefined : wrapStore(appStore, { bounded: !(appStore instanceof MemoryStore), touch: opts.lifetime.idleSec === undefined, ended, atomic });
   const sessionMiddleware = opts.session === false ? undefined : session({ ...opts.session, store: ownStore });
   const cookieName = opts.session === false ? undefined : (opts.session.name ?? 'connect.sid');
   const guarded = guardedStoreFactory(ended);
@@ -91,6 +93,15 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
 
   if (appStore !== undefined && !(appStore instanceof MemoryStore) && !opts.sessionIndex.shared) {
     opts.logger.warn({}, 'a shared session store is used with the in-memory session index: back-channel and front-channel logout only reach sessions created by this process. Pass sessionIndex: redisSessionIndex(client).');
+  }
+
+  if (appStore !== undefined && opts.sessionIndex.shared) {
+    opts.logger.debug(
+      { atomicWrites: atomic !== undefined },
+      atomic !== undefined
+        ? 'sessions are written atomically with their ended mark: requests read the session only'
+        : 'the session index cannot write sessions of this store atomically with their ended mark (connect-redis on the index\'s own client can): every request of a logged-in session also reads the mark',
+    );
   }
 
   if (formPost && !https) {

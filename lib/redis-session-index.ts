@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { asConnectRedisStore } from './connect-redis-store.js';
 import type { SessionIndex, SessionIndexEntry } from './session-index.js';
 
 /**
@@ -8,6 +9,10 @@ import type { SessionIndex, SessionIndexEntry } from './session-index.js';
 export interface RedisCommandClient {
   sendCommand(args: string[]): Promise<unknown>;
 }
+
+/** KEYS: the session, its ended mark. ARGV: the session, its expiry in seconds ('' for none). 1 written, 0 ended. */
+const SET_UNLESS_ENDED =
+  "if redis.call('exists', KEYS[2]) == 1 then return 0 end if ARGV[2] == '' then redis.call('set', KEYS[1], ARGV[1]) else redis.call('set', KEYS[1], ARGV[1], 'EX', ARGV[2]) end return 1";
 
 const RELEASE_IF_OWNER = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
@@ -70,6 +75,24 @@ export function redisSessionIndex(client: RedisCommandClient, options: RedisSess
     },
     async isEnded(sessionId) {
       return (await run(['EXISTS', `${prefix}ended:${sessionId}`])) === 1;
+    },
+    atomicWriter(store) {
+      // Only connect-redis on this very client: then the session and its mark are in one database.
+      const redisStore = asConnectRedisStore(store);
+      if (redisStore?.client !== client) return undefined;
+      return {
+        async setUnlessEnded(sessionId, data) {
+          const ttl = redisStore.getTTL(data);
+          // connect-redis deletes a session whose expiry has passed instead of writing it
+          if (!redisStore.disableTTL && ttl <= 0) {
+            await run(['DEL', redisStore.prefix + sessionId]);
+            return 'written';
+          }
+          const expiry = redisStore.disableTTL ? '' : String(Math.ceil(ttl));
+          const reply = await run(['EVAL', SET_UNLESS_ENDED, '2', redisStore.prefix + sessionId, `${prefix}ended:${sessionId}`, redisStore.serializer.stringify(data), expiry]);
+          return reply === 1 ? 'written' : 'ended';
+        },
+      };
     },
   };
 }

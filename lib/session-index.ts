@@ -1,4 +1,14 @@
+import type { SessionData, Store } from 'express-session';
 import { Deadlines } from './timeout.js';
+
+/**
+ * Writes a session only while its id carries no ended mark, in one atomic step with the
+ * mark's check (W1 of ended-sessions.ts without its window): no write can land after an end.
+ */
+export interface AtomicSessionWriter {
+  /** `'written'`, or `'ended'` when the id is marked and nothing was written */
+  setUnlessEnded(sessionId: string, data: SessionData): Promise<'written' | 'ended'>;
+}
 /**
  * Where back-channel and front-channel logout find the sessions of a provider session
  * (`sid`) or of a user (`sub`): an index lookup, never a scan of the session store.
@@ -29,6 +39,12 @@ export interface SessionIndex {
   markEnded(sessionId: string, ttlMs: number): Promise<void>;
   /** true while an ended-marker for this session id is held */
   isEnded(sessionId: string): Promise<boolean>;
+  /**
+   * Optional: a writer for `store` when this index can write its sessions atomically with the
+   * ended mark (the store and the index in one database); undefined otherwise. With one, a
+   * session read needs no mark check (see ended-sessions.ts).
+   */
+  atomicWriter?(store: Store): AtomicSessionWriter | undefined;
 }
 
 /** One process only: each `oidcAuth()` instance gets its own. */
@@ -107,16 +123,12 @@ export function memorySessionIndex(now: () => number = Date.now): SessionIndex {
  */
 export function boundedSessionIndex(index: SessionIndex, timeoutMs: number, failure: (what: string, cause: unknown) => Error): SessionIndex {
   // One sweeping interval, not a timer per call: the ended-mark check runs on every request of a logged-in session.
-  const deadlines = new Deadlines();
+  const deadlines = new Deadlines(timeoutMs);
   const bound = <T>(what: string, call: Promise<T>): Promise<T> =>
     new Promise<T>((resolve, reject) => {
-      const entry = {
-        deadline: Date.now() + timeoutMs,
-        expire: () => {
-          reject(failure(what, new Error(`no answer within ${String(timeoutMs)} ms`)));
-        },
-      };
-      deadlines.add(entry);
+      const entry = deadlines.add(() => {
+        reject(failure(what, new Error(`no answer within ${String(timeoutMs)} ms`)));
+      });
       call.then(
         (value) => {
           deadlines.delete(entry);
@@ -137,5 +149,7 @@ export function boundedSessionIndex(index: SessionIndex, timeoutMs: number, fail
     release: (key) => bound('release', index.release(key)),
     markEnded: (sessionId, ttlMs) => bound('markEnded', index.markEnded(sessionId, ttlMs)),
     isEnded: (sessionId) => bound('isEnded', index.isEnded(sessionId)),
+    // The session store's own deadline bounds these writes (bounded-store.ts).
+    ...(index.atomicWriter === undefined ? {} : { atomicWriter: index.atomicWriter.bind(index) }),
   };
 }

@@ -9,6 +9,8 @@ export interface SessionOps {
   get(done: (err: unknown, data?: SessionData | null) => void): void;
   set(data: SessionData, done: Done): void;
   destroy(done: Done): void;
+  /** where the store can: the write and the mark's check in one atomic step (then no check after) */
+  setUnlessEnded?(data: SessionData, done: (err: unknown, outcome?: 'written' | 'ended') => void): void;
 }
 
 /**
@@ -17,7 +19,9 @@ export interface SessionOps {
  *   (it noted its activity, or the app changed the session) keeps the stored tokens, or with
  *   rotating refresh tokens the next refresh would fail and log the user out;
  * - over an end: W1 of ended-sessions.ts, write then check the mark, destroy again if it is
- *   there. A save this instance already knows to be ended is not even sent.
+ *   there, or both in one atomic step where the store allows (a write refused for an ended
+ *   id is done: nothing is stored). A save this instance already knows to be ended is not
+ *   even sent.
  * Sessions without a login are written as they are: nobody can be logged in through them.
  */
 export function writeLogin(ops: SessionOps, ended: EndedSessions, sid: string, data: SessionData, callback: Done): void {
@@ -38,6 +42,12 @@ export function writeLogin(ops: SessionOps, ended: EndedSessions, sid: string, d
     const current = stored?.oidc?.login;
     const fresher = current !== undefined && (current.refreshes ?? 0) > (login.refreshes ?? 0);
     const merged: SessionData = fresher ? { ...data, oidc: { ...data.oidc, login: withLatestActivity(current, login) } } : data;
+    if (ops.setUnlessEnded !== undefined) {
+      ops.setUnlessEnded(merged, (setErr) => {
+        callback(setErr);
+      });
+      return;
+    }
     ops.set(merged, (setErr) => {
       if (setErr !== undefined && setErr !== null) {
         callback(setErr);

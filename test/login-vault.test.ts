@@ -41,6 +41,36 @@ describe('login vault', () => {
     assert.equal(createLoginVault(createSealer(`${SECRET}-other`)).claims(reread(stored)), undefined);
   });
 
+  test('the very object another vault opened is not opened by a vault without its secret', () => {
+    const owner = createLoginVault(createSealer(SECRET));
+    const stranger = createLoginVault(createSealer(`${SECRET}-other`));
+    const loaded = reread(owner.seal(LOGIN));
+    assert.equal(owner.open(loaded)?.accessToken, 'access-token-value');
+    assert.equal(stranger.claims(loaded), undefined);
+    assert.equal(stranger.tokens(loaded), undefined);
+    assert.equal(stranger.open(loaded), undefined);
+  });
+
+  test('a login whose sealed text changes on the same object is opened again, not served from what was opened before', () => {
+    const vault = createLoginVault(createSealer(SECRET));
+    const loaded = reread(vault.seal(LOGIN));
+    assert.equal(vault.open(loaded)?.user.sub, 'alice');
+    const bob = vault.seal({ ...LOGIN, user: { sub: 'bob' }, accessToken: 'bobs-token' });
+    loaded.claims = bob.claims;
+    loaded.tokens = bob.tokens;
+    assert.equal(vault.claims(loaded)?.user.sub, 'bob');
+    assert.equal(vault.tokens(loaded)?.accessToken, 'bobs-token');
+  });
+
+  test('what was opened never reaches the store: the JSON of an opened login is the JSON of the sealed one', () => {
+    const vault = createLoginVault(createSealer(SECRET));
+    const loaded = reread(vault.seal(LOGIN));
+    const before = JSON.stringify(loaded);
+    assert.ok(vault.open(loaded) !== undefined);
+    assert.equal(JSON.stringify(loaded), before);
+    assert.equal(JSON.stringify({ ...loaded }), before);
+  });
+
   test('tokens are bound to the claims they were sealed with', () => {
     const vault = createLoginVault(createSealer(SECRET));
     const alice = vault.seal(LOGIN);

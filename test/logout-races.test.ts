@@ -9,7 +9,7 @@ import { providerForInstances, sharedRedisOptions } from './helpers/instances.js
 import { logoutClaims, postLogoutToken, sidOf, signLogoutToken } from './helpers/logout-token.js';
 import { sessionIdFromCookie } from './helpers/logout.js';
 import { type TestProvider } from './helpers/provider.js';
-import { REDIS_SUITE_SKIP, startRedisWithClient, type RedisClient, type RedisServer } from './helpers/redis.js';
+import { connectClient, REDIS_SUITE_SKIP, startRedisWithClient, type RedisClient, type RedisServer } from './helpers/redis.js';
 
 
 
@@ -35,9 +35,21 @@ interface Victim {
   sid: string;
 }
 
-describe('logout is final: a request still in flight cannot bring an ended session back', { skip: REDIS_SUITE_SKIP }, () => {
+/**
+ * Both ways the package keeps an end final: connect-redis on the index's own client, where a
+ * session is written only if its id is not marked ended (one atomic step) and requests read
+ * the session alone; and the index on a client of its own, where every write is checked
+ * after the fact and every request reads the mark too (ended-sessions.ts).
+ */
+const SETUPS = [
+  { name: 'store and index on one client: writes atomic with the ended mark', separateIndexClient: false },
+  { name: 'the index on a client of its own: the ended mark checked after each write and on each read', separateIndexClient: true },
+] as const;
+
+for (const setup of SETUPS) describe(`logout is final (${setup.name}): a request still in flight cannot bring an ended session back`, { skip: REDIS_SUITE_SKIP }, () => {
   let redis: RedisServer;
   let client: RedisClient;
+  let indexClient: RedisClient;
   let op: TestProvider;
   let a: LateServer;
   let b: LateServer;
@@ -45,11 +57,12 @@ describe('logout is final: a request still in flight cannot bring an ended sessi
 
   before(async () => {
     ({ redis, client } = await startRedisWithClient());
+    indexClient = setup.separateIndexClient ? await connectClient(redis) : client;
     a = await lateServer();
     b = await lateServer();
     op = await providerForInstances([a, b]);
     for (const server of [a, b]) {
-      const options = { ...sharedRedisOptions(op.issuer, server, client), lifetime: { idleSec: IDLE_SEC } };
+      const options = { ...sharedRedisOptions(op.issuer, server, client, indexClient), lifetime: { idleSec: IDLE_SEC } };
       server.setHandler(buildApp(options, { jsonErrors: true, routes: (app) => { addRaceRoutes(app, gates); } }));
     }
   });
@@ -64,6 +77,7 @@ describe('logout is final: a request still in flight cannot bring an ended sessi
     await a.close();
     await b.close();
     await op.close();
+    if (indexClient !== client) await indexClient.quit().catch(() => undefined);
     await client.quit().catch(() => undefined);
     await redis.close();
   });

@@ -15,12 +15,15 @@ export function providerForInstances(servers: readonly LateServer[]): Promise<Te
   });
 }
 
-/** The documented multi-instance setup: sessions in connect-redis, redisSessionIndex on the same client, a refresh token. */
-export function sharedRedisOptions(issuer: string, server: LateServer, client: RedisClient): OidcAuthOptions {
+/**
+ * The documented multi-instance setup: sessions in connect-redis, redisSessionIndex on the
+ * same client (or, given `indexClient`, on a client of its own), a refresh token.
+ */
+export function sharedRedisOptions(issuer: string, server: LateServer, client: RedisClient, indexClient: RedisClient = client): OidcAuthOptions {
   return {
     ...baseOptions(issuer, server.url),
     ...WITH_REFRESH_TOKEN,
     session: { secret: SESSION_SECRET, store: new RedisStore({ client, prefix: 'sess:' }) },
-    sessionIndex: redisSessionIndex(client),
+    sessionIndex: redisSessionIndex(indexClient),
   };
 }

@@ -45,11 +45,16 @@ export const REDIS_SUITE_SKIP: string | false = !redisAvailable() && process.env
 export async function startRedisWithClient(): Promise<{ redis: RedisServer; client: RedisClient }> {
   if (!redisAvailable()) throw new Error(MISSING_IN_CI);
   const redis = await startRedis();
+  return { redis, client: await connectClient(redis) };
+}
+
+/** One more connected client of that server, reconnecting quickly like the suite's own. */
+export async function connectClient(redis: RedisServer): Promise<RedisClient> {
   const client = createClient({ url: redis.url, socket: { reconnectStrategy: () => 50 } });
   // node-redis emits 'error' while Redis is down; without a listener that would crash the process.
   client.on('error', () => undefined);
   await client.connect();
-  return { redis, client };
+  return client;
 }
 
 function freePort(): Promise<number> {
