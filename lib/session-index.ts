@@ -1,4 +1,4 @@
-import type { SessionData, Store } from 'express-session';
+import { MemoryStore, type SessionData, type Store } from 'express-session';
 import { Deadlines } from './timeout.js';
 
 /**
@@ -113,6 +113,23 @@ export function memorySessionIndex(now: () => number = Date.now): SessionIndex {
     isEnded(sessionId) {
       const expiresAt = ended.get(sessionId);
       return Promise.resolve(expiresAt !== undefined && expiresAt > now());
+    },
+    atomicWriter(store) {
+      // express-session's MemoryStore writes synchronously (only its callback is deferred), so
+      // the check and the write below run in one turn of this process: nothing comes between.
+      if (!(store instanceof MemoryStore)) return undefined;
+      return {
+        setUnlessEnded(sessionId, data) {
+          const expiresAt = ended.get(sessionId);
+          if (expiresAt !== undefined && expiresAt > now()) return Promise.resolve('ended');
+          return new Promise((resolve, reject) => {
+            store.set(sessionId, data, (err?: unknown) => {
+              if (err === undefined || err === null) resolve('written');
+              else reject(new Error('MemoryStore failed to save the session', { cause: err }));
+            });
+          });
+        },
+      };
     },
   };
 }
