@@ -1,12 +1,9 @@
 import { DEFAULTS, type ResolvedOptions } from './options.js';
+import { isRecord } from './values.js';
 
 type Problems = string[];
 
 const MAX_LIFETIME_SEC = 365 * 24 * 3600;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function checkKeys(value: Record<string, unknown>, known: readonly string[], prefix: string, problems: Problems): void {
   for (const key of Object.keys(value)) if (!known.includes(key)) problems.push(`"${prefix}.${key}" is not an option (known: ${known.join(', ')})`);
@@ -27,11 +24,14 @@ function seconds(value: unknown, name: string, fallback: number, min: number, ma
   return value;
 }
 
+export const REFRESH_KEYS = ['automatic', 'earlySeconds'] as const;
+export const LIFETIME_KEYS = ['absoluteSec', 'idleSec'] as const;
+
 /** The refresh option: automatic refresh on, 60 seconds early, unless told otherwise. */
 export function resolveRefresh(value: unknown, problems: Problems): ResolvedOptions<unknown>['refresh'] {
   if (value !== undefined && !isRecord(value)) problems.push('"refresh" must be an object ({ automatic?, earlySeconds? })');
   const input = isRecord(value) ? value : {};
-  checkKeys(input, ['automatic', 'earlySeconds'], 'refresh', problems);
+  checkKeys(input, REFRESH_KEYS, 'refresh', problems);
   const automatic = input['automatic'] ?? true;
   if (typeof automatic !== 'boolean') problems.push('"refresh.automatic" must be a boolean');
   return { automatic: automatic !== false, earlySeconds: seconds(input['earlySeconds'], 'refresh.earlySeconds', DEFAULTS.refreshEarlySeconds, 0, 3600, problems) };
@@ -46,7 +46,7 @@ function lifetimeOf(value: unknown, name: string, fallback: number, problems: Pr
 export function resolveLifetime(value: unknown, problems: Problems): ResolvedOptions<unknown>['lifetime'] {
   if (value !== undefined && !isRecord(value)) problems.push('"lifetime" must be an object ({ absoluteSec?, idleSec? })');
   const input = isRecord(value) ? value : {};
-  checkKeys(input, ['absoluteSec', 'idleSec'], 'lifetime', problems);
+  checkKeys(input, LIFETIME_KEYS, 'lifetime', problems);
   return {
     absoluteSec: lifetimeOf(input['absoluteSec'], 'lifetime.absoluteSec', DEFAULTS.absoluteSec, problems),
     idleSec: lifetimeOf(input['idleSec'], 'lifetime.idleSec', DEFAULTS.idleSec, problems),

@@ -1,16 +1,17 @@
-import { randomBytes } from 'node:crypto';
 import type { Request } from 'express';
-import type { SessionOptions } from 'express-session';
 import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
 import { quietConsoleLogger, type Logger } from './logger.js';
-import { DEFAULT_SESSION_COOKIE, DEFAULTS, joinUrl, type ClientAuthMethod, type OidcAuthOptions, type ResolvedOptions } from './options.js';
-import { resolveLifetime, resolveRefresh } from './options-lifecycle.js';
+import { DEFAULTS, joinUrl, type ClientAuthMethod, type OidcAuthOptions, type ResolvedOptions } from './options.js';
+import { LIFETIME_KEYS, REFRESH_KEYS, resolveLifetime, resolveRefresh } from './options-lifecycle.js';
 import { hashedSessionIndex } from './hashed-index.js';
 import { createSealer } from './sealing.js';
 import { kind, resolveSecrets } from './options-secrets.js';
+import { resolveSession } from './options-session.js';
 import { boundedSessionIndex, memorySessionIndex, type SessionIndex } from './session-index.js';
 import { STORE_TIMEOUT_MS } from './store.js';
 import type { OidcHooks } from './types.js';
+import { checkMillis, checkPath, checkUnknownKeys, got, isFunctionOption, parseUrl, type Problems } from './option-checks.js';
+import { isRecord } from './values.js';
 
 const KNOWN = {
   top: ['issuer', 'clientId', 'clientSecret', 'clientAuthMethod', 'clientPrivateKey', 'baseUrl', 'scope', 'authorizationParams', 'idTokenSigningAlg', 'routes', 'session', 'logout', 'hooks', 'context', 'logger', 'allowInsecureRequests', 'httpTimeoutMs', 'sessionIndex', 'refresh', 'lifetime', 'secret'],
@@ -19,153 +20,22 @@ const KNOWN = {
   hooks: ['postLogin', 'postLogout'],
 } as const;
 
+/** Every option by its full name (`logout.timeoutMs`): what the README's option table must list. */
+export const OPTION_NAMES: readonly string[] = [
+  ...KNOWN.top.filter((key) => !['routes', 'logout', 'hooks', 'refresh', 'lifetime'].includes(key)),
+  ...KNOWN.routes.map((key) => `routes.${key}`),
+  ...KNOWN.logout.map((key) => `logout.${key}`),
+  ...KNOWN.hooks.map((key) => `hooks.${key}`),
+  ...REFRESH_KEYS.map((key) => `refresh.${key}`),
+  ...LIFETIME_KEYS.map((key) => `lifetime.${key}`),
+];
+
 const AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'];
 /** parameters the package sets itself: letting options override them would undo a protection */
 const RESERVED_AUTH_PARAMS = ['client_id', 'redirect_uri', 'response_type', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method'];
 
-type Problems = string[];
-
 function isAuthMethod(value: unknown): value is ClientAuthMethod {
   return AUTH_METHODS.some((m) => m === value);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** A description of a bad value that never prints a huge object or a function's source. */
-function got(value: unknown): string {
-  if (typeof value === 'string') return value.length > 80 ? `a string of ${String(value.length)} characters` : JSON.stringify(value);
-  if (typeof value === 'function') return 'a function';
-  if (Array.isArray(value)) {
-    const shown = value.every((v) => v === null || ['string', 'number', 'boolean'].includes(typeof v)) ? JSON.stringify(value) : '';
-    return shown !== '' && shown.length <= 80 ? shown : 'an array';
-  }
-  if (value === null || typeof value !== 'object') return String(value);
-  return 'an object';
-}
-
-/** A URL as given, with any user:password@ part masked: credentials must not reach a log. */
-function gotUrl(value: string): string {
-  return got(value.replace(/^([^:/?#]+:\/\/)?[^/?#@]*@/, '$1***@'));
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0] ?? 0;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j] ?? 0;
-      row[j] = Math.min(cur + 1, (row[j - 1] ?? 0) + 1, prev + (a[i - 1]?.toLowerCase() === b[j - 1]?.toLowerCase() ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length] ?? 0;
-}
-
-function checkUnknownKeys(obj: Record<string, unknown>, known: readonly string[], prefix: string, problems: Problems): void {
-  for (const key of Object.keys(obj)) {
-    if (known.includes(key)) continue;
-    let near: string | undefined;
-    let best = 3;
-    for (const k of known) {
-      const distance = editDistance(k, key);
-      if (distance < best) [near, best] = [k, distance];
-    }
-    problems.push(`"${prefix}${key}" is not an option${near === undefined ? '' : `: did you mean "${prefix}${near}"?`}`);
-  }
-}
-
-function parseUrl(value: unknown, name: string, allowHttp: boolean, problems: Problems): URL | undefined {
-  if (typeof value !== 'string' || value === '') {
-    problems.push(`"${name}" must be an absolute URL string (got ${typeof value === 'string' ? 'an empty string' : got(value)})`);
-    return undefined;
-  }
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    problems.push(`"${name}" must be an absolute URL like "https://example.com" (got ${gotUrl(value)})`);
-    return undefined;
-  }
-  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && (allowHttp || (name === 'baseUrl' && loopback)))) {
-    problems.push(
-      url.protocol === 'http:'
-        ? `"${name}" must use https (got ${gotUrl(value)}); set "allowInsecureRequests: true" for local development only`
-        : `"${name}" must be an http(s) URL (got ${gotUrl(value)})`,
-    );
-    return undefined;
-  }
-  // an empty "?" or "#" leaves search and hash empty but stays in href, where it would break redirect_uri
-  if (/[?#]/.test(url.href) || url.username !== '' || url.password !== '') {
-    problems.push(`"${name}" must not contain a query, a fragment or credentials (got ${gotUrl(value)})`);
-    return undefined;
-  }
-  return url;
-}
-
-function checkPath(value: unknown, name: string, fallback: string, problems: Problems, orFalse = false): string {
-  if (value === undefined) return fallback;
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what must be refused
-  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || /[?#\\\s\u0000-\u001f]/.test(value)) {
-    const what = 'a path that starts with "/" (not "//") and has no query, fragment, backslash or whitespace';
-    problems.push(`"${name}" must be ${what}${orFalse ? ', or false to disable it' : ''} (got ${got(value)})`);
-    return fallback;
-  }
-  return value.length > 1 ? value.replace(/\/+$/, '') : value;
-}
-
-/** Only that it is a function can be checked at run time; its signature is the option's declared type. */
-function isFunctionOption(value: unknown, name: string, problems: Problems): boolean {
-  if (value === undefined) return false;
-  if (typeof value !== 'function') {
-    problems.push(`"${name}" must be a function (got ${got(value)})`);
-    return false;
-  }
-  return true;
-}
-
-/**
- * 128 random bits, base64url: as unguessable as a session id needs to be, and 10
- * characters shorter than express-session's default, in every cookie and every store key.
- */
-function newSessionId(): string {
-  return randomBytes(16).toString('base64url');
-}
-
-function resolveSession(value: unknown, baseUrl: URL | undefined, problems: Problems): SessionOptions | false {
-  if (value === false) return false;
-  if (value === undefined) {
-    problems.push('"session" is required: express-session options ({ secret, store }), or false when the app mounts express-session itself');
-    return false;
-  }
-  if (!isRecord(value)) {
-    // kind(), not got(): a session secret passed here by mistake must not be echoed
-    problems.push(`"session" must be express-session options ({ secret, store, … }) or false when the app mounts express-session itself (got ${kind(value)})`);
-    return false;
-  }
-  const cookie = value['cookie'];
-  if (cookie !== undefined && !isRecord(cookie)) problems.push(`"session.cookie" must be an object (got ${got(cookie)})`);
-  const userCookie = isRecord(cookie) ? cookie : {};
-  const secure = baseUrl?.protocol === 'https:';
-  const merged: Record<string, unknown> = {
-    httpOnly: true,
-    sameSite: 'lax',
-    secure,
-    path: baseUrl === undefined ? '/' : baseUrl.pathname,
-    ...userCookie,
-  };
-  // the cookie module lowercases sameSite, so "None" means "none" too
-  if (typeof merged.sameSite === 'string' && merged.sameSite.toLowerCase() === 'none' && merged.secure !== true) {
-    problems.push(`"session.cookie.secure" must be true when "session.cookie.sameSite" is "none", or browsers drop the cookie (got ${got(merged.secure)})`);
-  }
-  // __Host-: a sibling subdomain cannot plant or overwrite it (cookie tossing). Browsers only take
-  // it Secure, for Path=/ and without Domain, so it is the default exactly then.
-  const hostOnly = merged.secure === true && merged.path === '/' && merged.domain === undefined;
-  const name = hostOnly ? `__Host-${DEFAULT_SESSION_COOKIE}` : DEFAULT_SESSION_COOKIE;
-  return { name, genid: newSessionId, resave: false, saveUninitialized: false, ...(value as unknown as SessionOptions), cookie: merged };
 }
 
 function resolveLogout(value: unknown, problems: Problems): ResolvedOptions<unknown>['logout'] {
@@ -204,15 +74,6 @@ function resolveLogout(value: unknown, problems: Problems): ResolvedOptions<unkn
     timeoutMs,
     backchannelMaxAgeSec: validMaxAge ? maxAge : DEFAULTS.backchannelMaxAgeSec,
   };
-}
-
-function checkMillis(value: unknown, name: string, fallback: number, problems: Problems): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 120_000) {
-    problems.push(`"${name}" must be a whole number of milliseconds between 1 and 120000 (got ${got(value)})`);
-    return fallback;
-  }
-  return value;
 }
 
 function checkSessionIndex(value: unknown, problems: Problems): SessionIndex {

@@ -1,5 +1,6 @@
 import * as client from 'openid-client';
 import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
+import { isRecord } from './values.js';
 
 /**
  * Text that came from the provider or the browser, made safe to put in a message that an
@@ -15,10 +16,6 @@ const JWT_LIKE = /eyJ[\w-]{4,}/;
 
 export function unavailable(what: string, cause: unknown): OidcAuthError {
   return new OidcAuthError(OidcAuthErrorCode.PROVIDER_UNAVAILABLE, 503, `The identity provider could not be reached (${what}); try again shortly.`, { cause });
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
 }
 
 /**
