@@ -24,8 +24,6 @@ export const OidcAuthErrorCode = {
   NOT_AUTHENTICATED: 'OIDC_NOT_AUTHENTICATED',
   /** `requiresAuth()` or `req.oidc` was used without `oidcAuth()` mounted before it */
   MIDDLEWARE_MISSING: 'OIDC_MIDDLEWARE_MISSING',
-  /** a back-channel logout token failed validation */
-  LOGOUT_TOKEN_INVALID: 'OIDC_LOGOUT_TOKEN_INVALID',
   /** a cross-site request was refused (logout CSRF) */
   CROSS_SITE_REQUEST: 'OIDC_CROSS_SITE_REQUEST',
   /** the route does not accept this HTTP method */
