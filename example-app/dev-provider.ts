@@ -1,3 +1,4 @@
+import './quiet-dev-provider.js';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Provider, { type Account, type ClientMetadata, type Configuration } from 'oidc-provider';

@@ -82,6 +82,9 @@ export function jsonErrorHandler(err: unknown, _req: Request, res: Response, _ne
 export function buildApp(options: OidcAuthOptions, opts: Pick<SetupOptions, 'flavour' | 'beforeOidc' | 'routes' | 'jsonErrors'> = {}): express.Express {
   const make = opts.flavour === 'express4' ? express4 : express;
   const app = make();
+  // Express's final handler prints the stack of every error it answers unless env is "test":
+  // the errors the tests provoke on purpose must not fill the output.
+  app.set('env', 'test');
   opts.beforeOidc?.(app);
   app.use(oidcAuth(options));
   addTestRoutes(app);

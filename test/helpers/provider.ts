@@ -1,3 +1,4 @@
+import '../../example-app/quiet-dev-provider.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider, { type ClientMetadata, type Configuration } from 'oidc-provider';
