@@ -26,5 +26,36 @@ console.log('pack-check: require works');
 "
 test -f node_modules/express-oidc-auth/dist/index.d.ts || { echo 'pack-check: types missing'; exit 1; }
 if find node_modules/express-oidc-auth -name '*.test.*' | grep -q .; then echo 'pack-check: tests were packed'; exit 1; fi
+
+# The README's examples (docs/examples/), compiled as a user's strictest project would, against
+# the packed package and the types of Express 5, then of Express 4.
+mkdir -p examples
+cp "$root"/docs/examples/*.ts examples/
+cat > tsconfig.json <<'JSON'
+{
+  "compilerOptions": {
+    "target": "ES2023",
+    "lib": ["ES2023", "DOM"],
+    "module": "nodenext",
+    "moduleResolution": "nodenext",
+    "strict": true,
+    "exactOptionalPropertyTypes": true,
+    "noUncheckedIndexedAccess": true,
+    "skipLibCheck": false,
+    "types": ["node"],
+    "noEmit": true
+  },
+  "include": ["examples"]
+}
+JSON
+npm pkg set type=module >/dev/null
+typescript=$(node -p "require('$root/node_modules/typescript/package.json').version")
+npm install --no-audit --no-fund --silent "typescript@$typescript" @types/node@20 @types/express@5 @types/express-session@1 connect-redis@9 redis@5 >/dev/null
+npx tsc -p tsconfig.json
+echo 'pack-check: the README examples compile (strict, exactOptionalPropertyTypes, skipLibCheck: false) with @types/express 5'
+npm install --no-audit --no-fund --silent @types/express@4 >/dev/null
+npx tsc -p tsconfig.json
+echo 'pack-check: and with @types/express 4'
+
 echo "pack-check: ok ($(basename "$tarball"))"
 cd "$root"

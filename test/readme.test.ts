@@ -42,7 +42,27 @@ function thrownInLib(): { code: string; status: string; file: string }[] {
   return found;
 }
 
-describe('the README tables say what the code does', () => {
+/** The README's TypeScript code blocks, without their fences. */
+function tsBlocks(): string[] {
+  return [...readme.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((match) => match[1] ?? '');
+}
+
+describe('the README says what the code does', () => {
+  test('every TypeScript example is part of a program in docs/examples/, which CI compiles', () => {
+    const dir = path.join(root, 'docs', 'examples');
+    const programs = readdirSync(dir)
+      .filter((name) => name.endsWith('.ts'))
+      .map((name) => readFileSync(path.join(dir, name), 'utf8'));
+    const blocks = tsBlocks();
+    assert.ok(blocks.length >= 4, `the README's TypeScript examples (found ${String(blocks.length)})`);
+    for (const block of blocks) {
+      assert.ok(
+        programs.some((program) => program.includes(block)),
+        `this README example is in no file of docs/examples/, so nothing compiles it:\n${block.slice(0, 300)}`,
+      );
+    }
+  });
+
   test('the option table lists every option the package accepts, and no other', () => {
     const documented = table('option').map((row) => unquoted(row[0]));
     assert.deepEqual([...documented].sort(), [...OPTION_NAMES].sort());
