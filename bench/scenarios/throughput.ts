@@ -69,10 +69,37 @@ export function shuffled(n: number, seed: number): number[] {
 const SETTLE_MS = 500;
 
 /**
+ * The servers whose ratio is a target against express-session alone or bare Express: each
+ * pair is measured back to back within a round, so that both halves of a ratio see the same
+ * spell of the shared machine (apart, a round's ten servers span two minutes, and the
+ * machine's speed drifts by ±20 % over that).
+ */
+export const BACK_TO_BACK: readonly (readonly string[])[] = [
+  ['auth/oidc-auth/memory', 'auth/express-session/memory'],
+  ['auth/oidc-auth/redis', 'auth/express-session/redis'],
+  ['anon/oidc-auth', 'anon/bare'],
+];
+
+/** Target indexes in a round's order: groups shuffled, each pair's order flipped every other round. */
+export function roundOrder(targets: readonly LoadTarget[], round: number): number[] {
+  const indexOf = new Map(targets.map((t, i) => [t.id, i]));
+  const grouped = new Set(BACK_TO_BACK.flat());
+  const groups: number[][] = BACK_TO_BACK.map((pair) => pair.map((id) => indexOf.get(id)).filter((i): i is number => i !== undefined));
+  targets.forEach((t, i) => {
+    if (!grouped.has(t.id)) groups.push([i]);
+  });
+  return shuffled(groups.length, round + 1).flatMap((g) => {
+    const group = groups[g] ?? [];
+    return round % 2 === 0 ? group : [...group].reverse();
+  });
+}
+
+/**
  * Every target checked, warmed up, then measured in interleaved rounds: each round visits
  * every target once, in an order of its own (a shuffle, so that no target always follows
- * the same neighbour), after a short pause for the previous server to go quiet. A slow spell
- * of the shared machine thus lands on all of them alike.
+ * the same neighbour, except the pairs of BACK_TO_BACK, which stay together), after a short
+ * pause for the previous server to go quiet. A slow spell of the shared machine thus lands
+ * on all of them alike.
  */
 export async function runThroughput(targets: readonly LoadTarget[], plan: ThroughputPlan, log: (line: string) => void): Promise<ThroughputResult[]> {
   for (const target of targets) await checkTarget(target);
@@ -82,7 +109,7 @@ export async function runThroughput(targets: readonly LoadTarget[], plan: Throug
   }
   const results = targets.map((t): ThroughputResult => ({ id: t.id, label: t.label, scenario: t.scenario, samples: [] }));
   for (let round = 0; round < plan.rounds; round++) {
-    for (const index of shuffled(targets.length, round + 1)) {
+    for (const index of roundOrder(targets, round)) {
       const target = targets[index];
       const result = results[index];
       if (target === undefined || result === undefined) continue;
