@@ -26,6 +26,7 @@ console.log('pack-check: require works');
 "
 test -f node_modules/express-oidc-auth/dist/index.d.ts || { echo 'pack-check: types missing'; exit 1; }
 if find node_modules/express-oidc-auth -name '*.test.*' | grep -q .; then echo 'pack-check: tests were packed'; exit 1; fi
+test -f node_modules/express-oidc-auth/CHANGELOG.md || { echo 'pack-check: CHANGELOG.md missing from the package'; exit 1; }
 
 # The README's examples (docs/examples/), compiled as a user's strictest project would, against
 # the packed package and the types of Express 5, then of Express 4.
