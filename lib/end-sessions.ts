@@ -7,17 +7,9 @@ import { endedMarkTtlMs } from './lifetime.js';
 import type { ResolvedOptions } from './options.js';
 import { revokeTokens } from './revocation.js';
 import type { LoginVault } from './login-vault.js';
-import { forgetSession, type Login } from './session.js';
+import { forgetSession, tokensOf } from './session.js';
 import { STORE_TIMEOUT_MS, storeDestroy, storeGet } from './store.js';
-import type { LogoutTrigger, OidcTokens } from './types.js';
-
-export function tokensOf(login: Login | undefined): OidcTokens {
-  const tokens: OidcTokens = {};
-  if (login?.idToken !== undefined) tokens.idToken = login.idToken;
-  if (login?.accessToken !== undefined) tokens.accessToken = login.accessToken;
-  if (login?.refreshToken !== undefined) tokens.refreshToken = login.refreshToken;
-  return tokens;
-}
+import type { LogoutTrigger } from './types.js';
 
 /**
  * Ends sessions the provider asked to end (back-channel, front-channel) or that can no longer

@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import type { Store } from 'express-session';
 import * as client from 'openid-client';
 import type { EndedSessions } from './ended-sessions.js';
-import { endSessions, tokensOf } from './end-sessions.js';
+import { endSessions } from './end-sessions.js';
 import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
 import { verifyIdTokenSignature } from './id-token.js';
 import type { JwksCache } from './jwks.js';
@@ -13,7 +13,7 @@ import type { Provider } from './provider.js';
 import { revokeTokens } from './revocation.js';
 import { withLatestActivity } from './session-write.js';
 import type { LoginVault } from './login-vault.js';
-import { peekLogin, regenerateSession, requireStore, type AppSession, type Login, type StoredLogin } from './session.js';
+import { peekLogin, regenerateSession, requireStore, tokensOf, type AppSession, type Login, type StoredLogin } from './session.js';
 import { STORE_TIMEOUT_MS, storeGet, storeSet } from './store.js';
 
 /**

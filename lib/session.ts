@@ -2,7 +2,8 @@ import type { Request } from 'express';
 import type { Session, SessionData, Store } from 'express-session';
 import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
 import { isDeferred } from './lazy-session.js';
-import type { OidcUser } from './types.js';
+import { storeFailed } from './store.js';
+import type { OidcTokens, OidcUser } from './types.js';
 
 /** A logged-in session as the package works with it, in memory only (see login-vault.ts). */
 export interface Login {
@@ -52,6 +53,15 @@ declare module 'express-session' {
 
 export type AppSession = Session & Partial<SessionData>;
 
+/** The tokens of a login, as hooks and revocation see them: only those it has. */
+export function tokensOf(login: Login | undefined): OidcTokens {
+  const tokens: OidcTokens = {};
+  if (login?.idToken !== undefined) tokens.idToken = login.idToken;
+  if (login?.accessToken !== undefined) tokens.accessToken = login.accessToken;
+  if (login?.refreshToken !== undefined) tokens.refreshToken = login.refreshToken;
+  return tokens;
+}
+
 /** The logged-in state of this request, without creating a deferred session to find out. */
 export function peekLogin(req: Request): StoredLogin | undefined {
   if (isDeferred(req)) return undefined;
@@ -73,10 +83,6 @@ export function requireSession(req: Request): AppSession {
     throw new OidcAuthError(OidcAuthErrorCode.SESSION_MISSING, 500, SESSION_MISSING_MESSAGE);
   }
   return session;
-}
-
-function storeFailed(action: string, cause: unknown): OidcAuthError {
-  return new OidcAuthError(OidcAuthErrorCode.SESSION_STORE_FAILED, 503, `The session store failed to ${action} the session; try again shortly.`, { cause });
 }
 
 function call(action: string, run: (done: (err?: unknown) => void) => void): Promise<void> {

@@ -5,20 +5,21 @@ import { TIMED_OUT, within } from './timeout.js';
 /** Bound on one session store or session index call: Redis down must answer 503 quickly, not hang. */
 export const STORE_TIMEOUT_MS = 3000;
 
-function failed(action: string, cause: unknown): OidcAuthError {
-  return new OidcAuthError(OidcAuthErrorCode.SESSION_STORE_FAILED, 503, `The session store failed to ${action} a session; try again shortly.`, { cause });
+/** The one error for a store that failed: 503, so the browser (or the provider) tries again. */
+export function storeFailed(action: string, cause: unknown): OidcAuthError {
+  return new OidcAuthError(OidcAuthErrorCode.SESSION_STORE_FAILED, 503, `The session store failed to ${action} the session; try again shortly.`, { cause });
 }
 
 /** A store call with a deadline: an unreachable Redis must give a clear 503, never a hung request. */
 function bounded<T>(action: string, timeoutMs: number, run: (done: (err: unknown, value?: T) => void) => void): Promise<T | undefined> {
   const call = new Promise<T | undefined>((resolve, reject) => {
     run((err, value) => {
-      if (err !== undefined && err !== null) reject(failed(action, err));
+      if (err !== undefined && err !== null) reject(storeFailed(action, err));
       else resolve(value);
     });
   });
   return within(call, timeoutMs).then((result) => {
-    if (result === TIMED_OUT) throw failed(action, new Error(`no answer within ${String(timeoutMs)} ms`));
+    if (result === TIMED_OUT) throw storeFailed(action, new Error(`no answer within ${String(timeoutMs)} ms`));
     return result;
   });
 }

@@ -1,5 +1,4 @@
 import type { Request } from 'express';
-import { tokensOf } from '../end-sessions.js';
 import { contextFor } from '../hooks.js';
 import * as client from 'openid-client';
 import { checkIdTokenTimes, userFromClaims } from '../claims.js';
@@ -11,7 +10,7 @@ import { describeError } from '../logger.js';
 import { createRefusalLog } from '../refusal-log.js';
 import { queryOf, readForm, redirect, single } from '../http.js';
 import { authorizationError, translateCallbackError } from '../provider-errors.js';
-import { destroySession, regenerateSession, requireSession, saveSession, type Login } from '../session.js';
+import { destroySession, regenerateSession, requireSession, saveSession, tokensOf, type Login } from '../session.js';
 import type { OidcUser } from '../types.js';
 import type { AsyncHandler, RouteContext } from './context.js';
 

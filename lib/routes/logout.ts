@@ -9,9 +9,8 @@ import { rememberLogoutState } from '../logout-return.js';
 import type { ResolvedOptions } from '../options.js';
 import { safeReturnTo } from '../return-to.js';
 import { revokeTokens } from '../revocation.js';
-import { tokensOf } from '../end-sessions.js';
 import { endedMarkTtlMs } from '../lifetime.js';
-import { destroySession, type AppSession, type Login } from '../session.js';
+import { destroySession, tokensOf, type AppSession, type Login } from '../session.js';
 import { TIMED_OUT, within } from '../timeout.js';
 import type { AsyncHandler, RouteContext } from './context.js';
 
