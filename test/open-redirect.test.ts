@@ -123,6 +123,42 @@ describe('safeReturnTo (unit)', () => {
     for (const value of LEGITIMATE) assert.equal(safeReturnTo(value), value);
   });
 
+  /*
+   * The rules of the README's "What is validated where" row for returnTo, each at its edge.
+   * Mutants of lib/return-to.ts no test can kill (npm run mutate: 38 of 40 killed, 95 %):
+   * - excluded there with a Stryker comment: in decodeRepeatedly, `if (next === current)`
+   *   removed or `i--` (the loop stops changing `current` once decoding is stable, so only
+   *   work is saved) and `i <= 3` (a fourth round only refuses more); the origin check
+   *   after `new URL` (see the next point);
+   * - surviving, equivalent: decodeRepeatedly's `catch` emptied (undecodable text fails every
+   *   later round alike); the `catch` around `new URL` emptied (a value that passed the
+   *   earlier tests starts with one "/" and has no backslash or control character, so it
+   *   always parses, on the probe origin).
+   * (`value.length === 0` was dropped from the code: "" already fails the "/" test.)
+   */
+  test('at most 2048 characters (README): 2048 are kept, 2049 refused', () => {
+    const path = (length: number): string => `/${'a'.repeat(length - 1)}`;
+    assert.equal(safeReturnTo(path(2048)), path(2048));
+    assert.equal(safeReturnTo(path(2049)), undefined);
+  });
+
+  test('only a path that starts with "/" is kept (README): relative and empty values are refused, not resolved', () => {
+    for (const value of ['', 'profile', './profile', '?next=/x', '#top']) assert.equal(safeReturnTo(value), undefined, label(value));
+  });
+
+  test('a control character anywhere is refused, even where the URL parser would strip it', () => {
+    for (const value of ['/pro\tfile', '/profile\n', '/a\u0000b', '/a\u007fb']) assert.equal(safeReturnTo(value), undefined, label(value));
+  });
+
+  test('seen through up to three rounds of percent-decoding (README), judged before and after normalising', () => {
+    // "//" encoded once, twice, three times
+    for (const value of ['/%2F%2Fevil.example', '/%252F%252Fevil.example', '/%25252F%25252Fevil.example']) assert.equal(safeReturnTo(value), undefined, label(value));
+    // dot segments that would normalise away: refused as given, not rescued into "/"
+    assert.equal(safeReturnTo('/%2F%2Fevil.example/..'), undefined);
+    // an encoded control character inside the path is not a host: kept
+    assert.equal(safeReturnTo('/a/%09b'), '/a/%09b');
+  });
+
   test('non-strings are refused', () => {
     for (const value of [undefined, null, 1, ['/profile'], { href: '/profile' }]) assert.equal(safeReturnTo(value), undefined);
   });
