@@ -69,10 +69,8 @@ class DelegatingStore extends session.Store {
   override get(sid: string, callback: (err: unknown, session?: SessionData | null) => void): void {
     if (this.atomic !== undefined) {
       this.rawGet(sid, (err, value) => {
-        if (err === undefined || err === null) {
-          if (value?.oidc?.login !== undefined && this.ended.knownEnded(sid)) callback(undefined, null);
-          else callback(undefined, value);
-        } else callback(err);
+        if (err !== undefined && err !== null) callback(err);
+        else callback(undefined, value?.oidc?.login !== undefined && this.ended.knownEnded(sid) ? null : value);
       });
       return;
     }

@@ -139,7 +139,7 @@ export function memorySessionIndex(now: () => number = Date.now): SessionIndex {
  * fast, with one clear error, instead of hanging a request.
  */
 export function boundedSessionIndex(index: SessionIndex, timeoutMs: number, failure: (what: string, cause: unknown) => Error): SessionIndex {
-  // One sweeping interval, not a timer per call: the ended-mark check runs on every request of a logged-in session.
+  // One sweeping interval, not a timer per call: without atomic writes the ended-mark check runs on every request of a logged-in session.
   const deadlines = new Deadlines(timeoutMs);
   const bound = <T>(what: string, call: Promise<T>): Promise<T> =>
     new Promise<T>((resolve, reject) => {
