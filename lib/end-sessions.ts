@@ -1,13 +1,8 @@
 import type { Request } from 'express';
-import type { Store } from 'express-session';
-import type * as client from 'openid-client';
-import { runPostLogout } from './hooks.js';
-import type { EndedSessions } from './ended-sessions.js';
+import type { Instance } from './instance.js';
 import { endedMarkTtlMs } from './lifetime.js';
-import type { ResolvedOptions } from './options.js';
 import { revokeTokens } from './revocation.js';
-import type { LoginVault } from './login-vault.js';
-import { forgetSession, tokensOf } from './session.js';
+import { forgetSession, requireStore, tokensOf } from './session.js';
 import { STORE_TIMEOUT_MS, storeDestroy, storeGet } from './store.js';
 import type { LogoutTrigger } from './types.js';
 
@@ -17,14 +12,14 @@ import type { LogoutTrigger } from './types.js';
  * ended-sessions.ts), destroyed in the store, dropped from the index, its tokens revoked, and
  * postLogout run once. Store failures reject (the caller answers 503, and the provider may retry).
  */
-export async function endSessions<T>(
-  { opts, ended, vault }: { opts: ResolvedOptions<T>; ended: EndedSessions; vault: LoginVault },
+export async function endSessions(
+  { opts, ended, vault, provider, storeOf }: Pick<Instance, 'opts' | 'ended' | 'vault' | 'provider' | 'storeOf'>,
   req: Request,
-  store: Store,
-  config: client.Configuration | undefined,
   sessionIds: readonly string[],
   trigger: LogoutTrigger,
 ): Promise<number> {
+  const store = requireStore(storeOf(req));
+  const config = provider.ready();
   // Without the provider's metadata (it is down and was never reached) the index entries stay
   // until they expire; the sessions themselves are still destroyed.
   const issuer = config?.serverMetadata().issuer;
@@ -34,13 +29,13 @@ export async function endSessions<T>(
       const stored = data?.oidc?.login;
       // A login no configured secret opens still ends; its index entries then lapse with their ttl.
       const login = stored === undefined ? undefined : vault.open(stored);
-      await ended.end(sessionId, endedMarkTtlMs(opts, stored, data?.cookie.originalMaxAge, Date.now()));
+      await ended.end(sessionId, endedMarkTtlMs(opts.lifetime, stored, data?.cookie.originalMaxAge, Date.now()));
       await storeDestroy(store, sessionId, STORE_TIMEOUT_MS);
       if (login === undefined) return false;
       if (issuer !== undefined) await opts.sessionIndex.remove({ issuer, sub: login.user.sub, sid: login.sid, sessionId });
       const tokens = tokensOf(login);
       const revocation = await revokeTokens(opts, config, tokens);
-      await runPostLogout(opts, req, { trigger, user: login.user, tokens, revocation, endSessionUrl: undefined });
+      await opts.hooks.postLogout(req, { trigger, user: login.user, tokens, revocation, endSessionUrl: undefined });
       opts.logger.info({ sub: login.user.sub, trigger }, 'session ended by the provider');
       return true;
     }),

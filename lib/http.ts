@@ -1,5 +1,8 @@
-import type { Request, Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
+
+/** A route's handler: errors it does not answer itself go to next(). */
+export type AsyncHandler = (req: Request, res: Response, next: NextFunction) => Promise<void>;
 
 const FORM_LIMIT_BYTES = 64 * 1024;
 

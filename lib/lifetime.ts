@@ -1,4 +1,7 @@
 import type { ResolvedOptions } from './options.js';
+
+/** The absolute and idle lifetimes, in seconds (undefined: off). */
+export type Lifetimes = ResolvedOptions['lifetime'];
 /** The clear part of a stored login: the lifetimes are judged without opening anything. */
 type LoginTimes = { loggedInAt: number; lastSeenAt?: number };
 
@@ -12,8 +15,7 @@ const MAX_TOUCH_INTERVAL_SEC = 60;
  * clock: a cookie that a browser keeps (or forges an expiry for) proves nothing.
  * 'touch': live, and its last-seen time is old enough to be worth writing.
  */
-export function judgeLifetime<T>(opts: ResolvedOptions<T>, login: LoginTimes, nowSec: number): LifetimeVerdict {
-  const { absoluteSec, idleSec } = opts.lifetime;
+export function judgeLifetime({ absoluteSec, idleSec }: Lifetimes, login: LoginTimes, nowSec: number): LifetimeVerdict {
   if (absoluteSec !== undefined && nowSec >= login.loggedInAt + absoluteSec) return 'expired';
   if (idleSec === undefined) return 'live';
   const lastSeen = login.lastSeenAt ?? login.loggedInAt;
@@ -22,8 +24,8 @@ export function judgeLifetime<T>(opts: ResolvedOptions<T>, login: LoginTimes, no
 }
 
 /** How long the session index keeps an entry: as long as the session can live. */
-export function indexTtlMs<T>(opts: ResolvedOptions<T>, cookieMaxAgeMs: number | null | undefined): number {
-  const absoluteMs = opts.lifetime.absoluteSec === undefined ? undefined : opts.lifetime.absoluteSec * 1000;
+export function indexTtlMs({ absoluteSec }: Lifetimes, cookieMaxAgeMs: number | null | undefined): number {
+  const absoluteMs = absoluteSec === undefined ? undefined : absoluteSec * 1000;
   const candidates = [absoluteMs, cookieMaxAgeMs ?? undefined].filter((v): v is number => v !== undefined);
   // No bound at all (no absolute lifetime, a browser-session cookie): keep entries a year rather than lose them.
   return candidates.length === 0 ? 365 * 24 * 3600 * 1000 : Math.min(...candidates);
@@ -37,8 +39,8 @@ export function indexTtlMs<T>(opts: ResolvedOptions<T>, cookieMaxAgeMs: number |
 export const ENDED_MARK_MARGIN_MS = 5 * 60 * 1000;
 
 /** How long the ended-mark of a session is kept (see ended-sessions.ts). */
-export function endedMarkTtlMs<T>(opts: ResolvedOptions<T>, login: LoginTimes | undefined, cookieMaxAgeMs: number | null | undefined, nowMs: number): number {
-  const { absoluteSec } = opts.lifetime;
-  if (absoluteSec === undefined || login === undefined) return indexTtlMs(opts, cookieMaxAgeMs) + ENDED_MARK_MARGIN_MS;
+export function endedMarkTtlMs(lifetime: Lifetimes, login: LoginTimes | undefined, cookieMaxAgeMs: number | null | undefined, nowMs: number): number {
+  const { absoluteSec } = lifetime;
+  if (absoluteSec === undefined || login === undefined) return indexTtlMs(lifetime, cookieMaxAgeMs) + ENDED_MARK_MARGIN_MS;
   return Math.max(0, (login.loggedInAt + absoluteSec) * 1000 - nowMs) + ENDED_MARK_MARGIN_MS;
 }

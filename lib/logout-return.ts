@@ -9,12 +9,12 @@ import type { ResolvedOptions } from './options.js';
 export const LOGOUT_STATE_COOKIE = 'oidc.logout';
 const LOGOUT_STATE_MAX_AGE_MS = 10 * 60 * 1000;
 
-function cookieOptions<T>(opts: ResolvedOptions<T>): { httpOnly: true; sameSite: 'lax'; secure: boolean; path: string } {
+function cookieOptions(opts: ResolvedOptions): { httpOnly: true; sameSite: 'lax'; secure: boolean; path: string } {
   // Lax: the return is a top-level GET navigation from the provider, which Lax cookies accompany.
   return { httpOnly: true, sameSite: 'lax', secure: opts.baseUrl.protocol === 'https:', path: opts.baseUrl.pathname };
 }
 
-export function rememberLogoutState<T>(res: Response, opts: ResolvedOptions<T>, state: string): void {
+export function rememberLogoutState(res: Response, opts: ResolvedOptions, state: string): void {
   res.cookie(LOGOUT_STATE_COOKIE, state, { ...cookieOptions(opts), maxAge: LOGOUT_STATE_MAX_AGE_MS });
 }
 
@@ -23,7 +23,7 @@ export function rememberLogoutState<T>(res: Response, opts: ResolvedOptions<T>, 
  * browser's logout cookie (then consumed). A missing or wrong state leaves the cookie
  * alone and is not a finished logout.
  */
-export function verifyLogoutReturn<T>(req: Request, res: Response, opts: ResolvedOptions<T>, state: string | undefined): boolean {
+export function verifyLogoutReturn(req: Request, res: Response, opts: ResolvedOptions, state: string | undefined): boolean {
   const expected = readCookie(req, LOGOUT_STATE_COOKIE);
   if (expected === undefined) return false;
   if (state === undefined || !sameString(state, expected)) {

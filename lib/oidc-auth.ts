@@ -7,13 +7,13 @@ import { createBackchannelLogoutHandler } from './routes/backchannel-logout.js';
 import { createFrontchannelLogoutHandler } from './routes/frontchannel-logout.js';
 import type { Configuration } from 'openid-client';
 import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
-import { noStore, queryOf, single } from './http.js';
+import { noStore, queryOf, single, type AsyncHandler } from './http.js';
+import type { Instance, InstanceCore } from './instance.js';
 import { joinUrl, type OidcAuthOptions } from './options.js';
 import { resolveOptions } from './options-validation.js';
 import { createProvider } from './provider.js';
-import { attachRequestContext, type InstanceDeps } from './request-context.js';
+import { attachRequestContext } from './request-context.js';
 import { createCallbackHandler } from './routes/callback.js';
-import type { AsyncHandler, RouteContext } from './routes/context.js';
 import { createLoginHandler } from './routes/login.js';
 import { createLogoutHandler } from './routes/logout.js';
 import { readCookie } from './cookies.js';
@@ -64,7 +64,6 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
     callbackPath: new URL(opts.redirectUri).pathname,
   });
   const vault = createLoginVault(opts.sealer);
-  const ctx: RouteContext<TContext> = { opts, provider, ended, transactions, vault };
   // A store we hold ourselves: back-channel logout destroys sessions without a browser request.
   const appStore = opts.session === false ? undefined : (opts.session.store ?? new MemoryStore());
   // MemoryStore answers synchronously and cannot hang; every other store gets a deadline on each call.
@@ -81,7 +80,8 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
   };
   const jwks = createJwksCache(async () => jwksUri(await provider.config(), opts.allowInsecureRequests), opts.httpTimeoutMs);
   const loginPath = new URL(joinUrl(opts.baseUrl, opts.routes.login)).pathname;
-  const deps: InstanceDeps = { provider, refresher: createRefresher(opts, provider, storeOf, jwks, ended, vault), loginPath, ended, vault };
+  const core: InstanceCore = { opts, provider, jwks, ended, transactions, vault, storeOf, loginPath };
+  const instance: Instance = { ...core, refresher: createRefresher(core) };
 
   // express-session warns about its MemoryStore in production, but never sees it: we pass our wrapper.
   if (opts.session !== false && opts.session.store === undefined && process.env['NODE_ENV'] === 'production') {
@@ -111,10 +111,10 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
     );
   }
 
-  const callback = createCallbackHandler(ctx, jwks);
-  const logout = createLogoutHandler(ctx);
+  const callback = createCallbackHandler(instance);
+  const logout = createLogoutHandler(instance);
   const routes = new Map<string, MethodTable>([
-    [opts.routes.login, { GET: createLoginHandler(ctx) }],
+    [opts.routes.login, { GET: createLoginHandler(instance) }],
     [opts.routes.callback, { GET: callback, POST: callback }],
     [opts.routes.logout, Object.fromEntries([...opts.logout.methods].map((m) => [m, logout]))],
   ]);
@@ -123,11 +123,11 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
   // Called by the provider (server to server, or in a hidden iframe): no session of their own, no cookie, no store read.
   const sessionless = new Set<string>();
   if (opts.routes.backchannelLogout !== false) {
-    routes.set(opts.routes.backchannelLogout, { POST: createBackchannelLogoutHandler(ctx, jwks, storeOf) });
+    routes.set(opts.routes.backchannelLogout, { POST: createBackchannelLogoutHandler(instance) });
     sessionless.add(opts.routes.backchannelLogout);
   }
   if (opts.routes.frontchannelLogout !== false) {
-    routes.set(opts.routes.frontchannelLogout, { GET: createFrontchannelLogoutHandler(ctx, storeOf) });
+    routes.set(opts.routes.frontchannelLogout, { GET: createFrontchannelLogoutHandler(instance) });
     sessionless.add(opts.routes.frontchannelLogout);
   }
 
@@ -163,14 +163,13 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
   /** Ends a logged-in session that outlived its lifetimes, then lets the request go on anonymous. */
   function enforceLifetime(req: Request, login: StoredLogin, next: (err?: unknown) => void): void {
     const nowSec = Math.floor(Date.now() / 1000);
-    const verdict = judgeLifetime(opts, login, nowSec);
+    const verdict = judgeLifetime(opts.lifetime, login, nowSec);
     if (verdict === 'touch') login.lastSeenAt = nowSec;
-    const store = storeOf(req);
-    if (verdict !== 'expired' || store === undefined) {
+    if (verdict !== 'expired' || storeOf(req) === undefined) {
       next();
       return;
     }
-    endSessions(ctx, req, store, provider.ready(), [req.sessionID], 'expired').then(() => {
+    endSessions(instance, req, [req.sessionID], 'expired').then(() => {
       next();
     }, next);
   }
@@ -180,7 +179,7 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
       req.method === 'GET' && path === opts.routes.postLogoutRedirect && readCookie(req, LOGOUT_STATE_COOKIE) !== undefined
         ? verifyLogoutReturn(req, res, opts, single(queryOf(req), 'state'))
         : false;
-    attachRequestContext(req, deps, logoutCompleted);
+    attachRequestContext(req, instance, logoutCompleted);
     const table = routes.get(path);
     if (table === undefined) {
       // With session: false, a missing express-session is the app's mistake: say so at once.

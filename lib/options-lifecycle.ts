@@ -28,7 +28,7 @@ export const REFRESH_KEYS = ['automatic', 'earlySeconds'] as const;
 export const LIFETIME_KEYS = ['absoluteSec', 'idleSec'] as const;
 
 /** The refresh option: automatic refresh on, 60 seconds early, unless told otherwise. */
-export function resolveRefresh(value: unknown, problems: Problems): ResolvedOptions<unknown>['refresh'] {
+export function resolveRefresh(value: unknown, problems: Problems): ResolvedOptions['refresh'] {
   if (value !== undefined && !isRecord(value)) problems.push('"refresh" must be an object ({ automatic?, earlySeconds? })');
   const input = isRecord(value) ? value : {};
   checkKeys(input, REFRESH_KEYS, 'refresh', problems);
@@ -43,7 +43,7 @@ function lifetimeOf(value: unknown, name: string, fallback: number, problems: Pr
 }
 
 /** The lifetime option: 7 days absolute, 1 day idle, unless told otherwise; false turns one off. */
-export function resolveLifetime(value: unknown, problems: Problems): ResolvedOptions<unknown>['lifetime'] {
+export function resolveLifetime(value: unknown, problems: Problems): ResolvedOptions['lifetime'] {
   if (value !== undefined && !isRecord(value)) problems.push('"lifetime" must be an object ({ absoluteSec?, idleSec? })');
   const input = isRecord(value) ? value : {};
   checkKeys(input, LIFETIME_KEYS, 'lifetime', problems);

@@ -4,6 +4,7 @@ import { quietConsoleLogger, type Logger } from './logger.js';
 import { DEFAULTS, joinUrl, type ClientAuthMethod, type OidcAuthOptions, type ResolvedOptions } from './options.js';
 import { LIFETIME_KEYS, REFRESH_KEYS, resolveLifetime, resolveRefresh } from './options-lifecycle.js';
 import { hashedSessionIndex } from './hashed-index.js';
+import { bindHooks } from './hooks.js';
 import { createSealer } from './sealing.js';
 import { kind, resolveSecrets } from './options-secrets.js';
 import { resolveSession } from './options-session.js';
@@ -38,7 +39,7 @@ function isAuthMethod(value: unknown): value is ClientAuthMethod {
   return AUTH_METHODS.some((m) => m === value);
 }
 
-function resolveLogout(value: unknown, problems: Problems): ResolvedOptions<unknown>['logout'] {
+function resolveLogout(value: unknown, problems: Problems): ResolvedOptions['logout'] {
   const input = isRecord(value) ? value : {};
   if (value !== undefined && !isRecord(value)) problems.push(`"logout" must be an object (got ${got(value)})`);
   checkUnknownKeys(input, KNOWN.logout, 'logout.', problems);
@@ -154,7 +155,7 @@ function checkClientAuth(input: Record<string, unknown>, problems: Problems): Cl
 }
 
 /** Reads the options once, collects every problem, and throws one OidcAuthError listing them all. */
-export function resolveOptions<TContext>(options: OidcAuthOptions<TContext>): ResolvedOptions<TContext> {
+export function resolveOptions<TContext>(options: OidcAuthOptions<TContext>): ResolvedOptions {
   if (!isRecord(options)) {
     // nothing else can be checked: report this one problem rather than every option as missing
     const problem = `options must be an object (got ${kind(options)})`;
@@ -254,8 +255,7 @@ export function resolveOptions<TContext>(options: OidcAuthOptions<TContext>): Re
     routes: Object.freeze(routes),
     session,
     logout: Object.freeze(logout),
-    hooks: Object.freeze(hooks),
-    context,
+    hooks: bindHooks(hooks, context, logger),
     logger,
     allowInsecureRequests: allowInsecure === true,
     httpTimeoutMs,

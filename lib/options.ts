@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import type { SessionOptions } from 'express-session';
+import type { BoundHooks } from './hooks.js';
 import type { Logger } from './logger.js';
 import type { OidcHooks } from './types.js';
 import type { Sealer } from './sealing.js';
@@ -110,7 +111,7 @@ export interface OidcAuthOptions<TContext = undefined> {
   secret?: string | readonly string[];
 }
 
-export interface ResolvedOptions<TContext> {
+export interface ResolvedOptions {
   issuer: URL;
   clientId: string;
   clientSecret: string | undefined;
@@ -132,8 +133,8 @@ export interface ResolvedOptions<TContext> {
     timeoutMs: number;
     backchannelMaxAgeSec: number;
   };
-  hooks: OidcHooks<TContext>;
-  context: (req: Request) => TContext | Promise<TContext>;
+  /** the app's hooks, bound to its context factory */
+  hooks: BoundHooks;
   logger: Logger;
   allowInsecureRequests: boolean;
   httpTimeoutMs: number;

@@ -12,7 +12,7 @@ export interface Provider {
   ready(): client.Configuration | undefined;
 }
 
-function clientAuth<T>(opts: ResolvedOptions<T>, basic: BasicCredentials | undefined): client.ClientAuth {
+function clientAuth(opts: ResolvedOptions, basic: BasicCredentials | undefined): client.ClientAuth {
   switch (opts.clientAuthMethod) {
     case 'client_secret_basic':
       // resolveOptions guarantees a secret for this method
@@ -27,7 +27,7 @@ function clientAuth<T>(opts: ResolvedOptions<T>, basic: BasicCredentials | undef
   }
 }
 
-export function createProvider<T>(opts: ResolvedOptions<T>): Provider {
+export function createProvider(opts: ResolvedOptions): Provider {
   let pending: Promise<client.Configuration> | undefined;
   let resolved: client.Configuration | undefined;
 

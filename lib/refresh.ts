@@ -1,18 +1,14 @@
 import type { Request } from 'express';
 import type { Store } from 'express-session';
 import * as client from 'openid-client';
-import type { EndedSessions } from './ended-sessions.js';
 import { endSessions } from './end-sessions.js';
 import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
 import { verifyIdTokenSignature } from './id-token.js';
-import type { JwksCache } from './jwks.js';
+import type { InstanceCore } from './instance.js';
 import { describeError } from './logger.js';
-import type { ResolvedOptions } from './options.js';
 import { translateCallbackError } from './provider-errors.js';
-import type { Provider } from './provider.js';
 import { revokeTokens } from './revocation.js';
 import { withLatestActivity } from './session-write.js';
-import type { LoginVault } from './login-vault.js';
 import { peekLogin, regenerateSession, requireStore, tokensOf, type AppSession, type Login, type StoredLogin } from './session.js';
 import { STORE_TIMEOUT_MS, storeGet, storeSet } from './store.js';
 
@@ -49,17 +45,18 @@ const sleep = (ms: number): Promise<void> =>
  * (Redis), while the others wait for the new tokens to appear in the store and reuse
  * them. A rotating refresh token is never spent twice.
  */
-export function createRefresher<T>(opts: ResolvedOptions<T>, provider: Provider, storeOf: (req: Request) => Store | undefined, jwks: JwksCache, ended: EndedSessions, vault: LoginVault): Refresher {
+export function createRefresher(instance: InstanceCore): Refresher {
+  const { opts, provider, storeOf, jwks, ended, vault } = instance;
   const LOCK_TTL_MS = lockTtlMs(opts.httpTimeoutMs);
   const inflight = new Map<string, Promise<StoredLogin>>();
 
-  async function end(req: Request, store: Store, sessionId: string, reason: string, cause: unknown): Promise<never> {
+  async function end(req: Request, sessionId: string, reason: string, cause: unknown): Promise<never> {
     opts.logger.warn({ reason, ...describeError(cause) }, 'refresh failed; the session is ended');
-    await endSessions({ opts, ended, vault }, req, store, provider.ready(), [sessionId], 'refresh-failed');
+    await endSessions(instance, req, [sessionId], 'refresh-failed');
     throw new OidcAuthError(OidcAuthErrorCode.REFRESH_FAILED, 401, `The session ended: ${reason}. Log in again.`, { cause });
   }
 
-  async function grant(req: Request, store: Store, sessionId: string, current: Login): Promise<Login> {
+  async function grant(req: Request, sessionId: string, current: Login): Promise<Login> {
     if (current.refreshToken === undefined) throw notAuthenticated('The access token cannot be refreshed: the provider issued no refresh token (ask for offline_access).');
     const config = await provider.config();
     const started = Date.now();
@@ -69,20 +66,20 @@ export function createRefresher<T>(opts: ResolvedOptions<T>, provider: Provider,
     } catch (err) {
       const translated = translateCallbackError(err);
       if (translated.status === 503) throw translated;
-      return end(req, store, sessionId, 'the provider refused the refresh token', err);
+      return end(req, sessionId, 'the provider refused the refresh token', err);
     }
     const nowSec = Math.floor(Date.now() / 1000);
     const claims = response.claims();
     // OpenID Connect Core 12.2: a refreshed ID token must name the same issuer and subject.
     if (claims !== undefined && (claims.iss !== config.serverMetadata().issuer || claims.sub !== current.user.sub)) {
-      return end(req, store, sessionId, 'the refreshed ID token names another issuer or subject', undefined);
+      return end(req, sessionId, 'the refreshed ID token names another issuer or subject', undefined);
     }
     if (response.id_token !== undefined) {
       try {
         await verifyIdTokenSignature(response.id_token, { jwks, alg: opts.idTokenSigningAlg, issuer: config.serverMetadata().issuer, clientId: opts.clientId });
       } catch (err) {
         if (err instanceof OidcAuthError && err.status === 503) throw err;
-        return end(req, store, sessionId, 'the refreshed ID token failed validation', err);
+        return end(req, sessionId, 'the refreshed ID token failed validation', err);
       }
     }
     const next: Login = { ...current, accessToken: response.access_token, refreshes: (current.refreshes ?? 0) + 1 };
@@ -104,7 +101,7 @@ export function createRefresher<T>(opts: ResolvedOptions<T>, provider: Provider,
     if (stored.tokens !== seen.tokens) return stored;
     const current = vault.open(stored);
     if (current === undefined) throw notAuthenticated('The session can no longer be read (its secret was removed). Log in again.');
-    const next = await grant(req, store, sessionId, current);
+    const next = await grant(req, sessionId, current);
     // A logout that landed during the grant revoked the old tokens, not these: revoke them too
     // and write nothing. (The store's own check after the write below covers a later logout.)
     if (await ended.isEnded(sessionId)) {

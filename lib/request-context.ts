@@ -2,10 +2,7 @@ import type { Request } from 'express';
 import * as client from 'openid-client';
 import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
 import { translateUserInfoError } from './provider-errors.js';
-import type { Provider } from './provider.js';
-import type { EndedSessions } from './ended-sessions.js';
-import type { Refresher } from './refresh.js';
-import type { LoginVault } from './login-vault.js';
+import type { Instance } from './instance.js';
 import { peekLogin, type Login, type StoredLogin } from './session.js';
 import type { OidcUser } from './types.js';
 
@@ -76,17 +73,6 @@ function accessTokenOf(login: { accessToken?: string; tokenType?: string; expire
   };
 }
 
-/** What one oidcAuth() instance shares with the req.oidc of each request it handles. */
-export interface InstanceDeps {
-  provider: Provider;
-  refresher: Refresher;
-  /** where requiresAuth() sends a browser */
-  loginPath: string;
-  /** sessions this instance ended: a request still running for one of them is anonymous from then on */
-  ended: EndedSessions;
-  vault: LoginVault;
-}
-
 /**
  * req.oidc. One small object per request, its methods on the prototype: it is built for
  * every request, so it must cost next to nothing. Every getter reads the session at call
@@ -94,17 +80,17 @@ export interface InstanceDeps {
  */
 class RequestContext implements OidcRequestContext {
   readonly #req: Request;
-  readonly #deps: InstanceDeps;
+  readonly #instance: Instance;
   readonly logoutCompleted: boolean;
 
-  constructor(req: Request, deps: InstanceDeps, logoutCompleted: boolean) {
+  constructor(req: Request, instance: Instance, logoutCompleted: boolean) {
     this.#req = req;
-    this.#deps = deps;
+    this.#instance = instance;
     this.logoutCompleted = logoutCompleted;
   }
 
   static loginPathOf(value: unknown): string | undefined {
-    return value instanceof RequestContext ? value.#deps.loginPath : undefined;
+    return value instanceof RequestContext ? value.#instance.loginPath : undefined;
   }
 
   /**
@@ -114,13 +100,13 @@ class RequestContext implements OidcRequestContext {
    */
   #login(): StoredLogin | undefined {
     const login = peekLogin(this.#req);
-    if (login === undefined || this.#deps.ended.knownEnded(this.#req.sessionID)) return undefined;
-    return this.#deps.vault.claims(login) === undefined ? undefined : login;
+    if (login === undefined || this.#instance.ended.knownEnded(this.#req.sessionID)) return undefined;
+    return this.#instance.vault.claims(login) === undefined ? undefined : login;
   }
 
   #tokens(): { idToken?: string; accessToken?: string; tokenType?: string; expiresAt?: number } | undefined {
     const login = this.#login();
-    const tokens = login === undefined ? undefined : this.#deps.vault.tokens(login);
+    const tokens = login === undefined ? undefined : this.#instance.vault.tokens(login);
     return tokens === undefined || login?.expiresAt === undefined ? tokens : { ...tokens, expiresAt: login.expiresAt };
   }
 
@@ -130,7 +116,7 @@ class RequestContext implements OidcRequestContext {
 
   get user(): OidcUser | undefined {
     const login = this.#login();
-    return login === undefined ? undefined : this.#deps.vault.claims(login)?.user;
+    return login === undefined ? undefined : this.#instance.vault.claims(login)?.user;
   }
 
   get idToken(): string | undefined {
@@ -138,20 +124,20 @@ class RequestContext implements OidcRequestContext {
   }
 
   get accessToken(): OidcAccessToken | undefined {
-    return accessTokenOf(this.#tokens(), () => this.#deps.refresher.refresh(this.#req));
+    return accessTokenOf(this.#tokens(), () => this.#instance.refresher.refresh(this.#req));
   }
 
   getAccessToken(): Promise<string> {
-    return this.#deps.refresher.getAccessToken(this.#req);
+    return this.#instance.refresher.getAccessToken(this.#req);
   }
 
   async fetchUserInfo(): Promise<OidcUser> {
     const stored = this.#login();
-    const login = stored === undefined ? undefined : this.#deps.vault.open(stored);
+    const login = stored === undefined ? undefined : this.#instance.vault.open(stored);
     if (login?.accessToken === undefined) {
       throw new OidcAuthError(OidcAuthErrorCode.NOT_AUTHENTICATED, 401, 'fetchUserInfo() needs a logged-in user with an access token.');
     }
-    const config = await this.#deps.provider.config();
+    const config = await this.#instance.provider.config();
     // expectedSubject: a userinfo answer about another user is refused (OpenID Connect Core 5.3.2).
     return client.fetchUserInfo(config, login.accessToken, login.user.sub).catch((err: unknown) => {
       throw translateUserInfoError(err);
@@ -165,6 +151,6 @@ export function loginPathFor(req: Request): string | undefined {
   return RequestContext.loginPathOf((req as { oidc?: unknown }).oidc);
 }
 
-export function attachRequestContext(req: Request, deps: InstanceDeps, logoutCompleted: boolean): void {
-  req.oidc = new RequestContext(req, deps, logoutCompleted);
+export function attachRequestContext(req: Request, instance: Instance, logoutCompleted: boolean): void {
+  req.oidc = new RequestContext(req, instance, logoutCompleted);
 }

@@ -31,7 +31,7 @@ async function revokeOne(config: client.Configuration | undefined, token: string
  * RFC 7009 revocation of the refresh and the access token, in parallel, each bounded by
  * logout.timeoutMs. The refresh token matters most: it outlives the session. Never throws.
  */
-export async function revokeTokens<T>(opts: ResolvedOptions<T>, config: client.Configuration | undefined, tokens: OidcTokens): Promise<RevocationOutcomes> {
+export async function revokeTokens(opts: ResolvedOptions, config: client.Configuration | undefined, tokens: OidcTokens): Promise<RevocationOutcomes> {
   const { revokeAccessToken, revokeRefreshToken, timeoutMs } = opts.logout;
   const [refreshToken, accessToken] = await Promise.all([
     revokeOne(config, tokens.refreshToken, 'refresh_token', revokeRefreshToken, timeoutMs, opts.logger),

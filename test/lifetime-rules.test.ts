@@ -37,34 +37,34 @@ describe('session lifetime rules at their edges', () => {
 
   test('absolute lifetime (README: 7 days): live one second before, ended at the second it is reached, however active', () => {
     const active = { loggedInAt: LOGGED_IN_AT, lastSeenAt: LOGGED_IN_AT + README_ABSOLUTE_SEC - 1 };
-    assert.notEqual(judgeLifetime(defaults, active, LOGGED_IN_AT + README_ABSOLUTE_SEC - 1), 'expired');
-    assert.equal(judgeLifetime(defaults, active, LOGGED_IN_AT + README_ABSOLUTE_SEC), 'expired');
+    assert.notEqual(judgeLifetime(defaults.lifetime, active, LOGGED_IN_AT + README_ABSOLUTE_SEC - 1), 'expired');
+    assert.equal(judgeLifetime(defaults.lifetime, active, LOGGED_IN_AT + README_ABSOLUTE_SEC), 'expired');
   });
 
   test('idle lifetime (README: 1 day): counted from the last activity, or from login when none was noted', () => {
     const seen = { loggedInAt: LOGGED_IN_AT, lastSeenAt: LOGGED_IN_AT + 1000 };
-    assert.notEqual(judgeLifetime(defaults, seen, LOGGED_IN_AT + 1000 + README_IDLE_SEC - 1), 'expired');
-    assert.equal(judgeLifetime(defaults, seen, LOGGED_IN_AT + 1000 + README_IDLE_SEC), 'expired');
+    assert.notEqual(judgeLifetime(defaults.lifetime, seen, LOGGED_IN_AT + 1000 + README_IDLE_SEC - 1), 'expired');
+    assert.equal(judgeLifetime(defaults.lifetime, seen, LOGGED_IN_AT + 1000 + README_IDLE_SEC), 'expired');
     const never = { loggedInAt: LOGGED_IN_AT };
-    assert.notEqual(judgeLifetime(defaults, never, LOGGED_IN_AT + README_IDLE_SEC - 1), 'expired');
-    assert.equal(judgeLifetime(defaults, never, LOGGED_IN_AT + README_IDLE_SEC), 'expired');
+    assert.notEqual(judgeLifetime(defaults.lifetime, never, LOGGED_IN_AT + README_IDLE_SEC - 1), 'expired');
+    assert.equal(judgeLifetime(defaults.lifetime, never, LOGGED_IN_AT + README_IDLE_SEC), 'expired');
   });
 
   test('the activity note is written at most once a minute (README)', () => {
     const login = { loggedInAt: LOGGED_IN_AT, lastSeenAt: LOGGED_IN_AT + 10 };
-    assert.equal(judgeLifetime(defaults, login, LOGGED_IN_AT + 10 + README_NOTE_EVERY_SEC - 1), 'live');
-    assert.equal(judgeLifetime(defaults, login, LOGGED_IN_AT + 10 + README_NOTE_EVERY_SEC), 'touch');
+    assert.equal(judgeLifetime(defaults.lifetime, login, LOGGED_IN_AT + 10 + README_NOTE_EVERY_SEC - 1), 'live');
+    assert.equal(judgeLifetime(defaults.lifetime, login, LOGGED_IN_AT + 10 + README_NOTE_EVERY_SEC), 'touch');
   });
 
   test('with a short idle lifetime the note comes every tenth of it (README), so an active user is not logged out', () => {
     const short = options({ idleSec: 60 });
     const login = { loggedInAt: LOGGED_IN_AT, lastSeenAt: LOGGED_IN_AT };
-    assert.equal(judgeLifetime(short, login, LOGGED_IN_AT + 5), 'live');
-    assert.equal(judgeLifetime(short, login, LOGGED_IN_AT + 6), 'touch');
+    assert.equal(judgeLifetime(short.lifetime, login, LOGGED_IN_AT + 5), 'live');
+    assert.equal(judgeLifetime(short.lifetime, login, LOGGED_IN_AT + 6), 'touch');
     // a request every 30 s keeps the session: each one is noted, none is idle for 60 s
     let lastSeenAt = LOGGED_IN_AT;
     for (let t = LOGGED_IN_AT + 30; t <= LOGGED_IN_AT + 600; t += 30) {
-      const verdict = judgeLifetime(short, { loggedInAt: LOGGED_IN_AT, lastSeenAt }, t);
+      const verdict = judgeLifetime(short.lifetime, { loggedInAt: LOGGED_IN_AT, lastSeenAt }, t);
       assert.notEqual(verdict, 'expired', `ended at +${String(t - LOGGED_IN_AT)} s while active`);
       if (verdict === 'touch') lastSeenAt = t;
     }
@@ -72,31 +72,31 @@ describe('session lifetime rules at their edges', () => {
 
   test('false turns a lifetime off (README)', () => {
     const none = options({ absoluteSec: false, idleSec: false });
-    assert.equal(judgeLifetime(none, { loggedInAt: LOGGED_IN_AT }, LOGGED_IN_AT + 400 * DAY), 'live');
+    assert.equal(judgeLifetime(none.lifetime, { loggedInAt: LOGGED_IN_AT }, LOGGED_IN_AT + 400 * DAY), 'live');
     const noIdle = options({ idleSec: false });
-    assert.equal(judgeLifetime(noIdle, { loggedInAt: LOGGED_IN_AT }, LOGGED_IN_AT + README_ABSOLUTE_SEC - 1), 'live');
+    assert.equal(judgeLifetime(noIdle.lifetime, { loggedInAt: LOGGED_IN_AT }, LOGGED_IN_AT + README_ABSOLUTE_SEC - 1), 'live');
   });
 
   test('an index entry lives as long as the session can: the absolute lifetime, or a shorter cookie maxAge', () => {
-    assert.equal(indexTtlMs(defaults, undefined), README_ABSOLUTE_SEC * 1000);
-    assert.equal(indexTtlMs(defaults, null), README_ABSOLUTE_SEC * 1000);
-    assert.equal(indexTtlMs(defaults, 3_600_000), 3_600_000);
+    assert.equal(indexTtlMs(defaults.lifetime, undefined), README_ABSOLUTE_SEC * 1000);
+    assert.equal(indexTtlMs(defaults.lifetime, null), README_ABSOLUTE_SEC * 1000);
+    assert.equal(indexTtlMs(defaults.lifetime, 3_600_000), 3_600_000);
     const none = options({ absoluteSec: false });
-    assert.equal(indexTtlMs(none, 7_200_000), 7_200_000);
+    assert.equal(indexTtlMs(none.lifetime, 7_200_000), 7_200_000);
     // no bound at all: kept (a year) rather than lost, so back-channel logout still finds it;
     // a finite number, since Redis takes the ttl as an integer
-    const unbounded = indexTtlMs(none, undefined);
+    const unbounded = indexTtlMs(none.lifetime, undefined);
     assert.ok(Number.isFinite(unbounded) && unbounded >= 365 * DAY * 1000, `ttl ${String(unbounded)}`);
   });
 
   test("an ended mark lives for the session's remaining lifetime plus 5 minutes (README), never less than the margin", () => {
     const login = { loggedInAt: LOGGED_IN_AT };
     const now = (LOGGED_IN_AT + DAY) * 1000;
-    assert.equal(endedMarkTtlMs(defaults, login, undefined, now), (README_ABSOLUTE_SEC - DAY) * 1000 + README_MARK_MARGIN_MS);
-    assert.equal(endedMarkTtlMs(defaults, login, undefined, (LOGGED_IN_AT + README_ABSOLUTE_SEC + 10) * 1000), README_MARK_MARGIN_MS);
+    assert.equal(endedMarkTtlMs(defaults.lifetime, login, undefined, now), (README_ABSOLUTE_SEC - DAY) * 1000 + README_MARK_MARGIN_MS);
+    assert.equal(endedMarkTtlMs(defaults.lifetime, login, undefined, (LOGGED_IN_AT + README_ABSOLUTE_SEC + 10) * 1000), README_MARK_MARGIN_MS);
     // without a login to read, as long as an index entry, plus the margin
-    assert.equal(endedMarkTtlMs(defaults, undefined, undefined, now), README_ABSOLUTE_SEC * 1000 + README_MARK_MARGIN_MS);
+    assert.equal(endedMarkTtlMs(defaults.lifetime, undefined, undefined, now), README_ABSOLUTE_SEC * 1000 + README_MARK_MARGIN_MS);
     const none = options({ absoluteSec: false });
-    assert.equal(endedMarkTtlMs(none, login, 3_600_000, now), 3_600_000 + README_MARK_MARGIN_MS);
+    assert.equal(endedMarkTtlMs(none.lifetime, login, 3_600_000, now), 3_600_000 + README_MARK_MARGIN_MS);
   });
 });

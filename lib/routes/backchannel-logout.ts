@@ -1,23 +1,19 @@
-import type { Request, Response } from 'express';
-import type { Store } from 'express-session';
+import type { Response } from 'express';
 import { endSessions } from '../end-sessions.js';
 import { OidcAuthError } from '../errors.js';
-import { readForm, sendJson, single } from '../http.js';
-import type { JwksCache } from '../jwks.js';
+import { readForm, sendJson, single, type AsyncHandler } from '../http.js';
+import type { Instance } from '../instance.js';
 import { describeError } from '../logger.js';
 import { LogoutTokenError, replayKey, validateLogoutToken } from '../logout-token.js';
 import { createRefusalLog } from '../refusal-log.js';
-import { requireStore } from '../session.js';
-import type { AsyncHandler, RouteContext } from './context.js';
-
 
 /**
  * POST /backchannel-logout (OpenID Connect Back-Channel Logout 1.0): the provider tells us
  * a provider session (sid) or a user (sub) has logged out. Every rule of the logout token
  * is checked before any session is touched; the answer is 200 even when no session matched.
  */
-export function createBackchannelLogoutHandler<TContext>(ctx: RouteContext<TContext>, jwks: JwksCache, storeOf: (req: Request) => Store | undefined): AsyncHandler {
-  const { opts, provider } = ctx;
+export function createBackchannelLogoutHandler(instance: Instance): AsyncHandler {
+  const { opts, provider, jwks } = instance;
   const refusals = createRefusalLog(opts.logger, 'back-channel logout refused');
   const invalid = (res: Response, description: string): void => {
     refusals.refused(description);
@@ -49,12 +45,11 @@ export function createBackchannelLogoutHandler<TContext>(ctx: RouteContext<TCont
         return;
       }
       opts.logger.debug({ by: claims.sid !== undefined ? 'sid' : 'sub', ms: Date.now() - started }, 'back-channel logout: the logout token is valid');
-      const store = requireStore(storeOf(req));
       let ended: number;
       try {
         const ids = await opts.sessionIndex.lookup(issuer, claims.sid !== undefined ? { sid: claims.sid } : { sub: claims.sub });
         opts.logger.debug({ sessions: ids.length, ms: Date.now() - started }, 'back-channel logout: sessions found in the index');
-        ended = await endSessions(ctx, req, store, config, ids, 'backchannel');
+        ended = await endSessions(instance, req, ids, 'backchannel');
       } catch (err) {
         // The sessions were not ended: forget the jti, so the provider's retry is not refused as a replay.
         await opts.sessionIndex.release(replayKey(issuer, claims.jti)).catch(() => undefined);

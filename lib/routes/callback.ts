@@ -1,18 +1,14 @@
-import type { Request } from 'express';
-import { contextFor } from '../hooks.js';
 import * as client from 'openid-client';
 import { checkIdTokenTimes, userFromClaims } from '../claims.js';
 import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
 import { verifyIdTokenSignature } from '../id-token.js';
 import { indexTtlMs } from '../lifetime.js';
-import type { JwksCache } from '../jwks.js';
 import { describeError } from '../logger.js';
 import { createRefusalLog } from '../refusal-log.js';
-import { queryOf, readForm, redirect, single } from '../http.js';
+import { queryOf, readForm, redirect, single, type AsyncHandler } from '../http.js';
+import type { Instance } from '../instance.js';
 import { authorizationError, translateCallbackError } from '../provider-errors.js';
 import { destroySession, regenerateSession, requireSession, saveSession, tokensOf, type Login } from '../session.js';
-import type { OidcUser } from '../types.js';
-import type { AsyncHandler, RouteContext } from './context.js';
 
 
 function stateMismatch(): OidcAuthError {
@@ -23,27 +19,10 @@ function stateMismatch(): OidcAuthError {
   );
 }
 
-async function runPostLogin<TContext>({ opts }: RouteContext<TContext>, req: Request, user: OidcUser, tokens: Login): Promise<OidcUser> {
-  const hook = opts.hooks.postLogin;
-  if (hook === undefined) return user;
-  // Without its context the hook cannot run, and a login the hook never saw must not go through (contextFor logs why).
-  const context = await contextFor(opts, req);
-  if (!context.ok) throw new OidcAuthError(OidcAuthErrorCode.LOGIN_REFUSED, 403, 'The application refused this login.');
-  try {
-    const result = await hook({ user, tokens: tokensOf(tokens), clientRequest: req, log: opts.logger, context: context.value });
-    return result !== undefined && typeof result.sub === 'string' ? result : user;
-  } catch (err) {
-    opts.logger.warn({ hook: 'postLogin', ...describeError(err) }, 'postLogin refused the login');
-    throw new OidcAuthError(OidcAuthErrorCode.LOGIN_REFUSED, 403, 'The application refused this login.', { cause: err });
-  }
-}
-
 /**
  * GET (query) or POST (form_post) /callback: validate everything, then start a fresh session.
- * `jwks` is the instance's cache of the provider's keys, shared with back-channel logout.
  */
-export function createCallbackHandler<TContext>(ctx: RouteContext<TContext>, jwks: JwksCache): AsyncHandler {
-  const { opts, provider } = ctx;
+export function createCallbackHandler({ opts, provider, jwks, transactions, vault }: Instance): AsyncHandler {
   const refusals = createRefusalLog(opts.logger, 'login failed at the callback');
   return async function oidcCallback(req, res, next) {
     // Each step at debug, with how long the provider took: a failed login can be read from the log.
@@ -55,7 +34,7 @@ export function createCallbackHandler<TContext>(ctx: RouteContext<TContext>, jwk
     try {
       const params = req.method === 'POST' ? await readForm(req) : queryOf(req);
       const state = single(params, 'state');
-      const tx = ctx.transactions.take(req, res, state, Date.now());
+      const tx = transactions.take(req, res, state, Date.now());
       if (tx === undefined || state === undefined) throw stateMismatch();
       debug({ method: req.method, loginAgeMs: Date.now() - tx.createdAt }, 'the state matches a login this browser started');
       const error = params.get('error');
@@ -89,17 +68,17 @@ export function createCallbackHandler<TContext>(ctx: RouteContext<TContext>, jwk
       if (response.expires_in !== undefined) login.expiresAt = nowSec + response.expires_in;
       if (typeof claims['sid'] === 'string') login.sid = claims['sid'];
       step = 'postLogin';
-      login.user = await runPostLogin(ctx, req, login.user, login);
+      login.user = await opts.hooks.postLogin(req, login.user, tokensOf(login));
 
       step = 'storing the session';
       // A new session id at login: whatever id an attacker planted before is worthless now.
       await regenerateSession(req);
       const fresh = requireSession(req);
-      fresh.oidc = { ...fresh.oidc, login: ctx.vault.seal(login) };
+      fresh.oidc = { ...fresh.oidc, login: vault.seal(login) };
       await saveSession(req);
       try {
         const entry = { issuer: config.serverMetadata().issuer, sub: claims.sub, sid: login.sid, sessionId: req.sessionID };
-        await opts.sessionIndex.add(entry, indexTtlMs(opts, fresh.cookie.originalMaxAge));
+        await opts.sessionIndex.add(entry, indexTtlMs(opts.lifetime, fresh.cookie.originalMaxAge));
       } catch (err) {
         // A session that back-channel logout could not find must not exist: fail closed.
         await destroySession(req).catch(() => undefined);

@@ -1,10 +1,8 @@
-import type { Request, Response } from 'express';
-import type { Store } from 'express-session';
+import type { Response } from 'express';
 import { endSessions } from '../end-sessions.js';
-import { queryOf, single } from '../http.js';
+import { queryOf, single, type AsyncHandler } from '../http.js';
+import type { Instance } from '../instance.js';
 import { createRefusalLog } from '../refusal-log.js';
-import { requireStore } from '../session.js';
-import type { AsyncHandler, RouteContext } from './context.js';
 
 function page(res: Response, status: number, text: string): void {
   res.statusCode = status;
@@ -18,8 +16,8 @@ function page(res: Response, status: number, text: string): void {
  * default: ends the sessions of that provider session. iss must be the provider's exact
  * issuer, and sid is required: without it the request names no session we could trust.
  */
-export function createFrontchannelLogoutHandler<TContext>(ctx: RouteContext<TContext>, storeOf: (req: Request) => Store | undefined): AsyncHandler {
-  const { opts, provider } = ctx;
+export function createFrontchannelLogoutHandler(instance: Instance): AsyncHandler {
+  const { opts, provider } = instance;
   const refusals = createRefusalLog(opts.logger, 'front-channel logout refused');
   // A sid that matches nothing usually means the provider's ID tokens carry no sid (or another
   // one): the user then stays logged in here, which an operator must hear about, at a bounded rate.
@@ -36,9 +34,8 @@ export function createFrontchannelLogoutHandler<TContext>(ctx: RouteContext<TCon
         page(res, 400, 'Logout request refused: iss and sid are required');
         return;
       }
-      const store = requireStore(storeOf(req));
       const sessionIds = await opts.sessionIndex.lookup(issuer, { sid });
-      const ended = await endSessions(ctx, req, store, config, sessionIds, 'frontchannel');
+      const ended = await endSessions(instance, req, sessionIds, 'frontchannel');
       opts.logger.info({ sessions: ended }, 'front-channel logout');
       if (ended === 0) unmatched.refused('no session has this sid');
       page(res, 200, 'Logged out');

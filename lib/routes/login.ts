@@ -2,17 +2,17 @@ import type { Request } from 'express';
 import * as client from 'openid-client';
 import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
-import { queryOf, redirect, sendJson, single, wantsJson } from '../http.js';
+import { queryOf, redirect, sendJson, single, wantsJson, type AsyncHandler } from '../http.js';
+import type { Instance } from '../instance.js';
 import { returnToOr } from '../return-to.js';
 import { requireSession } from '../session.js';
-import type { AsyncHandler, RouteContext } from './context.js';
 
 /**
  * A browser drops a Secure cookie set on a request it does not see as https. The login
  * would then fail at the callback with a baffling state mismatch: fail here instead, and say
  * what to set.
  */
-function assertCookieCanBeSet<T>(opts: ResolvedOptions<T>, req: Request): void {
+function assertCookieCanBeSet(opts: ResolvedOptions, req: Request): void {
   if (opts.baseUrl.protocol !== 'https:') return;
   const forwarded = String(req.headers['x-forwarded-proto'] ?? '').split(',')[0]?.trim();
   const trustsProxy = opts.session !== false && opts.session.proxy === true;
@@ -41,7 +41,7 @@ function isNavigation(req: Request): boolean {
 }
 
 /** GET /login: a new state, nonce and PKCE verifier per attempt, kept in this browser's cookies, then off to the provider. */
-export function createLoginHandler<TContext>({ opts, provider, transactions }: RouteContext<TContext>): AsyncHandler {
+export function createLoginHandler({ opts, provider, transactions }: Instance): AsyncHandler {
   return async function oidcLogin(req, res, next) {
     try {
       if (!isNavigation(req)) {

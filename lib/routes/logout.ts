@@ -2,8 +2,8 @@ import type { Request, Response } from 'express';
 import * as client from 'openid-client';
 import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
 import { isCrossSite } from '../cross-site.js';
-import { runPostLogout } from '../hooks.js';
-import { redirect, sendJson, wantsJson } from '../http.js';
+import { redirect, sendJson, wantsJson, type AsyncHandler } from '../http.js';
+import type { Instance } from '../instance.js';
 import { describeError } from '../logger.js';
 import { rememberLogoutState } from '../logout-return.js';
 import type { ResolvedOptions } from '../options.js';
@@ -12,8 +12,6 @@ import { revokeTokens } from '../revocation.js';
 import { endedMarkTtlMs } from '../lifetime.js';
 import { destroySession, tokensOf, type AppSession, type Login } from '../session.js';
 import { TIMED_OUT, within } from '../timeout.js';
-import type { AsyncHandler, RouteContext } from './context.js';
-
 
 /** Where the hook may send the browser: an absolute http(s) URL or an origin-relative path (from the app's own code only). */
 function hookTarget(value: string): string | undefined {
@@ -26,7 +24,7 @@ function hookTarget(value: string): string | undefined {
   }
 }
 
-function endSessionUrl<T>(opts: ResolvedOptions<T>, config: client.Configuration | undefined, idToken: string | undefined): { url: URL; state: string } | undefined {
+function endSessionUrl(opts: ResolvedOptions, config: client.Configuration | undefined, idToken: string | undefined): { url: URL; state: string } | undefined {
   if (!opts.logout.idpLogout || config?.serverMetadata().end_session_endpoint === undefined) return undefined;
   const state = client.randomState();
   const params: Record<string, string> = { post_logout_redirect_uri: opts.postLogoutRedirectUri, state };
@@ -36,19 +34,19 @@ function endSessionUrl<T>(opts: ResolvedOptions<T>, config: client.Configuration
 }
 
 /** Expires the session cookie with the attributes it was set with (browsers match on name, path and domain). */
-function clearSessionCookie<T>(res: Response, opts: ResolvedOptions<T>, session: AppSession): void {
+function clearSessionCookie(res: Response, opts: ResolvedOptions, session: AppSession): void {
   // With session: false the cookie's name is the app's; destroying the session in the store already voids it.
   if (opts.session === false) return;
   const { path, domain } = session.cookie;
   res.clearCookie(opts.session.name ?? 'connect.sid', { path: path ?? '/', ...(domain === undefined ? {} : { domain }) });
 }
 
-async function invalidate<T>({ opts, ended }: RouteContext<T>, req: Request, res: Response, session: AppSession, login: Login | undefined, issuer: string | undefined): Promise<unknown> {
+async function invalidate({ opts, ended }: Instance, req: Request, res: Response, session: AppSession, login: Login | undefined, issuer: string | undefined): Promise<unknown> {
   const sessionId = req.sessionID;
   let failure: unknown;
   try {
     // Marked before it is destroyed: a request of this session still running cannot write it back (ended-sessions.ts).
-    await ended.end(sessionId, endedMarkTtlMs(opts, session.oidc?.login, session.cookie.originalMaxAge, Date.now()));
+    await ended.end(sessionId, endedMarkTtlMs(opts.lifetime, session.oidc?.login, session.cookie.originalMaxAge, Date.now()));
     await destroySession(req);
   } catch (err) {
     failure = err;
@@ -67,8 +65,8 @@ async function invalidate<T>({ opts, ended }: RouteContext<T>, req: Request, res
  * POST /logout, in the documented order: read the session; destroy it, drop it from the
  * index, clear the cookie; revoke the tokens; run postLogout; answer.
  */
-export function createLogoutHandler<TContext>(ctx: RouteContext<TContext>): AsyncHandler {
-  const { opts, provider } = ctx;
+export function createLogoutHandler(instance: Instance): AsyncHandler {
+  const { opts, provider, vault } = instance;
   return async function oidcLogout(req, res, next) {
     // Each step at debug, with the time since the request came in: a slow logout can be read from the log.
     const started = Date.now();
@@ -82,13 +80,13 @@ export function createLogoutHandler<TContext>(ctx: RouteContext<TContext>): Asyn
       const session = req.session as AppSession | undefined;
       const stored = session?.oidc?.login;
       // A login no configured secret opens still ends, with nothing to revoke or name.
-      const login = stored === undefined ? undefined : ctx.vault.open(stored);
+      const login = stored === undefined ? undefined : vault.open(stored);
       const discovered = await within(provider.config(), opts.logout.timeoutMs).catch(() => undefined);
       const config = discovered === TIMED_OUT ? undefined : discovered;
       const issuer = config?.serverMetadata().issuer;
 
       debug({ session: session !== undefined, login: login !== undefined, provider: config !== undefined }, 'the session is read');
-      const storeFailure = session === undefined ? undefined : await invalidate(ctx, req, res, session, login, issuer);
+      const storeFailure = session === undefined ? undefined : await invalidate(instance, req, res, session, login, issuer);
       debug({ storeFailed: storeFailure !== undefined }, 'the session is ended in the store and the index');
       const tokens = tokensOf(login);
       const revocation = await revokeTokens(opts, config, tokens);
@@ -98,7 +96,7 @@ export function createLogoutHandler<TContext>(ctx: RouteContext<TContext>): Asyn
       }
 
       const endSession = endSessionUrl(opts, config, tokens.idToken);
-      const hookResult = await runPostLogout(opts, req, { trigger: 'logout', user: login?.user, tokens, revocation, endSessionUrl: endSession?.url });
+      const hookResult = await opts.hooks.postLogout(req, { trigger: 'logout', user: login?.user, tokens, revocation, endSessionUrl: endSession?.url });
       if (login !== undefined) opts.logger.info({ sub: login.user.sub, revocation }, 'user logged out');
 
       let redirectTo = opts.postLogoutRedirectUri;

@@ -1,0 +1,36 @@
+import type { Request } from 'express';
+import type { Store } from 'express-session';
+import type { EndedSessions } from './ended-sessions.js';
+import type { JwksCache } from './jwks.js';
+import type { TransactionCookies } from './login-transactions.js';
+import type { LoginVault } from './login-vault.js';
+import type { ResolvedOptions } from './options.js';
+import type { Provider } from './provider.js';
+import type { Refresher } from './refresh.js';
+
+/**
+ * Everything one oidcAuth() instance shares with its routes, its req.oidc objects and its
+ * helpers, built once in oidcAuth(). Two instances in one process share nothing.
+ */
+export interface Instance {
+  opts: ResolvedOptions;
+  /** the provider's metadata and client configuration, discovered on first use */
+  provider: Provider;
+  /** the provider's signing keys, shared by the callback, refresh and back-channel logout */
+  jwks: JwksCache;
+  /** sessions ended by logouts, which no write may bring back */
+  ended: EndedSessions;
+  /** the login transactions, kept in the browser */
+  transactions: TransactionCookies;
+  /** seals logins for the store, opens them again */
+  vault: LoginVault;
+  /** the store holding this request's session: the package's own, or the app's express-session's; undefined when neither ran */
+  storeOf(req: Request): Store | undefined;
+  /** where requiresAuth() sends a browser */
+  loginPath: string;
+  /** refreshes access tokens, once per session however many requests ask */
+  refresher: Refresher;
+}
+
+/** The instance before its refresher, which is built from it. */
+export type InstanceCore = Omit<Instance, 'refresher'>;
