@@ -9,17 +9,10 @@ import { describeError } from './logger.js';
 import { translateCallbackError } from './provider-errors.js';
 import { revokeTokens } from './revocation.js';
 import { withLatestActivity } from './session-write.js';
+import { refreshOnce } from './refresh-once.js';
 import { peekLogin, regenerateSession, requireStore, tokensOf, type AppSession, type Login, type StoredLogin } from './session.js';
 import { STORE_TIMEOUT_MS, storeGet, storeSet } from './store.js';
 
-/**
- * How long one instance may hold the refresh of a session before others stop waiting for
- * it: longer than the worst case of the work done under the lock (a store read, the token
- * request, a JWKS fetch, a store write), so the lock never lapses while it is in use.
- */
-function lockTtlMs(httpTimeoutMs: number): number {
-  return 2 * httpTimeoutMs + 2 * STORE_TIMEOUT_MS + 1000;
-}
 const POLL_MS = 50;
 
 export interface Refresher {
@@ -40,15 +33,12 @@ const sleep = (ms: number): Promise<void> =>
   });
 
 /**
- * Refresh exactly once per session, however many requests ask at once: within a process
- * through a shared promise, across instances through a short lock in the session index
- * (Redis), while the others wait for the new tokens to appear in the store and reuse
- * them. A rotating refresh token is never spent twice.
+ * Refreshes access tokens, spending each session's refresh token at most once however many
+ * requests ask at once (the rule and where it is kept: refresh-once.ts).
  */
 export function createRefresher(instance: InstanceCore): Refresher {
   const { opts, provider, storeOf, jwks, ended, vault } = instance;
-  const LOCK_TTL_MS = lockTtlMs(opts.httpTimeoutMs);
-  const inflight = new Map<string, Promise<StoredLogin>>();
+  const once = refreshOnce(opts.sessionIndex, opts.httpTimeoutMs);
 
   async function end(req: Request, sessionId: string, reason: string, cause: unknown): Promise<never> {
     opts.logger.warn({ reason, ...describeError(cause) }, 'refresh failed; the session is ended');
@@ -93,7 +83,7 @@ export function createRefresher(instance: InstanceCore): Refresher {
     return next;
   }
 
-  /** Under the lock: re-read the stored session, refresh unless another instance just did, write it back. */
+  /** Under the refresh lock: re-read the stored session, refresh unless another instance just did (rule 3 of refresh-once.ts), write it back. */
   async function refreshLocked(req: Request, store: Store, sessionId: string, seen: StoredLogin): Promise<StoredLogin> {
     const data = await storeGet(store, sessionId, STORE_TIMEOUT_MS);
     const stored = data?.oidc?.login;
@@ -116,7 +106,7 @@ export function createRefresher(instance: InstanceCore): Refresher {
 
   /** Another instance holds the lock: wait until its new tokens are in the store (or the session is gone). */
   async function waitForOther(store: Store, sessionId: string, seen: StoredLogin): Promise<StoredLogin> {
-    for (let waited = 0; waited < LOCK_TTL_MS; waited += POLL_MS) {
+    for (let waited = 0; waited < once.lockTtlMs; waited += POLL_MS) {
       await sleep(POLL_MS);
       const stored = (await storeGet(store, sessionId, STORE_TIMEOUT_MS))?.oidc?.login;
       if (stored === undefined) throw new OidcAuthError(OidcAuthErrorCode.REFRESH_FAILED, 401, 'The session ended: its refresh failed. Log in again.');
@@ -125,27 +115,17 @@ export function createRefresher(instance: InstanceCore): Refresher {
     throw new OidcAuthError(OidcAuthErrorCode.PROVIDER_UNAVAILABLE, 503, 'The access token refresh did not finish in time; try again shortly.');
   }
 
-  async function run(req: Request, store: Store, sessionId: string, seen: StoredLogin): Promise<StoredLogin> {
-    const lockKey = `refresh:${sessionId}`;
-    if (!(await opts.sessionIndex.claimOnce(lockKey, LOCK_TTL_MS))) return waitForOther(store, sessionId, seen);
-    try {
-      return await refreshLocked(req, store, sessionId, seen);
-    } finally {
-      await opts.sessionIndex.release(lockKey).catch(() => undefined);
-    }
-  }
-
   async function refresh(req: Request): Promise<Login> {
     const session = req.session as AppSession | undefined;
     const seen = peekLogin(req);
     if (session === undefined || seen === undefined) throw notAuthenticated('There is no logged-in session to refresh.');
     const store = requireStore(storeOf(req));
     const sessionId = req.sessionID;
-    let pending = inflight.get(sessionId);
-    if (pending === undefined) {
-      pending = run(req, store, sessionId, seen).finally(() => inflight.delete(sessionId));
-      inflight.set(sessionId, pending);
-    }
+    const pending = once.run(
+      sessionId,
+      () => refreshLocked(req, store, sessionId, seen),
+      () => waitForOther(store, sessionId, seen),
+    );
     const next = await pending.catch((err: unknown) => {
       // The session is gone: this request too must answer as unauthenticated, and not save it back.
       if (err instanceof OidcAuthError && err.code === OidcAuthErrorCode.REFRESH_FAILED && peekLogin(req) !== undefined) {

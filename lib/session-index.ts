@@ -28,9 +28,13 @@ export interface SessionIndex {
   remove(entry: SessionIndexEntry): Promise<void>;
   /** session ids of that sid, or of that sub when no sid is given */
   lookup(issuer: string, key: { sid?: string | undefined; sub?: string | undefined }): Promise<string[]>;
-  /** true the first time `key` is claimed within `ttlMs` (logout token jti replay memory), false after */
+  /**
+   * Holds `key` for `ttlMs`: true for the one caller that got it, false while it is held. The
+   * package builds two things on it: the logout-token jti replay memory (logout-token.ts) and
+   * the refresh lock (refresh-once.ts).
+   */
   claimOnce(key: string, ttlMs: number): Promise<boolean>;
-  /** gives a claimed key back before its ttl (the refresh lock, once the refresh is done) */
+  /** gives a held key back before its ttl: the refresh lock once the refresh is done, a jti whose logout failed (so the provider's retry is not refused) */
   release(key: string): Promise<void>;
   /**
    * Remembers for `ttlMs` that this session id was ended by a logout: written before the

@@ -17,7 +17,8 @@ export interface SessionOps {
  * Writes a logged-in session the two ways a write must never go:
  * - over newer tokens: a request that loaded the session before a refresh and saves it after
  *   (it noted its activity, or the app changed the session) keeps the stored tokens, or with
- *   rotating refresh tokens the next refresh would fail and log the user out;
+ *   rotating refresh tokens the next refresh would fail and log the user out (rule 4 of
+ *   refresh-once.ts);
  * - over an end: W1 of ended-sessions.ts, write then check the mark, destroy again if it is
  *   there, or both in one atomic step where the store allows (a write refused for an ended
  *   id is done: nothing is stored). A save this instance already knows to be ended is not
