@@ -146,21 +146,12 @@ export function boundedSessionIndex(index: SessionIndex, timeoutMs: number, fail
   // One sweeping interval, not a timer per call: without atomic writes the ended-mark check runs on every request of a logged-in session.
   const deadlines = new Deadlines(timeoutMs);
   const bound = <T>(what: string, call: Promise<T>): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      const entry = deadlines.add(() => {
-        reject(failure(what, new Error(`no answer within ${String(timeoutMs)} ms`)));
-      });
-      call.then(
-        (value) => {
-          deadlines.delete(entry);
-          resolve(value);
-        },
-        (err: unknown) => {
-          deadlines.delete(entry);
-          reject(failure(what, err));
-        },
-      );
-    });
+    deadlines.bound(
+      call.catch((err: unknown) => {
+        throw failure(what, err);
+      }),
+      () => failure(what, new Error(`no answer within ${String(timeoutMs)} ms`)),
+    );
   return {
     shared: index.shared,
     add: (entry, ttlMs) => bound('add', index.add(entry, ttlMs)),

@@ -62,6 +62,20 @@ export class Deadlines {
     return entry;
   }
 
+  /** `call`'s outcome, or a rejection with `timedOut()` once the deadline has passed (its late answer is ignored). */
+  bound<T>(call: Promise<T>, timedOut: () => Error): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const entry = this.add(() => {
+        reject(timedOut());
+      });
+      call
+        .finally(() => {
+          this.delete(entry);
+        })
+        .then(resolve, reject);
+    });
+  }
+
   delete(entry: Pending): void {
     if (!entry.linked) return;
     entry.linked = false;
