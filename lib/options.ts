@@ -6,38 +6,50 @@ import type { OidcHooks } from './types.js';
 import type { Sealer } from './sealing.js';
 import type { SessionIndex } from './session-index.js';
 
+/** How the app authenticates at the token endpoint ([OpenID Connect Core 9](https://openid.net/specs/openid-connect-core-1_0.html#ClientAuthentication)). */
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
 
-/** A private key for `private_key_jwt` client authentication. */
+/** A private key for `private_key_jwt` client authentication ([RFC 7523](https://www.rfc-editor.org/rfc/rfc7523)). */
 export interface ClientPrivateKey {
+  /** the private key (WebCrypto), e.g. from jose's `importPKCS8`. Required */
   key: CryptoKey;
-  /** the `kid` registered at the provider, sent in the assertion header */
+  /** the `kid` registered at the provider, sent in the assertion header. Default: none */
   kid?: string;
 }
 
+/** Paths of the package's routes, each starting with `/`, relative to `baseUrl`. */
 export interface RoutesOptions {
-  /** starts a login; default `/login` */
+  /** starts a login. Default `/login` */
   login?: string;
-  /** the redirect_uri path; default `/callback` */
+  /** the redirect_uri path (GET, and POST for `response_mode=form_post`). Default `/callback` */
   callback?: string;
-  /** ends the session; default `/logout` */
+  /** ends the session. Default `/logout` */
   logout?: string;
-  /** OpenID Connect Back-Channel Logout 1.0 endpoint; default `/backchannel-logout`, `false` disables */
+  /**
+   * [OpenID Connect Back-Channel Logout 1.0](https://openid.net/specs/openid-connect-backchannel-1_0.html)
+   * endpoint, called by the provider. Default `/backchannel-logout`; `false` turns it off
+   */
   backchannelLogout?: string | false;
-  /** OpenID Connect Front-Channel Logout 1.0 endpoint (GET with iss and sid); default `false` (off) */
+  /**
+   * [OpenID Connect Front-Channel Logout 1.0](https://openid.net/specs/openid-connect-frontchannel-1_0.html)
+   * endpoint (GET with `iss` and `sid`). Default `false` (off)
+   */
   frontchannelLogout?: string | false;
-  /** where the browser lands after logout (post_logout_redirect_uri); default `/` */
+  /** where the browser lands after logout (the `post_logout_redirect_uri`); not one of the routes above. Default `/` */
   postLogoutRedirect?: string;
 }
 
 export interface LogoutOptions {
   /** HTTP methods the logout route accepts; others get 405 and change nothing. Default `['POST']` */
   methods?: readonly ('POST' | 'GET')[];
-  /** RFC 7009 revocation of the tokens at logout. Default `true` (both) */
+  /** [RFC 7009](https://www.rfc-editor.org/rfc/rfc7009) revocation of the tokens at logout, both or each. Default `true` (both) */
   revokeTokens?: boolean | { accessToken?: boolean; refreshToken?: boolean };
-  /** RP-initiated logout at the provider's end_session_endpoint when it has one. Default `true` */
+  /**
+   * [RP-initiated logout](https://openid.net/specs/openid-connect-rpinitiated-1_0.html) at the
+   * provider's `end_session_endpoint` when it has one. Default `true`
+   */
   idpLogout?: boolean;
-  /** bound in milliseconds on every call to the provider during logout. Default `5000` */
+  /** bound on every call to the provider during logout, in milliseconds. Default `5000` */
   timeoutMs?: number;
   /**
    * oldest back-channel logout token accepted, in seconds since its `iat` (the only bound on
@@ -62,45 +74,59 @@ export interface LifetimeOptions {
 }
 
 export interface OidcAuthOptions<TContext = undefined> {
-  /** issuer URL; metadata comes from its /.well-known/openid-configuration, fetched lazily and cached */
+  /**
+   * The provider's issuer URL, https (http only on loopback or with `allowInsecureRequests`);
+   * its metadata comes from `/.well-known/openid-configuration`
+   * ([Discovery 1.0](https://openid.net/specs/openid-connect-discovery-1_0.html)), fetched on
+   * first use and cached. Required
+   */
   issuer: string;
+  /** the client id registered at the provider. Required */
   clientId: string;
-  /** required for client_secret_basic and client_secret_post */
+  /** the client secret; required for `client_secret_basic` and `client_secret_post`. Default: none (a public client) */
   clientSecret?: string;
-  /** token endpoint client authentication; default client_secret_basic with a secret, private_key_jwt with a key, else none */
+  /** token endpoint client authentication. Default `client_secret_basic` with a secret, `private_key_jwt` with a key, else `none` */
   clientAuthMethod?: ClientAuthMethod;
-  /** required for private_key_jwt */
+  /** the key for `private_key_jwt`. Default: none */
   clientPrivateKey?: ClientPrivateKey;
-  /** external absolute URL of the app (origin plus optional path); redirect_uri = baseUrl + routes.callback */
+  /** the app's external absolute URL (origin plus optional path); the redirect_uri is `baseUrl` + `routes.callback`. Required */
   baseUrl: string;
   /** space-separated scopes; must contain `openid`. Default `openid profile email` */
   scope?: string;
-  /** extra authorization request parameters (prompt, audience, acr_values…) */
+  /**
+   * extra authorization request parameters (`prompt`, `audience`, `acr_values`…); the
+   * protocol's own (`state`, `nonce`, PKCE, `redirect_uri`, `scope`, `response_type`,
+   * `client_id`) cannot be set here. Default `{}`
+   */
   authorizationParams?: Readonly<Record<string, string>>;
-  /** the algorithm the provider signs ID tokens (and logout tokens) with; default `RS256`, never `none` */
+  /** the algorithm the provider signs ID tokens and logout tokens with: asymmetric only, never `none` or HMAC. Default `RS256` */
   idTokenSigningAlg?: string;
+  /** paths of the package's routes. Default: see RoutesOptions */
   routes?: RoutesOptions;
   /**
    * express-session options: oidcAuth mounts express-session with them and secure cookie
-   * defaults (HttpOnly, SameSite=Lax, Secure when baseUrl is https, resave and
-   * saveUninitialized off). `false`: the app mounted express-session itself, before oidcAuth.
+   * defaults (named `__Host-oidc.sid` on https with path `/` and no domain, else `oidc.sid`;
+   * HttpOnly, SameSite=Lax, Secure when baseUrl is https; resave and saveUninitialized off).
+   * `false`: the app mounted express-session itself, before oidcAuth. Required (at least `{ secret }`)
    */
   session: SessionOptions | false;
+  /** what logout does. Default: see LogoutOptions */
   logout?: LogoutOptions;
+  /** the app's code at login and logout (`postLogin`, `postLogout`). Default: none */
   hooks?: OidcHooks<TContext>;
-  /** the app's own services, handed to every hook as `context` */
+  /** the app's own services for a request, handed to every hook as `context`. Default `() => undefined` */
   context?: (req: Request) => TContext | Promise<TContext>;
-  /** default: warnings and errors to the console, nothing else */
+  /** where the package logs. Default: warnings and errors to the console, nothing else */
   logger?: Logger;
   /** permit an http: issuer and http: baseUrl off loopback. Local development and tests only. Default `false` */
   allowInsecureRequests?: boolean;
-  /** bound in milliseconds on discovery, token and userinfo calls. Default `10000` */
+  /** bound on discovery, token, userinfo and JWKS calls, in milliseconds. Default `10000` */
   httpTimeoutMs?: number;
-  /** where back-channel logout finds the sessions of a sid / sub; default in-memory (one process) */
+  /** where back-channel and front-channel logout find the sessions of a `sid` or `sub`. Default: in memory (one process); several instances need `redisSessionIndex(client)` */
   sessionIndex?: SessionIndex;
-  /** access token refresh */
+  /** access token refresh. Default: see RefreshOptions */
   refresh?: RefreshOptions;
-  /** absolute and idle session lifetimes */
+  /** absolute and idle session lifetimes. Default: see LifetimeOptions */
   lifetime?: LifetimeOptions;
   /**
    * Keys for the package's own cookies (login transactions) and for the encryption of tokens

@@ -64,8 +64,8 @@ export interface PostLogoutContext<TContext = unknown> {
 export type PostLogoutResult = void | { redirectTo: string };
 
 export interface OidcHooks<TContext = unknown> {
-  /** runs after the code exchange, before the session is created */
+  /** runs after the code exchange, before the session is created; throw to refuse the login (403). Default: none */
   postLogin?: (ctx: PostLoginContext<TContext>) => PostLoginResult | Promise<PostLoginResult>;
-  /** runs once per ended session, after it is destroyed and its tokens revoked */
+  /** runs once per ended session, after it is destroyed and its tokens revoked. Default: none */
   postLogout?: (ctx: PostLogoutContext<TContext>) => PostLogoutResult | Promise<PostLogoutResult>;
 }

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import ts from 'typescript';
+import { OPTION_NAMES } from '../lib/options-validation.js';
+
+/*
+ * Every public option has JSDoc (what an editor shows on hover) that says its default, or
+ * that it is required, and agrees with the README's option table.
+ */
+const root = path.resolve(import.meta.dirname, '..');
+
+/** JSDoc text of every property of the named interfaces in a lib file, by interface and property. */
+function jsdocOf(file: string, interfaces: readonly string[]): Map<string, string> {
+  const source = ts.createSourceFile(file, readFileSync(path.join(root, file), 'utf8'), ts.ScriptTarget.Latest, true);
+  const found = new Map<string, string>();
+  source.forEachChild((node) => {
+    if (!ts.isInterfaceDeclaration(node) || !interfaces.includes(node.name.text)) return;
+    for (const member of node.members) {
+      if (!ts.isPropertySignature(member) || !ts.isIdentifier(member.name)) continue;
+      const text = ts
+        .getJSDocCommentsAndTags(member)
+        .map((doc) => (typeof doc.comment === 'string' ? doc.comment : (doc.comment ?? []).map((part) => part.text).join('')))
+        .join(' ');
+      found.set(`${node.name.text}.${member.name.text}`, text.replace(/\s+/g, ' '));
+    }
+  });
+  return found;
+}
+
+const OWNER: Partial<Record<string, string>> = { routes: 'RoutesOptions', logout: 'LogoutOptions', refresh: 'RefreshOptions', lifetime: 'LifetimeOptions', hooks: 'OidcHooks' };
+
+function readmeDefaults(): Map<string, string> {
+  const lines = readFileSync(path.join(root, 'README.md'), 'utf8').split('\n');
+  const start = lines.findIndex((line) => line.startsWith('| option |'));
+  const rows = new Map<string, string>();
+  for (const line of lines.slice(start + 2)) {
+    if (!line.startsWith('|')) break;
+    const [name, byDefault] = line.split('|').slice(1, 3).map((cell) => cell.trim());
+    rows.set((name ?? '').replace(/`/g, ''), byDefault ?? '');
+  }
+  return rows;
+}
+
+describe('the options are documented where they are declared', () => {
+  const docs = new Map([...jsdocOf('lib/options.ts', ['OidcAuthOptions', 'RoutesOptions', 'LogoutOptions', 'RefreshOptions', 'LifetimeOptions']), ...jsdocOf('lib/types.ts', ['OidcHooks'])]);
+  const defaults = readmeDefaults();
+
+  for (const option of OPTION_NAMES) {
+    test(`${option}: JSDoc with the README's default`, () => {
+      const [group, member] = option.includes('.') ? option.split('.') : [undefined, option];
+      const key = `${group === undefined ? 'OidcAuthOptions' : (OWNER[group] ?? '?')}.${member ?? ''}`;
+      const doc = docs.get(key);
+      assert.ok(doc !== undefined && doc.length > 0, `${option} (${key}) has no JSDoc`);
+      const byDefault = defaults.get(option);
+      assert.ok(byDefault !== undefined, `${option} is not in the README's option table`);
+      if (byDefault === 'required') {
+        assert.match(doc, /\bRequired\b/, `the README says ${option} is required; its JSDoc does not`);
+        return;
+      }
+      assert.match(doc, /\bDefault\b/, `${option}: the JSDoc does not say the default`);
+      // The README's first literal default (`5000`, `/login`, `['POST']`…) must be the JSDoc's too.
+      const literal = /`([^`]+)`/.exec(byDefault)?.[1];
+      if (literal !== undefined) assert.ok(doc.includes(`\`${literal}\``), `${option}: the README's default is \`${literal}\`, the JSDoc says: ${doc}`);
+      else if (byDefault === 'none') assert.match(doc, /Default: none/, `${option}: the README says no default; the JSDoc says: ${doc}`);
+    });
+  }
+});
