@@ -49,8 +49,9 @@ describe('the options are documented where they are declared', () => {
 
   for (const option of OPTION_NAMES) {
     test(`${option}: JSDoc with the README's default`, () => {
-      const [group, member] = option.includes('.') ? option.split('.') : [undefined, option];
-      const key = `${group === undefined ? 'OidcAuthOptions' : (OWNER[group] ?? '?')}.${member ?? ''}`;
+      const dot = option.indexOf('.');
+      const owner = dot === -1 ? 'OidcAuthOptions' : (OWNER[option.slice(0, dot)] ?? '?');
+      const key = `${owner}.${option.slice(dot + 1)}`;
       const doc = docs.get(key);
       assert.ok(doc !== undefined && doc.length > 0, `${option} (${key}) has no JSDoc`);
       const byDefault = defaults.get(option);
