@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { asConnectRedisStore } from './connect-redis-store.js';
+import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
+import { commandRunner, type RedisClientLike } from './redis-commands.js';
 import type { SessionIndex, SessionIndexEntry } from './session-index.js';
 
 /**
- * The one method of a node-redis client (v4 or v5, `createClient()`) the index uses, so the
- * package needs no dependency on `redis`: raw commands are the same in every version.
+ * A node-redis client (`createClient`, `createCluster`, `createSentinel`; v4 or v5) or an
+ * ioredis `Redis` or `Cluster`: the index sends raw commands, the same in every version.
  */
-export interface RedisCommandClient {
-  sendCommand(args: string[]): Promise<unknown>;
-}
+export type RedisCommandClient = RedisClientLike;
 
 /** KEYS: the session, its ended mark. ARGV: the session, its expiry in seconds ('' for none). 1 written, 0 ended. */
 const SET_UNLESS_ENDED =
@@ -17,8 +17,14 @@ const SET_UNLESS_ENDED =
 const RELEASE_IF_OWNER = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
 export interface RedisSessionIndexOptions {
-  /** key prefix; default `oidc:` */
+  /** prefix of the index's own keys. Default `oidc:` */
   prefix?: string;
+  /**
+   * the session store's key prefix (connect-redis's `prefix`). Default `sess:`, connect-redis's
+   * own. A session's ended mark carries its session key as a hash tag, so that in a Redis
+   * Cluster both are in one slot and a login is written atomically with the mark's check.
+   */
+  sessionPrefix?: string;
 }
 
 /**
@@ -27,13 +33,24 @@ export interface RedisSessionIndexOptions {
  * ZRANGEBYSCORE, whatever the number of sessions stored.
  */
 export function redisSessionIndex(client: RedisCommandClient, options: RedisSessionIndexOptions = {}): SessionIndex {
+  const send = commandRunner(client);
+  if (send === undefined) {
+    throw new OidcAuthError(
+      OidcAuthErrorCode.CONFIG_INVALID,
+      500,
+      'redisSessionIndex: the client must be a connected node-redis client (createClient, createCluster or createSentinel from "redis") or an ioredis Redis or Cluster.',
+    );
+  }
   const prefix = options.prefix ?? 'oidc:';
+  const sessionPrefix = options.sessionPrefix ?? 'sess:';
+  // In a cluster, each command goes to the node of its key; a script's keys must share one slot.
+  const endedKey = (sessionId: string): string => `${prefix}ended:{${sessionPrefix}${sessionId}}`;
   const keysOf = (e: SessionIndexEntry): string[] => {
     const keys = [`${prefix}sub:${e.issuer}:${e.sub}`];
     if (e.sid !== undefined) keys.push(`${prefix}sid:${e.issuer}:${e.sid}`);
     return keys;
   };
-  const run = (args: string[]): Promise<unknown> => client.sendCommand(args);
+  const run = (args: [string, string, ...string[]]): Promise<unknown> => send(args[1], args);
   // Who holds a claim: this index object, one per app instance.
   const owner = randomUUID();
 
@@ -67,19 +84,21 @@ export function redisSessionIndex(client: RedisCommandClient, options: RedisSess
     },
     async release(key) {
       // Only our own claim: one that outlived its ttl may belong to another instance by now.
-      await run(['EVAL', RELEASE_IF_OWNER, '1', `${prefix}once:${key}`, owner]);
+      const once = `${prefix}once:${key}`;
+      await send(once, ['EVAL', RELEASE_IF_OWNER, '1', once, owner]);
     },
     async markEnded(sessionId, ttlMs) {
       // No NX: every writer computes the same end (the session's own expiry), so a second mark loses nothing.
-      await run(['SET', `${prefix}ended:${sessionId}`, '1', 'PX', String(Math.max(1, Math.ceil(ttlMs)))]);
+      await run(['SET', endedKey(sessionId), '1', 'PX', String(Math.max(1, Math.ceil(ttlMs)))]);
     },
     async isEnded(sessionId) {
-      return (await run(['EXISTS', `${prefix}ended:${sessionId}`])) === 1;
+      return (await run(['EXISTS', endedKey(sessionId)])) === 1;
     },
     atomicWriter(store) {
-      // Only connect-redis on this very client: then the session and its mark are in one database.
+      // Only connect-redis on this very client, with the prefix the marks are keyed by: then the
+      // session and its mark are in one database (and, in a cluster, in one slot).
       const redisStore = asConnectRedisStore(store);
-      if (redisStore?.client !== client) return undefined;
+      if (redisStore?.client !== client || redisStore.prefix !== sessionPrefix) return undefined;
       return {
         async setUnlessEnded(sessionId, data) {
           const ttl = redisStore.getTTL(data);
@@ -89,7 +108,8 @@ export function redisSessionIndex(client: RedisCommandClient, options: RedisSess
             return 'written';
           }
           const expiry = redisStore.disableTTL ? '' : String(Math.ceil(ttl));
-          const reply = await run(['EVAL', SET_UNLESS_ENDED, '2', redisStore.prefix + sessionId, `${prefix}ended:${sessionId}`, redisStore.serializer.stringify(data), expiry]);
+          const key = redisStore.prefix + sessionId;
+          const reply = await send(key, ['EVAL', SET_UNLESS_ENDED, '2', key, endedKey(sessionId), redisStore.serializer.stringify(data), expiry]);
           return reply === 1 ? 'written' : 'ended';
         },
       };

@@ -218,7 +218,7 @@ for (const setup of SETUPS) describe(`logout is final (${setup.name}): a request
     const loggedInAt = Date.now();
     const victim = await logIn(a, 'race-mark');
     await ownLogout(b, victim);
-    const ttlMs = await client.pTTL(`oidc:ended:${victim.id}`);
+    const ttlMs = await client.pTTL(`oidc:ended:{sess:${victim.id}}`);
     // Both figures come from the README: lifetime.absoluteSec defaults to 7 days; marks outlive it by 5 minutes.
     const expected = loggedInAt + 7 * 24 * 3600 * 1000 + 5 * 60 * 1000 - Date.now();
     assert.ok(Math.abs(ttlMs - expected) <= 5_000, `the mark expires in ${String(ttlMs)} ms, expected about ${String(expected)} ms`);

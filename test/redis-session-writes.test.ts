@@ -52,7 +52,7 @@ describe('sessions in connect-redis, written by the package', { skip: REDIS_SUIT
     separate = await lateServer();
     op = await startTestProvider({ clients: [shared, noTtl, separate].map((s, i) => ({ ...clientFor(s.url), client_id: `app-${String(i)}` })) });
     const app = (server: LateServer, i: number, store: RedisStore, index: RedisClient): void => {
-      server.setHandler(buildApp({ ...baseOptions(op.issuer, server.url), clientId: `app-${String(i)}`, session: { secret: SESSION_SECRET, store }, sessionIndex: redisSessionIndex(index) }, { jsonErrors: true }));
+      server.setHandler(buildApp({ ...baseOptions(op.issuer, server.url), clientId: `app-${String(i)}`, session: { secret: SESSION_SECRET, store }, sessionIndex: redisSessionIndex(index, { sessionPrefix: store.prefix }) }, { jsonErrors: true }));
     };
     app(shared, 0, new RedisStore({ client, prefix: 'app:', ttl: STORE_TTL_SEC, serializer: taggedJson }), client);
     app(noTtl, 1, new RedisStore({ client, prefix: 'nottl:', disableTTL: true }), client);
