@@ -103,7 +103,8 @@ export async function validateLogoutToken(token: string, check: LogoutTokenCheck
       fail('the logout token is not a JWT');
     }
     if (header.alg === undefined || header.alg === 'none') fail('unsigned logout tokens are refused');
-    if (header.typ !== undefined && !ACCEPTED_TYPES.has(header.typ.toLowerCase())) fail('the logout token "typ" names another kind of token: expected logout+jwt, JWT or none');
+    const typ: unknown = header.typ;
+    if (typ !== undefined && (typeof typ !== 'string' || !ACCEPTED_TYPES.has(typ.toLowerCase()))) fail('the logout token "typ" names another kind of token: expected logout+jwt, JWT or none');
     const claims = await verifySignature(token, check);
     const events = claims['events'];
     if (typeof events !== 'object' || events === null || Array.isArray(events)) fail('claim "events" must be an object');
