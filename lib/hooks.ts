@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
-import { describeError, type Logger } from './logger.js';
-import type { OidcHooks, OidcTokens, OidcUser, PostLogoutContext, PostLogoutResult } from './types.js';
+import { describeError, type Logger } from './logging/logger.js';
+import type { OidcHooks, OidcTokens, OidcUser, PostLogoutContext, PostLogoutResult } from './public-types.js';
 
 /** What the package knows of an ended session when postLogout runs; the hook also gets the request, the logger and the app's context. */
 export type PostLogoutEvent = Omit<PostLogoutContext, 'context' | 'log' | 'clientRequest'>;

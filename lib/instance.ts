@@ -1,12 +1,12 @@
 import type { Request } from 'express';
 import type { Store } from 'express-session';
-import type { EndedSessions } from './ended-sessions.js';
-import type { JwksCache } from './jwks.js';
-import type { TransactionCookies } from './login-transactions.js';
-import type { LoginVault } from './login-vault.js';
-import type { ResolvedOptions } from './options.js';
-import type { Provider } from './provider.js';
-import type { Refresher } from './refresh.js';
+import type { EndedSessions } from './session/ended-sessions.js';
+import type { JwksCache } from './provider/jwks.js';
+import type { TransactionCookies } from './session/login-transactions.js';
+import type { LoginVault } from './session/login-vault.js';
+import type { ResolvedOptions } from './options/options.js';
+import type { Provider } from './provider/provider.js';
+import type { Refresher } from './tokens/refresh.js';
 
 /**
  * Everything one oidcAuth() instance shares with its routes, its req.oidc objects and its

@@ -1,10 +1,10 @@
 import type { Request } from 'express';
 import * as client from 'openid-client';
 import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
-import { translateUserInfoError } from './provider-errors.js';
+import { translateUserInfoError } from './provider/errors.js';
 import type { Instance } from './instance.js';
-import { peekLogin, type Login, type StoredLogin } from './session.js';
-import type { OidcUser } from './types.js';
+import { peekLogin, type Login, type StoredLogin } from './session/session.js';
+import type { OidcUser } from './public-types.js';
 
 export interface OidcAccessToken {
   /** the token itself, for an Authorization header */

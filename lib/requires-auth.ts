@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
-import { redirect, sendJson, wantsJson } from './http.js';
+import { redirect, sendJson, wantsJson } from './http/http.js';
 import { loginPathFor } from './request-context.js';
 
 /**

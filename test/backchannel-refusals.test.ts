@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, mock, test } from 'node:test';
-import { createRefusalLog } from '../lib/refusal-log.js';
+import { createRefusalLog } from '../lib/logging/refusal-log.js';
 import { capturingLogger, setup, type Captured, type TestSetup } from './helpers/app.js';
 import { logoutClaims, otherRsaKey, postLogoutToken, signLogoutToken, unsignedToken } from './helpers/logout-token.js';
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { MemoryStore, type SessionData } from 'express-session';
-import { wrapStore } from '../lib/bounded-store.js';
-import { createEndedSessions } from '../lib/ended-sessions.js';
-import { memorySessionIndex } from '../lib/session-index.js';
+import { wrapStore } from '../lib/session/bounded-store.js';
+import { createEndedSessions } from '../lib/session/ended-sessions.js';
+import { memorySessionIndex } from '../lib/session-index/session-index.js';
 
 /** A logged-in session as express-session hands it to the store (sealed parts stand in as text). */
 const LOGGED_IN = { cookie: { originalMaxAge: null }, oidc: { login: { claims: 'sealed-claims', tokens: 'sealed-tokens', loggedInAt: 1 } } } as unknown as SessionData;

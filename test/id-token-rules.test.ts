@@ -14,17 +14,17 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import { OidcAuthError } from '../lib/errors.js';
-import { verifyIdTokenSignature, type IdTokenSignatureCheck } from '../lib/id-token.js';
-import type { JwksCache } from '../lib/jwks.js';
+import { verifyIdTokenSignature, type IdTokenSignatureCheck } from '../lib/tokens/id-token.js';
+import type { JwksCache } from '../lib/provider/jwks.js';
 
 /*
- * The package's own ID token signature check (lib/id-token.ts), called directly with real keys
+ * The package's own ID token signature check (lib/tokens/id-token.ts), called directly with real keys
  * and real JWTs (jose), against a JWKS cache stand-in that counts what is asked of it: no
  * server, no network. Each expectation names its source: OpenID Connect Core 1.0 §3.1.3.7
  * (ID Token Validation) and §10.1 (signing, key rotation), RFC 7515 (JWS), RFC 7517 (JWK),
  * RFC 7518 (JWA), RFC 8725 (JWT BCP), or the README ("ID token signature", error codes).
  *
- * Mutation testing (npm run mutate lib/id-token.ts, with this suite alone): 32 of 32 mutants
+ * Mutation testing (npm run mutate lib/tokens/id-token.ts, with this suite alone): 32 of 32 mutants
  * killed (string literals excluded), no survivor, so no mutant is listed as equivalent.
  */
 
@@ -88,7 +88,7 @@ async function signRaw(privateKey: CryptoKey, header: Record<string, unknown>, e
 }
 
 /**
- * A stand-in for lib/jwks.ts's cache, keeping its contract: resolve() hands the same resolver
+ * A stand-in for lib/provider/jwks.ts's cache, keeping its contract: resolve() hands the same resolver
  * until a refetch is granted, then the next set (an Error: that fetch fails). It counts the
  * resolves and records each refetch asked for, with the resolver that found no key.
  */
@@ -313,7 +313,7 @@ describe('verifyIdTokenSignature: the ID token signature check beside openid-cli
       const jwks = fakeJwks([{ keys: [withKid(rsaOther, 'same'), withKid(rsa, 'same')] }]);
       const token = await sign(rsa.privateKey, { alg: 'RS256', kid: 'same' });
       // Only "several provider keys could match" is pinned: the message also says the token names
-      // no kid, which is not so here (reported, lib/id-token.ts unchanged).
+      // no kid, which is not so here (reported, lib/tokens/id-token.ts unchanged).
       await assertRefused(token, verifyIdTokenSignature(token, checkWith(jwks)), invalidBecause(/several provider keys could match/, errors.JWKSMultipleMatchingKeys));
       assertNoRefetch(jwks);
     });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createJwksCache, type JwksCache } from '../lib/jwks.js';
+import { createJwksCache, type JwksCache } from '../lib/provider/jwks.js';
 import { startHostileProvider, type HostileProvider } from './helpers/hostile-provider.js';
 
 describe('the JWKS cache shared by the callback and back-channel logout', () => {

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { endedMarkTtlMs, indexTtlMs, judgeLifetime } from '../lib/lifetime.js';
+import { endedMarkTtlMs, indexTtlMs, judgeLifetime } from '../lib/session/lifetime.js';
 import type { OidcAuthOptions } from '../lib/index.js';
-import { resolveOptions } from '../lib/options-validation.js';
+import { resolveOptions } from '../lib/options/validation.js';
 
 /*
- * The numbers of lib/lifetime.ts, each at its edge, with expectations from the README's
+ * The numbers of lib/session/lifetime.ts, each at its edge, with expectations from the README's
  * "Session lifetimes" section and its "Guarantees" (ended marks), never from the constants.
  * Mutants of judgeLifetime no test can kill (npm run mutate): `absoluteSec !== undefined`
  * and `idleSec === undefined` replaced by true/false: with the lifetime off, the sums that

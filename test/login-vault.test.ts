@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createLoginVault } from '../lib/login-vault.js';
-import { createSealer } from '../lib/sealing.js';
-import type { Login, StoredLogin } from '../lib/session.js';
+import { createLoginVault } from '../lib/session/login-vault.js';
+import { createSealer } from '../lib/session/sealing.js';
+import type { Login, StoredLogin } from '../lib/session/session.js';
 
 const SECRET = 'login-vault-test-secret-0123456789abcdef';
 const LOGIN: Login = { user: { sub: 'alice', email: 'alice@example.com', address: { country: 'NL' } }, sid: 'provider-sid', idToken: 'id.token.value', accessToken: 'access-token-value', refreshToken: 'refresh-token-value', tokenType: 'Bearer', loggedInAt: 1_700_000_000 };

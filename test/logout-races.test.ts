@@ -15,7 +15,7 @@ import { connectClient, REDIS_SUITE_SKIP, startRedisWithClient, type RedisClient
 
 /**
  * Idle lifetime of the apps. The package notes activity (lastSeenAt) once this many seconds
- * passed since the last note (lib/lifetime.ts). It is longer than the provider's one-hour
+ * passed since the last note (lib/session/lifetime.ts). It is longer than the provider's one-hour
  * access tokens, so the refresh case can move the clock past their expiry without the
  * session idling out first.
  */

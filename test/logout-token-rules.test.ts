@@ -2,19 +2,19 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { CompactSign, createLocalJWKSet, decodeProtectedHeader, errors, exportJWK, generateKeyPair, type JWK, type JWTVerifyGetKey } from 'jose';
 import { OidcAuthError } from '../lib/errors.js';
-import type { JwksCache } from '../lib/jwks.js';
-import { LogoutTokenError, replayKey, validateLogoutToken, type LogoutTokenCheck, type LogoutTokenClaims } from '../lib/logout-token.js';
+import type { JwksCache } from '../lib/provider/jwks.js';
+import { LogoutTokenError, replayKey, validateLogoutToken, type LogoutTokenCheck, type LogoutTokenClaims } from '../lib/tokens/logout-token.js';
 import { newSigningKey, type SigningKey } from './helpers/hostile-provider.js';
 
 /*
- * The rules of lib/logout-token.ts, called directly (no app, no provider): each expectation
+ * The rules of lib/tokens/logout-token.ts, called directly (no app, no provider): each expectation
  * comes from OpenID Connect Back-Channel Logout 1.0 (§2.4 the claims, §2.6 the validation)
  * or from the README's numbers ("Back-channel and front-channel logout", the option table,
  * "Secure defaults", the validation table), never from the module's constants. Times are
  * given to the check (nowSec), so every edge is exact; a few tests use the real clock to show
  * that it is the default.
  *
- * Surviving mutants (npm run mutate lib/logout-token.ts, string literals excluded): none;
+ * Surviving mutants (npm run mutate lib/tokens/logout-token.ts, string literals excluded): none;
  * every one of the 129 mutants is killed by this suite alone, so none is listed as equivalent.
  * Rules that jose applies (iss, aud, iat, exp, the tolerance) are pinned here too, at their
  * edges, since the module hands them to jose with its own numbers.

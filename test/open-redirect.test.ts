@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { safeReturnTo } from '../lib/return-to.js';
+import { safeReturnTo } from '../lib/http/return-to.js';
 import { requiresAuth } from '../lib/index.js';
 import { setup, type TestSetup } from './helpers/app.js';
 import { ACCEPT_JSON, assertSameOriginRelative } from './helpers/assertions.js';
@@ -125,7 +125,7 @@ describe('safeReturnTo (unit)', () => {
 
   /*
    * The rules of the README's "What is validated where" row for returnTo, each at its edge.
-   * Mutants of lib/return-to.ts no test can kill (npm run mutate: 38 of 40 killed, 95 %):
+   * Mutants of lib/http/return-to.ts no test can kill (npm run mutate: 38 of 40 killed, 95 %):
    * - excluded there with a Stryker comment: in decodeRepeatedly, `if (next === current)`
    *   removed or `i--` (the loop stops changing `current` once decoding is stable, so only
    *   work is saved) and `i <= 3` (a fourth round only refuses more); the origin check

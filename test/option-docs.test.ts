@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import ts from 'typescript';
-import { OPTION_NAMES } from '../lib/options-validation.js';
+import { OPTION_NAMES } from '../lib/options/validation.js';
 
 /*
  * Every public option has JSDoc (what an editor shows on hover) that says its default, or
@@ -44,7 +44,7 @@ function readmeDefaults(): Map<string, string> {
 }
 
 describe('the options are documented where they are declared', () => {
-  const docs = new Map([...jsdocOf('lib/options.ts', ['OidcAuthOptions', 'RoutesOptions', 'LogoutOptions', 'RefreshOptions', 'LifetimeOptions']), ...jsdocOf('lib/types.ts', ['OidcHooks'])]);
+  const docs = new Map([...jsdocOf('lib/options/options.ts', ['OidcAuthOptions', 'RoutesOptions', 'LogoutOptions', 'RefreshOptions', 'LifetimeOptions']), ...jsdocOf('lib/public-types.ts', ['OidcHooks'])]);
   const defaults = readmeDefaults();
 
   for (const option of OPTION_NAMES) {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { OidcAuthErrorCode } from '../lib/index.js';
-import { OPTION_NAMES } from '../lib/options-validation.js';
+import { OPTION_NAMES } from '../lib/options/validation.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
@@ -61,6 +61,12 @@ describe('the README says what the code does', () => {
         `this README example is in no file of docs/examples/, so nothing compiles it:\n${block.slice(0, 300)}`,
       );
     }
+  });
+
+  test('every lib/ file the README names exists (files move; the README must follow)', () => {
+    const named = [...new Set([...readme.matchAll(/\blib\/[\w/.-]+\.ts\b/g)].map((m) => m[0]))].filter((file) => file !== 'lib/file.ts');
+    assert.ok(named.length > 10, 'the README names the files that validate each input');
+    for (const file of named) assert.ok(existsSync(path.join(root, file)), `the README names ${file}, which does not exist`);
   });
 
   test('the option table lists every option the package accepts, and no other', () => {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, mock, test } from 'node:test';
 import session, { type SessionData } from 'express-session';
-import { wrapStore } from '../lib/bounded-store.js';
-import { createEndedSessions } from '../lib/ended-sessions.js';
-import { boundedSessionIndex, memorySessionIndex, type SessionIndex } from '../lib/session-index.js';
+import { wrapStore } from '../lib/session/bounded-store.js';
+import { createEndedSessions } from '../lib/session/ended-sessions.js';
+import { boundedSessionIndex, memorySessionIndex, type SessionIndex } from '../lib/session-index/session-index.js';
 
 /** The README: "Every call to the store and the index is bounded (3 s)". */
 const BOUND_MS = 3000;

@@ -1,6 +1,6 @@
-import { createLoginVault } from '../../lib/login-vault.js';
-import { createSealer } from '../../lib/sealing.js';
-import type { Login, StoredLogin } from '../../lib/session.js';
+import { createLoginVault } from '../../lib/session/login-vault.js';
+import { createSealer } from '../../lib/session/sealing.js';
+import type { Login, StoredLogin } from '../../lib/session/session.js';
 
 /**
  * Opens the sealed login of an express-oidc-auth session read from Redis, with the session

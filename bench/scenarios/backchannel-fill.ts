@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { indexHashes } from '../../lib/hashed-index.js';
-import { createLoginVault } from '../../lib/login-vault.js';
-import { createSealer } from '../../lib/sealing.js';
-import type { Login } from '../../lib/session.js';
+import { indexHashes } from '../../lib/session-index/hashed.js';
+import { createLoginVault } from '../../lib/session/login-vault.js';
+import { createSealer } from '../../lib/session/sealing.js';
+import type { Login } from '../../lib/session/session.js';
 import type { Redis } from '../harness/redis.js';
 import { SESSION_SECRET } from '../harness/topology.js';
 

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import { createLoginVault } from '../../lib/login-vault.js';
-import { createSealer } from '../../lib/sealing.js';
-import type { StoredLogin } from '../../lib/session.js';
+import { createLoginVault } from '../../lib/session/login-vault.js';
+import { createSealer } from '../../lib/session/sealing.js';
+import type { StoredLogin } from '../../lib/session/session.js';
 import { median } from '../harness/stats.js';
 import { openStoredLogin } from '../harness/open-login.js';
 import { SESSION_SECRET } from '../harness/topology.js';

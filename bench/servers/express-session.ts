@@ -1,7 +1,7 @@
 import { RedisStore } from 'connect-redis';
 import express from 'express';
 import session, { type SessionOptions } from 'express-session';
-import type { Login } from '../../lib/session.js';
+import type { Login } from '../../lib/session/session.js';
 import { connectRedis, runAppServer } from './child.js';
 
 declare module 'express-session' {

@@ -1,11 +1,11 @@
 import type { Response } from 'express';
-import { endSessions } from '../end-sessions.js';
+import { endSessions } from '../session/end-sessions.js';
 import { OidcAuthError } from '../errors.js';
-import { readForm, sendJson, single, type AsyncHandler } from '../http.js';
+import { readForm, sendJson, single, type AsyncHandler } from '../http/http.js';
 import type { Instance } from '../instance.js';
-import { describeError } from '../logger.js';
-import { LogoutTokenError, replayKey, validateLogoutToken } from '../logout-token.js';
-import { createRefusalLog } from '../refusal-log.js';
+import { describeError } from '../logging/logger.js';
+import { LogoutTokenError, replayKey, validateLogoutToken } from '../tokens/logout-token.js';
+import { createRefusalLog } from '../logging/refusal-log.js';
 
 /**
  * POST /backchannel-logout (OpenID Connect Back-Channel Logout 1.0): the provider tells us

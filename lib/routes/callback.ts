@@ -1,14 +1,14 @@
 import * as client from 'openid-client';
-import { checkIdTokenTimes, userFromClaims } from '../claims.js';
+import { checkIdTokenTimes, userFromClaims } from '../tokens/claims.js';
 import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
-import { verifyIdTokenSignature } from '../id-token.js';
-import { indexTtlMs } from '../lifetime.js';
-import { describeError } from '../logger.js';
-import { createRefusalLog } from '../refusal-log.js';
-import { queryOf, readForm, redirect, single, type AsyncHandler } from '../http.js';
+import { verifyIdTokenSignature } from '../tokens/id-token.js';
+import { indexTtlMs } from '../session/lifetime.js';
+import { describeError } from '../logging/logger.js';
+import { createRefusalLog } from '../logging/refusal-log.js';
+import { queryOf, readForm, redirect, single, type AsyncHandler } from '../http/http.js';
 import type { Instance } from '../instance.js';
-import { authorizationError, translateCallbackError } from '../provider-errors.js';
-import { destroySession, regenerateSession, requireSession, saveSession, tokensOf, type Login } from '../session.js';
+import { authorizationError, translateCallbackError } from '../provider/errors.js';
+import { destroySession, regenerateSession, requireSession, saveSession, tokensOf, type Login } from '../session/session.js';
 
 
 function stateMismatch(): OidcAuthError {

@@ -1,8 +1,8 @@
 import type { Response } from 'express';
-import { endSessions } from '../end-sessions.js';
-import { queryOf, single, type AsyncHandler } from '../http.js';
+import { endSessions } from '../session/end-sessions.js';
+import { queryOf, single, type AsyncHandler } from '../http/http.js';
 import type { Instance } from '../instance.js';
-import { createRefusalLog } from '../refusal-log.js';
+import { createRefusalLog } from '../logging/refusal-log.js';
 
 function page(res: Response, status: number, text: string): void {
   res.statusCode = status;

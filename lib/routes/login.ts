@@ -1,11 +1,11 @@
 import type { Request } from 'express';
 import * as client from 'openid-client';
 import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
-import type { ResolvedOptions } from '../options.js';
-import { queryOf, redirect, sendJson, single, wantsJson, type AsyncHandler } from '../http.js';
+import type { ResolvedOptions } from '../options/options.js';
+import { queryOf, redirect, sendJson, single, wantsJson, type AsyncHandler } from '../http/http.js';
 import type { Instance } from '../instance.js';
-import { returnToOr } from '../return-to.js';
-import { requireSession } from '../session.js';
+import { returnToOr } from '../http/return-to.js';
+import { requireSession } from '../session/session.js';
 
 /**
  * A browser drops a Secure cookie set on a request it does not see as https. The login

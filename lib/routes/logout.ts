@@ -1,16 +1,16 @@
 import type { Request, Response } from 'express';
 import * as client from 'openid-client';
 import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
-import { isCrossSite } from '../cross-site.js';
-import { redirect, sendJson, wantsJson, type AsyncHandler } from '../http.js';
+import { isCrossSite } from '../http/cross-site.js';
+import { redirect, sendJson, wantsJson, type AsyncHandler } from '../http/http.js';
 import type { Instance } from '../instance.js';
-import { describeError } from '../logger.js';
-import { rememberLogoutState } from '../logout-return.js';
-import type { ResolvedOptions } from '../options.js';
-import { safeReturnTo } from '../return-to.js';
-import { revokeTokens } from '../revocation.js';
-import { endedMarkTtlMs } from '../lifetime.js';
-import { destroySession, tokensOf, type AppSession, type Login } from '../session.js';
+import { describeError } from '../logging/logger.js';
+import { rememberLogoutState } from './logout-return.js';
+import type { ResolvedOptions } from '../options/options.js';
+import { safeReturnTo } from '../http/return-to.js';
+import { revokeTokens } from '../tokens/revocation.js';
+import { endedMarkTtlMs } from '../session/lifetime.js';
+import { destroySession, tokensOf, type AppSession, type Login } from '../session/session.js';
 import { TIMED_OUT, within } from '../timeout.js';
 
 /** Where the hook may send the browser: an absolute http(s) URL or an origin-relative path (from the app's own code only). */

@@ -1,4 +1,4 @@
-import type { SessionIndex } from './session-index.js';
+import type { SessionIndex } from '../session-index/session-index.js';
 
 /**
  * Logout is final: once a logout (of any trigger) has ended a session id, no write can make

@@ -1,5 +1,5 @@
 import { MemoryStore, type SessionData, type Store } from 'express-session';
-import { Deadlines } from './timeout.js';
+import { Deadlines } from '../timeout.js';
 
 /**
  * Writes a session only while its id carries no ended mark, in one atomic step with the

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { CookieOptions, Request, Response } from 'express';
-import { cookiesWithPrefix, readCookie, sameString } from './cookies.js';
+import { cookiesWithPrefix, readCookie, sameString } from '../http/cookies.js';
 import type { Sealer } from './sealing.js';
 
 /** One login in flight: what the callback needs to finish it. */

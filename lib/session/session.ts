@@ -1,9 +1,9 @@
 import type { Request } from 'express';
 import type { Session, SessionData, Store } from 'express-session';
-import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
+import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
 import { isDeferred } from './lazy-session.js';
-import { storeFailed } from './store.js';
-import type { OidcTokens, OidcUser } from './types.js';
+import { storeFailed } from './store-calls.js';
+import type { OidcTokens, OidcUser } from '../public-types.js';
 
 /** A logged-in session as the package works with it, in memory only (see login-vault.ts). */
 export interface Login {

@@ -1,17 +1,17 @@
 import type { Request } from 'express';
 import type { Store } from 'express-session';
 import * as client from 'openid-client';
-import { endSessions } from './end-sessions.js';
-import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
+import { endSessions } from '../session/end-sessions.js';
+import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
 import { verifyIdTokenSignature } from './id-token.js';
-import type { InstanceCore } from './instance.js';
-import { describeError } from './logger.js';
-import { translateCallbackError } from './provider-errors.js';
+import type { InstanceCore } from '../instance.js';
+import { describeError } from '../logging/logger.js';
+import { translateCallbackError } from '../provider/errors.js';
 import { revokeTokens } from './revocation.js';
-import { withLatestActivity } from './session-write.js';
+import { withLatestActivity } from '../session/session-write.js';
 import { refreshOnce } from './refresh-once.js';
-import { peekLogin, regenerateSession, requireStore, tokensOf, type AppSession, type Login, type StoredLogin } from './session.js';
-import { STORE_TIMEOUT_MS, storeGet, storeSet } from './store.js';
+import { peekLogin, regenerateSession, requireStore, tokensOf, type AppSession, type Login, type StoredLogin } from '../session/session.js';
+import { STORE_TIMEOUT_MS, storeGet, storeSet } from '../session/store-calls.js';
 
 const POLL_MS = 50;
 

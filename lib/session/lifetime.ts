@@ -1,4 +1,4 @@
-import type { ResolvedOptions } from './options.js';
+import type { ResolvedOptions } from '../options/options.js';
 
 /** The absolute and idle lifetimes, in seconds (undefined: off). */
 export type Lifetimes = ResolvedOptions['lifetime'];

@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
-import { readCookie, sameString } from './cookies.js';
-import type { ResolvedOptions } from './options.js';
+import { readCookie, sameString } from '../http/cookies.js';
+import type { ResolvedOptions } from '../options/options.js';
 
 /**
  * The end_session state travels with a short-lived cookie bound to this browser: the

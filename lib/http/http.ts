@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
+import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
 
 /** A route's handler: errors it does not answer itself go to next(). */
 export type AsyncHandler = (req: Request, res: Response, next: NextFunction) => Promise<void>;

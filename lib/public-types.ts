@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import type { Logger } from './logger.js';
+import type { Logger } from './logging/logger.js';
 
 /** Claims of the logged-in user: the ID token's claims without the protocol ones. */
 export interface OidcUser {

@@ -1,6 +1,6 @@
 import * as client from 'openid-client';
-import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
-import { isRecord } from './values.js';
+import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
+import { isRecord } from '../values.js';
 
 /**
  * Text that came from the provider or the browser, made safe to put in a message that an

@@ -1,6 +1,6 @@
 import type { Sealer } from './sealing.js';
 import type { Login, StoredLogin } from './session.js';
-import type { OidcUser } from './types.js';
+import type { OidcUser } from '../public-types.js';
 
 interface SealedClaims {
   user: OidcUser;

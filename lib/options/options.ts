@@ -1,10 +1,10 @@
 import type { Request } from 'express';
 import type { SessionOptions } from 'express-session';
-import type { BoundHooks } from './hooks.js';
-import type { Logger } from './logger.js';
-import type { OidcHooks } from './types.js';
-import type { Sealer } from './sealing.js';
-import type { SessionIndex } from './session-index.js';
+import type { BoundHooks } from '../hooks.js';
+import type { Logger } from '../logging/logger.js';
+import type { OidcHooks } from '../public-types.js';
+import type { Sealer } from '../session/sealing.js';
+import type { SessionIndex } from '../session-index/session-index.js';
 
 /** How the app authenticates at the token endpoint ([OpenID Connect Core 9](https://openid.net/specs/openid-connect-core-1_0.html#ClientAuthentication)). */
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';

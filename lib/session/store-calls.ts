@@ -1,6 +1,6 @@
 import type { SessionData, Store } from 'express-session';
-import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
-import { TIMED_OUT, within } from './timeout.js';
+import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
+import { TIMED_OUT, within } from '../timeout.js';
 
 /** Bound on one session store or session index call: Redis down must answer 503 quickly, not hang. */
 export const STORE_TIMEOUT_MS = 3000;

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { SessionOptions } from 'express-session';
-import { got, type Problems } from './option-checks.js';
-import { kind } from './options-secrets.js';
+import { got, type Problems } from './checks.js';
+import { kind } from './secrets.js';
 import { DEFAULT_SESSION_COOKIE } from './options.js';
-import { isRecord } from './values.js';
+import { isRecord } from '../values.js';
 
 /**
  * 128 random bits, base64url: as unguessable as a session id needs to be, and 10

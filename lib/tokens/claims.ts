@@ -1,6 +1,6 @@
 import type { IDToken } from 'openid-client';
-import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
-import type { OidcUser } from './types.js';
+import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
+import type { OidcUser } from '../public-types.js';
 
 /** Protocol claims: they describe the token, not the user, and would only bloat the session. */
 const PROTOCOL_CLAIMS = new Set(['iss', 'aud', 'exp', 'iat', 'nbf', 'nonce', 'azp', 'auth_time', 'at_hash', 'c_hash', 's_hash', 'sid', 'jti', 'acr', 'amr']);

@@ -1,8 +1,8 @@
 import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { OidcAuthError } from './errors.js';
-import { unavailable } from './provider-errors.js';
+import { OidcAuthError } from '../errors.js';
+import { unavailable } from '../provider/errors.js';
 import { CLOCK_TOLERANCE_SEC } from './claims.js';
-import { isUnknownKid, type JwksCache } from './jwks.js';
+import { isUnknownKid, type JwksCache } from '../provider/jwks.js';
 
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 /**

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { asConnectRedisStore } from './connect-redis-store.js';
-import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
+import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
 import { commandRunner, type RedisClientLike } from './redis-commands.js';
 import type { SessionIndex, SessionIndexEntry } from './session-index.js';
 

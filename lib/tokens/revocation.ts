@@ -1,8 +1,8 @@
 import * as client from 'openid-client';
-import { describeError, type Logger } from './logger.js';
-import type { ResolvedOptions } from './options.js';
-import { TIMED_OUT, within } from './timeout.js';
-import type { OidcTokens, RevocationOutcome } from './types.js';
+import { describeError, type Logger } from '../logging/logger.js';
+import type { ResolvedOptions } from '../options/options.js';
+import { TIMED_OUT, within } from '../timeout.js';
+import type { OidcTokens, RevocationOutcome } from '../public-types.js';
 
 export interface RevocationOutcomes {
   accessToken: RevocationOutcome;

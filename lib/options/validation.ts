@@ -1,18 +1,18 @@
 import type { Request } from 'express';
-import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
-import { quietConsoleLogger, type Logger } from './logger.js';
+import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
+import { quietConsoleLogger, type Logger } from '../logging/logger.js';
 import { DEFAULTS, joinUrl, type ClientAuthMethod, type OidcAuthOptions, type ResolvedOptions } from './options.js';
-import { LIFETIME_KEYS, REFRESH_KEYS, resolveLifetime, resolveRefresh } from './options-lifecycle.js';
-import { hashedSessionIndex } from './hashed-index.js';
-import { bindHooks } from './hooks.js';
-import { createSealer } from './sealing.js';
-import { kind, resolveSecrets } from './options-secrets.js';
-import { resolveSession } from './options-session.js';
-import { boundedSessionIndex, memorySessionIndex, type SessionIndex } from './session-index.js';
-import { STORE_TIMEOUT_MS } from './store.js';
-import type { OidcHooks } from './types.js';
-import { checkMillis, checkPath, checkUnknownKeys, got, isFunctionOption, parseUrl, type Problems } from './option-checks.js';
-import { isRecord } from './values.js';
+import { LIFETIME_KEYS, REFRESH_KEYS, resolveLifetime, resolveRefresh } from './refresh-and-lifetime.js';
+import { hashedSessionIndex } from '../session-index/hashed.js';
+import { bindHooks } from '../hooks.js';
+import { createSealer } from '../session/sealing.js';
+import { kind, resolveSecrets } from './secrets.js';
+import { resolveSession } from './session.js';
+import { boundedSessionIndex, memorySessionIndex, type SessionIndex } from '../session-index/session-index.js';
+import { STORE_TIMEOUT_MS } from '../session/store-calls.js';
+import type { OidcHooks } from '../public-types.js';
+import { checkMillis, checkPath, checkUnknownKeys, got, isFunctionOption, parseUrl, type Problems } from './checks.js';
+import { isRecord } from '../values.js';
 
 const KNOWN = {
   top: ['issuer', 'clientId', 'clientSecret', 'clientAuthMethod', 'clientPrivateKey', 'baseUrl', 'scope', 'authorizationParams', 'idTokenSigningAlg', 'routes', 'session', 'logout', 'hooks', 'context', 'logger', 'allowInsecureRequests', 'httpTimeoutMs', 'sessionIndex', 'refresh', 'lifetime', 'secret'],

@@ -1,8 +1,8 @@
 import * as client from 'openid-client';
-import { describeError } from './logger.js';
-import type { ResolvedOptions } from './options.js';
+import { describeError } from '../logging/logger.js';
+import type { ResolvedOptions } from '../options/options.js';
 import { basicCredentials, type BasicCredentials } from './basic-auth.js';
-import { translateDiscoveryError } from './provider-errors.js';
+import { translateDiscoveryError } from './errors.js';
 
 /** Lazy discovery, one per `oidcAuth()` instance: the app starts even when the provider is down. */
 export interface Provider {

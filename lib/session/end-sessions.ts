@@ -1,10 +1,10 @@
 import type { Request } from 'express';
-import type { Instance } from './instance.js';
+import type { Instance } from '../instance.js';
 import { endedMarkTtlMs } from './lifetime.js';
-import { revokeTokens } from './revocation.js';
+import { revokeTokens } from '../tokens/revocation.js';
 import { forgetSession, requireStore, tokensOf } from './session.js';
-import { STORE_TIMEOUT_MS, storeDestroy, storeGet } from './store.js';
-import type { LogoutTrigger } from './types.js';
+import { STORE_TIMEOUT_MS, storeDestroy, storeGet } from './store-calls.js';
+import type { LogoutTrigger } from '../public-types.js';
 
 /**
  * Ends sessions the provider asked to end (back-channel, front-channel) or that can no longer

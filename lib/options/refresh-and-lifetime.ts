@@ -1,5 +1,5 @@
 import { DEFAULTS, type ResolvedOptions } from './options.js';
-import { isRecord } from './values.js';
+import { isRecord } from '../values.js';
 
 type Problems = string[];
 

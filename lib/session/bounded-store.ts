@@ -1,9 +1,9 @@
 import session, { type SessionData, type Store } from 'express-session';
 import type { EndedSessions } from './ended-sessions.js';
-import type { AtomicSessionWriter } from './session-index.js';
+import type { AtomicSessionWriter } from '../session-index/session-index.js';
 import { writeLogin, type SessionOps } from './session-write.js';
-import { STORE_TIMEOUT_MS } from './store.js';
-import { Deadlines, type Pending } from './timeout.js';
+import { STORE_TIMEOUT_MS } from './store-calls.js';
+import { Deadlines, type Pending } from '../timeout.js';
 
 type Callback<T> = (err?: unknown, value?: T) => void;
 

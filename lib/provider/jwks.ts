@@ -1,5 +1,5 @@
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
-import { TIMED_OUT, within } from './timeout.js';
+import { TIMED_OUT, within } from '../timeout.js';
 
 /** Forced refetches (for an unknown kid) are at most this frequent, so a flood of bad tokens cannot hammer the provider. */
 const MIN_REFETCH_INTERVAL_MS = 5000;

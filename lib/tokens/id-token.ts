@@ -1,8 +1,8 @@
 import { errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { CLOCK_TOLERANCE_SEC } from './claims.js';
-import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
-import { isUnknownKid, type JwksCache } from './jwks.js';
-import { unavailable } from './provider-errors.js';
+import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
+import { isUnknownKid, type JwksCache } from '../provider/jwks.js';
+import { unavailable } from '../provider/errors.js';
 
 export interface IdTokenSignatureCheck {
   jwks: JwksCache;
