@@ -1,3 +1,4 @@
+import './helpers/quiet-mock-timers.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, mock, test } from 'node:test';
 import express from 'express';

@@ -1,3 +1,4 @@
+import './helpers/quiet-mock-timers.js';
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, mock, test } from 'node:test';

@@ -1,3 +1,4 @@
+import './helpers/quiet-mock-timers.js';
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, mock, test } from 'node:test';
 import { ACCEPT_JSON, assertLoggedOut } from './helpers/assertions.js';

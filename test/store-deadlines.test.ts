@@ -1,3 +1,4 @@
+import './helpers/quiet-mock-timers.js';
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, mock, test } from 'node:test';
 import session, { type SessionData } from 'express-session';
