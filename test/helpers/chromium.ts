@@ -11,8 +11,12 @@ export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium'
 /** Flags checked on these machines: no sandbox (root in a container), and nothing that phones home. */
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-/** Where screenshots go: git-ignored. */
-export const ARTIFACTS_DIR = path.resolve(import.meta.dirname, '..', '..', 'test-artifacts', 'browser');
+/**
+ * Where screenshots go: test-artifacts/browser/ (git-ignored), or BROWSER_ARTIFACTS_DIR, which
+ * .ci/run gives each of the suites it runs at the same time: a suite starting a browser test
+ * empties that test's folder, which must not be the one another suite is writing to.
+ */
+export const ARTIFACTS_DIR = path.resolve(process.env['BROWSER_ARTIFACTS_DIR'] ?? path.join(import.meta.dirname, '..', '..', 'test-artifacts', 'browser'));
 
 export function chromiumAvailable(): boolean {
   try {

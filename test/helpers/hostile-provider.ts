@@ -76,9 +76,26 @@ export interface HostileProvider {
   close(): Promise<void>;
 }
 
-export async function newSigningKey(kid: string = `key-${randomUUID()}`): Promise<SigningKey> {
-  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+async function signingKeyOf({ privateKey, publicKey }: CryptoKeyPair, kid: string): Promise<SigningKey> {
   return { kid, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' } };
+}
+
+/** A new RSA key (a forger's, an unpublished one, the next one of a rotation): never one a provider already holds. */
+export async function newSigningKey(kid: string = `key-${randomUUID()}`): Promise<SigningKey> {
+  return signingKeyOf(await generateKeyPair('RS256', { extractable: true }), kid);
+}
+
+let firstKeyPair: Promise<CryptoKeyPair> | undefined;
+
+/**
+ * A provider's first key: one RSA key pair per process (generating one costs 100-300 ms of
+ * CPU, and most tests start their own provider), under a new kid for each provider. Each
+ * test's app trusts only its own provider; a test that needs a key the provider does not
+ * hold gets one from newSigningKey() or rotateKey().
+ */
+async function firstSigningKey(): Promise<SigningKey> {
+  firstKeyPair ??= generateKeyPair('RS256', { extractable: true });
+  return signingKeyOf(await firstKeyPair, `key-${randomUUID()}`);
 }
 
 /** Signs as the provider would, with the given key (and header extras such as another kid). */
@@ -151,7 +168,7 @@ export async function startHostileProvider(options: HostileProviderOptions): Pro
   const server = await lateServer();
   const issuer = server.url;
   const sub = options.sub ?? 'alice';
-  let key = await newSigningKey();
+  let key = await firstSigningKey();
   let behaviour: HostileBehaviour = {};
   const served = { discovery: 0, jwks: 0, authorization: 0, token: 0, userinfo: 0 };
   const authorizations: AuthorizationRecord[] = [];

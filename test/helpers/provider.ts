@@ -36,10 +36,26 @@ export interface TestProviderOptions {
 
 export const SIGNING_KID = 'test-key-1';
 
-export async function testSigningKeys(): Promise<{ privateKey: CryptoKey; jwks: { keys: Record<string, unknown>[] } }> {
-  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
-  const jwk = await exportJWK(privateKey);
-  return { privateKey, jwks: { keys: [{ ...jwk, kid: SIGNING_KID, alg: 'RS256', use: 'sig' }] } };
+export interface TestSigningKeys {
+  privateKey: CryptoKey;
+  jwks: { keys: Record<string, unknown>[] };
+}
+
+let signingKeys: Promise<TestSigningKeys> | undefined;
+
+/**
+ * The providers' signing key, made once per process: an RSA key costs 100-300 ms of CPU to
+ * generate, and the suite starts a provider for most suites and many tests. Nothing depends
+ * on two providers having different keys (each app trusts only its own provider's JWKS);
+ * a test that needs a key the provider does not hold makes one (otherRsaKey in logout-token.ts).
+ */
+export function testSigningKeys(): Promise<TestSigningKeys> {
+  signingKeys ??= (async () => {
+    const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+    const jwk = await exportJWK(privateKey);
+    return { privateKey, jwks: { keys: [{ ...jwk, kid: SIGNING_KID, alg: 'RS256', use: 'sig' }] } };
+  })();
+  return signingKeys;
 }
 
 /** A real oidc-provider (the certified implementation) on 127.0.0.1, dev login pages on. */

@@ -16,8 +16,12 @@ export interface RedisServer {
   close(): Promise<void>;
 }
 
+let installed: boolean | undefined;
+
+/** Whether redis-server is installed: asked once per process (every suite that needs Redis asks). */
 export function redisAvailable(): boolean {
-  return spawnSync('redis-server', ['--version']).status === 0;
+  installed ??= spawnSync('redis-server', ['--version']).status === 0;
+  return installed;
 }
 
 /**
