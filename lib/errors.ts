@@ -4,7 +4,7 @@
  * a cookie or a secret.
  */
 export const OidcAuthErrorCode = {
-  /** options given to `oidcAuth()` are invalid (thrown at the call, never at a request) */
+  /** options given to `oidcAuth()`, `requiresAuth()` or a claim check are invalid (thrown at the call), or to `res.oidc.login()` (rejected) */
   CONFIG_INVALID: 'OIDC_CONFIG_INVALID',
   /** `session: false` was given but no `req.session` exists at request time */
   SESSION_MISSING: 'OIDC_SESSION_MISSING',
@@ -32,6 +32,10 @@ export const OidcAuthErrorCode = {
   USERINFO_INVALID: 'OIDC_USERINFO_INVALID',
   /** a refresh the provider refused ended the session */
   REFRESH_FAILED: 'OIDC_REFRESH_FAILED',
+  /** a step-up login (requiresAuth({ acr, maxAge })) came back without what it asked for, or as another user; the session is unchanged */
+  STEP_UP_FAILED: 'OIDC_STEP_UP_FAILED',
+  /** the logged-in user lacks a claim a route requires (claimEquals, claimIncludes, claimCheck) */
+  CLAIM_CHECK_FAILED: 'OIDC_CLAIM_CHECK_FAILED',
 } as const;
 
 export type OidcAuthErrorCode = (typeof OidcAuthErrorCode)[keyof typeof OidcAuthErrorCode];

@@ -1,9 +1,11 @@
 export { oidcAuth } from './oidc-auth.js';
-export { requiresAuth } from './requires-auth.js';
+export { claimCheck, claimEquals, claimIncludes, type ClaimElement, type ClaimPrimitive, type ClaimValue } from './claim-checks.js';
+export { requiresAuth, type AuthenticatedHandler, type AuthenticatedOidcContext, type AuthenticatedRequest, type RequiresAuthOptions } from './requires-auth.js';
 export { OidcAuthError, OidcAuthErrorCode, isOidcAuthError, type OidcAuthErrorOptions } from './errors.js';
 export type { ClientAuthMethod, ClientPrivateKey, LogoutOptions, OidcAuthOptions, RoutesOptions } from './options/options.js';
 export type { Logger } from './logging/logger.js';
 export type { OidcAccessToken, OidcRequestContext } from './request-context.js';
+export type { LoginOptions, OidcResponseContext } from './response-context.js';
 export type { OidcSessionData, StoredLogin } from './session/session.js';
 export type { AtomicSessionWriter, SessionIndex, SessionIndexEntry } from './session-index/session-index.js';
 export type {

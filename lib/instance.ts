@@ -26,8 +26,8 @@ export interface Instance {
   vault: LoginVault;
   /** the store holding this request's session: the package's own, or the app's express-session's; undefined when neither ran */
   storeOf(req: Request): Store | undefined;
-  /** where requiresAuth() sends a browser */
-  loginPath: string;
+  /** where requiresAuth() sends a browser; undefined when the login route is off */
+  loginPath: string | undefined;
   /** refreshes access tokens, once per session however many requests ask */
   refresher: Refresher;
 }

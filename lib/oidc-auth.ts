@@ -3,19 +3,17 @@ import session, { MemoryStore, type Store } from 'express-session';
 import { wrapStore } from './session/bounded-store.js';
 import { deferSession, mayCarryCookie } from './session/lazy-session.js';
 import { createJwksCache } from './provider/jwks.js';
-import { createBackchannelLogoutHandler } from './routes/backchannel-logout.js';
-import { createFrontchannelLogoutHandler } from './routes/frontchannel-logout.js';
 import type { Configuration } from 'openid-client';
 import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
-import { noStore, queryOf, single, type AsyncHandler } from './http/http.js';
+import { noStore, queryOf, single } from './http/http.js';
 import type { Instance, InstanceCore } from './instance.js';
 import { joinUrl, type OidcAuthOptions } from './options/options.js';
 import { resolveOptions } from './options/validation.js';
 import { createProvider } from './provider/provider.js';
 import { attachRequestContext } from './request-context.js';
-import { createCallbackHandler } from './routes/callback.js';
-import { createLoginHandler } from './routes/login.js';
-import { createLogoutHandler } from './routes/logout.js';
+import { attachResponseContext } from './response-context.js';
+import { buildRouteTable } from './routes/route-table.js';
+import { createAccessGate, silentLoginMarker } from './access-gate.js';
 import { readCookie } from './http/cookies.js';
 import { LOGOUT_STATE_COOKIE, verifyLogoutReturn } from './routes/logout-return.js';
 import { forgetSession, peekLogin, requireSession, type StoredLogin } from './session/session.js';
@@ -26,8 +24,6 @@ import { guardedStoreFactory } from './session/session-write.js';
 import { endSessions } from './session/end-sessions.js';
 import { judgeLifetime } from './session/lifetime.js';
 import { createRefresher } from './tokens/refresh.js';
-
-type MethodTable = Partial<Record<string, AsyncHandler>>;
 
 function normalisePath(path: string): string {
   return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
@@ -78,8 +74,8 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
     const { sessionStore: mounted } = req as { sessionStore?: Store };
     return ownStore ?? (mounted === undefined ? undefined : guarded(mounted));
   };
-  const jwks = createJwksCache(async () => jwksUri(await provider.config(), opts.allowInsecureRequests), opts.httpTimeoutMs);
-  const loginPath = new URL(joinUrl(opts.baseUrl, opts.routes.login)).pathname;
+  const jwks = createJwksCache(async () => jwksUri(await provider.config(), opts.allowInsecureRequests), opts.httpTimeoutMs, Date.now, opts.fetch);
+  const loginPath = opts.routes.login === false ? undefined : new URL(joinUrl(opts.baseUrl, opts.routes.login)).pathname;
   const core: InstanceCore = { opts, provider, jwks, ended, transactions, vault, storeOf, loginPath };
   const instance: Instance = { ...core, refresher: createRefresher(core) };
 
@@ -111,25 +107,9 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
     );
   }
 
-  const callback = createCallbackHandler(instance);
-  const logout = createLogoutHandler(instance);
-  const routes = new Map<string, MethodTable>([
-    [opts.routes.login, { GET: createLoginHandler(instance) }],
-    [opts.routes.callback, { GET: callback, POST: callback }],
-    [opts.routes.logout, Object.fromEntries([...opts.logout.methods].map((m) => [m, logout]))],
-  ]);
-  // /login keeps its state in cookies of its own: only these two routes need a session even without a cookie.
-  const needsSession = new Set([opts.routes.callback, opts.routes.logout]);
-  // Called by the provider (server to server, or in a hidden iframe): no session of their own, no cookie, no store read.
-  const sessionless = new Set<string>();
-  if (opts.routes.backchannelLogout !== false) {
-    routes.set(opts.routes.backchannelLogout, { POST: createBackchannelLogoutHandler(instance) });
-    sessionless.add(opts.routes.backchannelLogout);
-  }
-  if (opts.routes.frontchannelLogout !== false) {
-    routes.set(opts.routes.frontchannelLogout, { GET: createFrontchannelLogoutHandler(instance) });
-    sessionless.add(opts.routes.frontchannelLogout);
-  }
+  const { routes, needsSession, sessionless, callback, logout } = buildRouteTable(instance);
+  const actions = { instance, callback, logout };
+  const accessGate = createAccessGate(instance, silentLoginMarker(instance));
 
   /**
    * A loaded login goes on only if no logout ended it (R1 of ended-sessions.ts: one index
@@ -180,6 +160,7 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
         ? verifyLogoutReturn(req, res, opts, single(queryOf(req), 'state'))
         : false;
     attachRequestContext(req, instance, logoutCompleted);
+    attachResponseContext(req, res, actions);
     const table = routes.get(path);
     if (table === undefined) {
       // With session: false, a missing express-session is the app's mistake: say so at once.
@@ -191,7 +172,8 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
           return;
         }
       }
-      next();
+      if (accessGate === undefined || sessionless.has(path) || needsSession.has(path)) next();
+      else accessGate(req, res, next, path);
       return;
     }
     noStore(res);

@@ -5,6 +5,7 @@ import { translateUserInfoError } from './provider/errors.js';
 import type { Instance } from './instance.js';
 import { peekLogin, type Login, type StoredLogin } from './session/session.js';
 import type { OidcUser } from './public-types.js';
+import type { SealedClaims } from './session/login-vault.js';
 
 export interface OidcAccessToken {
   /** the token itself, for an Authorization header */
@@ -81,6 +82,8 @@ function accessTokenOf(login: { accessToken?: string; tokenType?: string; expire
 class RequestContext implements OidcRequestContext {
   readonly #req: Request;
   readonly #instance: Instance;
+  /** the user a guard let through (requiresAuth): `user` stays theirs even if a logout lands later in this request */
+  #authorized: OidcUser | undefined;
   readonly logoutCompleted: boolean;
 
   constructor(req: Request, instance: Instance, logoutCompleted: boolean) {
@@ -89,8 +92,18 @@ class RequestContext implements OidcRequestContext {
     this.logoutCompleted = logoutCompleted;
   }
 
-  static loginPathOf(value: unknown): string | undefined {
-    return value instanceof RequestContext ? value.#instance.loginPath : undefined;
+  static internalsOf(value: unknown): ContextInternals | undefined {
+    if (!(value instanceof RequestContext)) return undefined;
+    return {
+      instance: value.#instance,
+      claims: () => {
+        const login = value.#login();
+        return login === undefined ? undefined : value.#instance.vault.claims(login);
+      },
+      authorize: (user) => {
+        value.#authorized = user;
+      },
+    };
   }
 
   /**
@@ -116,7 +129,7 @@ class RequestContext implements OidcRequestContext {
 
   get user(): OidcUser | undefined {
     const login = this.#login();
-    return login === undefined ? undefined : this.#instance.vault.claims(login)?.user;
+    return (login === undefined ? undefined : this.#instance.vault.claims(login)?.user) ?? this.#authorized;
   }
 
   get idToken(): string | undefined {
@@ -145,10 +158,19 @@ class RequestContext implements OidcRequestContext {
   }
 }
 
-/** The login path of the oidcAuth() instance that handled this request, or undefined when none did. */
-export function loginPathFor(req: Request): string | undefined {
+/** What the package's guards read of req.oidc, which the app does not see. */
+export interface ContextInternals {
+  instance: Instance;
+  /** the opened claims of the live login, or undefined when nobody is logged in */
+  claims(): SealedClaims | undefined;
+  /** keeps `user` for the rest of the request: a guard let this user through */
+  authorize(user: OidcUser): void;
+}
+
+/** The package's view of this request's req.oidc, or undefined when no oidcAuth() handled the request. */
+export function contextInternals(req: Request): ContextInternals | undefined {
   // Typed as always present by declaration merging, but absent when oidcAuth() is not mounted.
-  return RequestContext.loginPathOf((req as { oidc?: unknown }).oidc);
+  return RequestContext.internalsOf((req as { oidc?: unknown }).oidc);
 }
 
 export function attachRequestContext(req: Request, instance: Instance, logoutCompleted: boolean): void {

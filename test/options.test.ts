@@ -404,19 +404,19 @@ void describe('scope and idTokenSigningAlg', () => {
 
 void describe('routes', () => {
   void test('a route without a leading slash is refused', () => {
-    assertProblems(withOptions({ routes: { login: 'login' } }), [`"routes.login" must be ${PATH_RULE} (got "login")`]);
+    assertProblems(withOptions({ routes: { login: 'login' } }), [`"routes.login" must be ${PATH_RULE}, or false to disable it (got "login")`]);
   });
 
   void test('a route that starts with two slashes is refused', () => {
-    assertProblems(withOptions({ routes: { callback: '//evil.example.com' } }), [`"routes.callback" must be ${PATH_RULE} (got "//evil.example.com")`]);
+    assertProblems(withOptions({ routes: { callback: '//evil.example.com' } }), [`"routes.callback" must be ${PATH_RULE}, or false to disable it (got "//evil.example.com")`]);
   });
 
   void test('a route with a query is refused', () => {
-    assertProblems(withOptions({ routes: { logout: '/logout?next=/' } }), [`"routes.logout" must be ${PATH_RULE} (got "/logout?next=/")`]);
+    assertProblems(withOptions({ routes: { logout: '/logout?next=/' } }), [`"routes.logout" must be ${PATH_RULE}, or false to disable it (got "/logout?next=/")`]);
   });
 
   void test('a route with a fragment is refused', () => {
-    assertProblems(withOptions({ routes: { callback: '/callback#x' } }), [`"routes.callback" must be ${PATH_RULE} (got "/callback#x")`]);
+    assertProblems(withOptions({ routes: { callback: '/callback#x' } }), [`"routes.callback" must be ${PATH_RULE}, or false to disable it (got "/callback#x")`]);
   });
 
   void test('a route with a backslash is refused', () => {
@@ -426,12 +426,12 @@ void describe('routes', () => {
   });
 
   void test('a route with whitespace or a control character is refused', () => {
-    assertProblems(withOptions({ routes: { login: '/log in' } }), [`"routes.login" must be ${PATH_RULE} (got "/log in")`]);
-    assertProblems(withOptions({ routes: { login: '/login\n' } }), [`"routes.login" must be ${PATH_RULE} (got "/login\\n")`]);
+    assertProblems(withOptions({ routes: { login: '/log in' } }), [`"routes.login" must be ${PATH_RULE}, or false to disable it (got "/log in")`]);
+    assertProblems(withOptions({ routes: { login: '/login\n' } }), [`"routes.login" must be ${PATH_RULE}, or false to disable it (got "/login\\n")`]);
   });
 
   void test('a route that is not a string is refused', () => {
-    assertProblems(withOptions({ routes: { login: 1 } }), [`"routes.login" must be ${PATH_RULE} (got 1)`]);
+    assertProblems(withOptions({ routes: { login: 1 } }), [`"routes.login" must be ${PATH_RULE}, or false to disable it (got 1)`]);
   });
 
   void test('a backchannelLogout route that is neither a path nor false is refused', () => {
@@ -742,7 +742,7 @@ void describe('several problems at once', () => {
       '"issuer" must use https (got "http://idp.example.com"); set "allowInsecureRequests: true" for local development only',
       '"clientId" must be a non-empty string (got undefined)',
       '"scope" must be a space-separated string that contains "openid" (got "profile")',
-      `"routes.login" must be ${PATH_RULE} (got "login")`,
+      `"routes.login" must be ${PATH_RULE}, or false to disable it (got "login")`,
       '"routes.callback" must differ from "routes.login" (got "/login" for both)',
       '"logout.timeoutMs" must be a whole number of milliseconds between 1 and 120000 (got 0)',
       `${SECRET_RULE} (got a string of 5 characters)`,

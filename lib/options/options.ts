@@ -5,6 +5,7 @@ import type { Logger } from '../logging/logger.js';
 import type { OidcHooks } from '../public-types.js';
 import type { Sealer } from '../session/sealing.js';
 import type { SessionIndex } from '../session-index/session-index.js';
+import type { ResolvedAccess } from './access.js';
 
 /** How the app authenticates at the token endpoint ([OpenID Connect Core 9](https://openid.net/specs/openid-connect-core-1_0.html#ClientAuthentication)). */
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
@@ -19,12 +20,15 @@ export interface ClientPrivateKey {
 
 /** Paths of the package's routes, each starting with `/`, relative to `baseUrl`. */
 export interface RoutesOptions {
-  /** starts a login. Default `/login` */
-  login?: string;
-  /** the redirect_uri path (GET, and POST for `response_mode=form_post`). Default `/callback` */
-  callback?: string;
-  /** ends the session. Default `/logout` */
-  logout?: string;
+  /** starts a login. Default `/login`; `false` turns it off (`res.oidc.login()` starts one) */
+  login?: string | false;
+  /**
+   * the redirect_uri path (GET, and POST for `response_mode=form_post`). Default `/callback`;
+   * `false` turns it off, and the app's own handler at `/callback` calls `res.oidc.callback()`
+   */
+  callback?: string | false;
+  /** ends the session. Default `/logout`; `false` turns it off (`res.oidc.logout()` ends it) */
+  logout?: string | false;
   /**
    * [OpenID Connect Back-Channel Logout 1.0](https://openid.net/specs/openid-connect-backchannel-1_0.html)
    * endpoint, called by the provider. Default `/backchannel-logout`; `false` turns it off
@@ -72,6 +76,9 @@ export interface LifetimeOptions {
   /** seconds without a request after which the session ends. Default `86400` (1 day); `false`: none */
   idleSec?: number | false;
 }
+
+/** How the package calls the provider: the shape of the global `fetch`, which is the default. */
+export type ProviderFetch = (url: string, init: RequestInit) => Promise<Response>;
 
 export interface OidcAuthOptions<TContext = undefined> {
   /**
@@ -122,6 +129,32 @@ export interface OidcAuthOptions<TContext = undefined> {
   allowInsecureRequests?: boolean;
   /** bound on discovery, token, userinfo and JWKS calls, in milliseconds. Default `10000` */
   httpTimeoutMs?: number;
+  /**
+   * every call to the provider (discovery, JWKS, token, refresh, revocation, userinfo) goes
+   * through this function, e.g. undici's fetch with a ProxyAgent for a corporate proxy.
+   * Default: the global `fetch`
+   */
+  fetch?: ProviderFetch;
+  /** accepted difference between this server's clock and the provider's, in seconds, for token times and `maxAge`. Default `30`; 0 to 300 */
+  clockToleranceSec?: number;
+  /**
+   * every route of the app needs a logged-in user, as if each had `requiresAuth()`, except the
+   * package's own routes, `routes.postLogoutRedirect` and `publicPaths`. Default `false`
+   */
+  authRequired?: boolean;
+  /**
+   * with `authRequired`, the paths left open: a string is that path and every path under it
+   * (`'/assets'`: `/assets`, `/assets/app.css`), a RegExp is tested against the path, both
+   * relative to where oidcAuth() is mounted and case-sensitive. Default `[]`
+   */
+  publicPaths?: readonly (string | RegExp)[];
+  /**
+   * an anonymous visitor's first page view (a GET navigation that accepts HTML) tries a silent
+   * login (`prompt=none`): a visitor with a provider session comes back logged in, one without
+   * comes back to the page, anonymous, and is not tried again in this browser session (nor
+   * after a logout). Default `false`
+   */
+  attemptSilentLogin?: boolean;
   /** where back-channel and front-channel logout find the sessions of a `sid` or `sub`. Default: in memory (one process); several instances need `redisSessionIndex(client)` */
   sessionIndex?: SessionIndex;
   /** access token refresh. Default: see RefreshOptions */
@@ -149,7 +182,16 @@ export interface ResolvedOptions {
   scope: string;
   authorizationParams: Readonly<Record<string, string>>;
   idTokenSigningAlg: string;
-  routes: { login: string; callback: string; logout: string; backchannelLogout: string | false; frontchannelLogout: string | false; postLogoutRedirect: string };
+  routes: {
+    login: string | false;
+    /** the redirect_uri path, mounted or not */
+    callback: string;
+    callbackMounted: boolean;
+    logout: string | false;
+    backchannelLogout: string | false;
+    frontchannelLogout: string | false;
+    postLogoutRedirect: string;
+  };
   session: SessionOptions | false;
   logout: {
     methods: ReadonlySet<string>;
@@ -164,6 +206,9 @@ export interface ResolvedOptions {
   logger: Logger;
   allowInsecureRequests: boolean;
   httpTimeoutMs: number;
+  fetch: ProviderFetch;
+  clockToleranceSec: number;
+  access: ResolvedAccess;
   sessionIndex: SessionIndex;
   refresh: { automatic: boolean; earlySeconds: number };
   lifetime: { absoluteSec: number | undefined; idleSec: number | undefined };
@@ -183,6 +228,7 @@ export const DEFAULTS = {
   logoutTimeoutMs: 5000,
   backchannelMaxAgeSec: 300,
   httpTimeoutMs: 10_000,
+  clockToleranceSec: 30,
   refreshEarlySeconds: 60,
   absoluteSec: 7 * 24 * 3600,
   idleSec: 24 * 3600,

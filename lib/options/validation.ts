@@ -11,12 +11,14 @@ import { resolveSession } from './session.js';
 import { boundedSessionIndex, memorySessionIndex, type SessionIndex } from '../session-index/session-index.js';
 import { STORE_TIMEOUT_MS } from '../session/store-calls.js';
 import type { OidcHooks } from '../public-types.js';
-import { checkMillis, checkPath, checkUnknownKeys, got, isFunctionOption, parseUrl, type Problems } from './checks.js';
+import { checkMillis, checkUnknownKeys, got, isFunctionOption, parseUrl, type Problems } from './checks.js';
 import { isRecord } from '../values.js';
+import { ROUTE_KEYS, resolveRoutes } from './routes.js';
+import { resolveAccess } from './access.js';
 
 const KNOWN = {
-  top: ['issuer', 'clientId', 'clientSecret', 'clientAuthMethod', 'clientPrivateKey', 'baseUrl', 'scope', 'authorizationParams', 'idTokenSigningAlg', 'routes', 'session', 'logout', 'hooks', 'context', 'logger', 'allowInsecureRequests', 'httpTimeoutMs', 'sessionIndex', 'refresh', 'lifetime', 'secret'],
-  routes: ['login', 'callback', 'logout', 'backchannelLogout', 'frontchannelLogout', 'postLogoutRedirect'],
+  top: ['issuer', 'clientId', 'clientSecret', 'clientAuthMethod', 'clientPrivateKey', 'baseUrl', 'scope', 'authorizationParams', 'idTokenSigningAlg', 'routes', 'session', 'logout', 'hooks', 'context', 'logger', 'allowInsecureRequests', 'httpTimeoutMs', 'fetch', 'clockToleranceSec', 'authRequired', 'publicPaths', 'attemptSilentLogin', 'sessionIndex', 'refresh', 'lifetime', 'secret'],
+  routes: ROUTE_KEYS,
   logout: ['methods', 'revokeTokens', 'idpLogout', 'timeoutMs', 'backchannelMaxAgeSec'],
   hooks: ['postLogin', 'postLogout'],
 } as const;
@@ -33,7 +35,7 @@ export const OPTION_NAMES: readonly string[] = [
 
 const AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'];
 /** parameters the package sets itself: letting options override them would undo a protection */
-const RESERVED_AUTH_PARAMS = ['client_id', 'redirect_uri', 'response_type', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method'];
+export const RESERVED_AUTH_PARAMS: readonly string[] = ['client_id', 'redirect_uri', 'response_type', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method'];
 
 function isAuthMethod(value: unknown): value is ClientAuthMethod {
   return AUTH_METHODS.some((m) => m === value);
@@ -182,35 +184,7 @@ export function resolveOptions<TContext>(options: OidcAuthOptions<TContext>): Re
     problems.push(`"idTokenSigningAlg" must be an asymmetric JWS algorithm such as "RS256" or "ES256" (got ${got(alg)})`);
   }
 
-  const routesIn = input['routes'] ?? {};
-  if (!isRecord(routesIn)) problems.push(`"routes" must be an object (got ${got(routesIn)})`);
-  const r = isRecord(routesIn) ? routesIn : {};
-  checkUnknownKeys(r, KNOWN.routes, 'routes.', problems);
-  const d = DEFAULTS.routes;
-  const routes = {
-    login: checkPath(r['login'], 'routes.login', d.login, problems),
-    callback: checkPath(r['callback'], 'routes.callback', d.callback, problems),
-    logout: checkPath(r['logout'], 'routes.logout', d.logout, problems),
-    backchannelLogout: r['backchannelLogout'] === false ? (false as const) : checkPath(r['backchannelLogout'], 'routes.backchannelLogout', d.backchannelLogout, problems, true),
-    frontchannelLogout:
-      r['frontchannelLogout'] === undefined || r['frontchannelLogout'] === false
-        ? (false as const)
-        : checkPath(r['frontchannelLogout'], 'routes.frontchannelLogout', d.frontchannelLogout, problems, true),
-    postLogoutRedirect: checkPath(r['postLogoutRedirect'], 'routes.postLogoutRedirect', d.postLogoutRedirect, problems),
-  };
-  const ownRoutes = (['login', 'callback', 'logout', 'backchannelLogout', 'frontchannelLogout'] as const).flatMap((name) => {
-    const path = routes[name];
-    return path === false ? [] : [{ name, path }];
-  });
-  ownRoutes.forEach(({ name, path }, i) => {
-    const earlier = ownRoutes.slice(0, i).find((o) => o.path === path);
-    if (earlier !== undefined) problems.push(`"routes.${name}" must differ from "routes.${earlier.name}" (got ${got(path)} for both)`);
-  });
-  // a redirect to, say, the login route would sign the user straight back in
-  const clash = ownRoutes.find((o) => o.path === routes.postLogoutRedirect);
-  if (clash !== undefined) {
-    problems.push(`"routes.postLogoutRedirect" must not be one of the package's own routes (got ${got(routes.postLogoutRedirect)}, which is "routes.${clash.name}")`);
-  }
+  const routes = resolveRoutes(input['routes'], problems);
 
   const hooksIn = input['hooks'] ?? {};
   if (!isRecord(hooksIn)) problems.push(`"hooks" must be an object (got ${got(hooksIn)})`);
@@ -228,6 +202,12 @@ export function resolveOptions<TContext>(options: OidcAuthOptions<TContext>): Re
   const authorizationParams = checkAuthorizationParams(input['authorizationParams'], problems);
   const logger = checkLogger(input['logger'], problems);
   const httpTimeoutMs = checkMillis(input['httpTimeoutMs'], 'httpTimeoutMs', DEFAULTS.httpTimeoutMs, problems);
+  const fetchOption = isFunctionOption(input['fetch'], 'fetch', problems) ? options.fetch : undefined;
+  const tolerance = input['clockToleranceSec'] ?? DEFAULTS.clockToleranceSec;
+  // Over 5 minutes a token refused as expired or too old would be taken for that much longer.
+  const validTolerance = typeof tolerance === 'number' && Number.isInteger(tolerance) && tolerance >= 0 && tolerance <= 300;
+  if (!validTolerance) problems.push(`"clockToleranceSec" must be a whole number of seconds between 0 and 300 (got ${got(tolerance)})`);
+  const access = resolveAccess(input, problems);
   const refresh = resolveRefresh(input['refresh'], problems);
   const lifetime = resolveLifetime(input['lifetime'], problems);
   const sessionIndex = checkSessionIndex(input['sessionIndex'], problems);
@@ -259,6 +239,10 @@ export function resolveOptions<TContext>(options: OidcAuthOptions<TContext>): Re
     logger,
     allowInsecureRequests: allowInsecure === true,
     httpTimeoutMs,
+    // Looked up at each call, not bound now: a test (or an app) may replace the global fetch later.
+    fetch: fetchOption ?? ((url, init) => fetch(url, init)),
+    clockToleranceSec: validTolerance ? tolerance : DEFAULTS.clockToleranceSec,
+    access: Object.freeze(access),
     refresh: Object.freeze(refresh),
     lifetime: Object.freeze(lifetime),
     secrets: Object.freeze(secrets),

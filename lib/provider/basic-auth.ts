@@ -1,4 +1,5 @@
 import * as client from 'openid-client';
+import type { ProviderFetch } from '../options/options.js';
 
 /**
  * client_secret_basic as providers really read it. RFC 6749 §2.3.1 says the id and secret
@@ -31,7 +32,7 @@ async function refusesClient(res: Response): Promise<boolean> {
   }
 }
 
-export function basicCredentials(clientId: string, secret: string): BasicCredentials {
+export function basicCredentials(clientId: string, secret: string, fetch: ProviderFetch): BasicCredentials {
   const encoded = basic(encodeURIComponent(clientId), encodeURIComponent(secret));
   // Raw, the id must still not hold the separator: a colon in an id is only ever sent encoded.
   const raw = clientId.includes(':') ? encoded : basic(clientId, secret);

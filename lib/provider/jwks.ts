@@ -1,4 +1,5 @@
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import type { ProviderFetch } from '../options/options.js';
 import { TIMED_OUT, within } from '../timeout.js';
 
 /** Forced refetches (for an unknown kid) are at most this frequent, so a flood of bad tokens cannot hammer the provider. */
@@ -17,7 +18,7 @@ export interface JwksCache {
 }
 
 /** The provider's JWKS, fetched lazily, cached per instance, one fetch in flight at a time. */
-export function createJwksCache(jwksUri: () => Promise<URL>, timeoutMs: number, now: () => number = Date.now): JwksCache {
+export function createJwksCache(jwksUri: () => Promise<URL>, timeoutMs: number, now: () => number = Date.now, fetch: ProviderFetch = globalThis.fetch): JwksCache {
   let current: Promise<JWTVerifyGetKey> | undefined;
   let latest: JWTVerifyGetKey | undefined;
   let loading = false;
@@ -28,7 +29,7 @@ export function createJwksCache(jwksUri: () => Promise<URL>, timeoutMs: number, 
 
   async function load(): Promise<JWTVerifyGetKey> {
     const url = await jwksUri();
-    const response = await within(fetch(url, { headers: { accept: 'application/json' }, redirect: 'error' }), timeoutMs);
+    const response = await within(fetch(url.href, { headers: { accept: 'application/json' }, redirect: 'error' }), timeoutMs);
     if (response === TIMED_OUT) throw new Error('the JWKS request timed out');
     if (!response.ok) throw new Error(`the JWKS request answered ${String(response.status)}`);
     const body = (await response.json()) as JSONWebKeySet;

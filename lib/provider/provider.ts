@@ -3,6 +3,15 @@ import { describeError } from '../logging/logger.js';
 import type { ResolvedOptions } from '../options/options.js';
 import { basicCredentials, type BasicCredentials } from './basic-auth.js';
 import { translateDiscoveryError } from './errors.js';
+import type { ProviderFetch } from '../options/options.js';
+
+/** openid-client's calls, through the app's fetch (a byte body copied: fetch's types take only ArrayBuffer-backed arrays). */
+function providerFetch(fetch: ProviderFetch): client.CustomFetch {
+  return (url, options) => {
+    const body = options.body instanceof Uint8Array ? new Uint8Array(options.body) : (options.body ?? null);
+    return fetch(url, { method: options.method, headers: options.headers, body, redirect: options.redirect, ...(options.signal === undefined ? {} : { signal: options.signal }) });
+  };
+}
 
 /** Lazy discovery, one per `oidcAuth()` instance: the app starts even when the provider is down. */
 export interface Provider {
@@ -32,11 +41,14 @@ export function createProvider(opts: ResolvedOptions): Provider {
   let resolved: client.Configuration | undefined;
 
   async function discover(): Promise<client.Configuration> {
-    const metadata: Partial<client.ClientMetadata> = { id_token_signed_response_alg: opts.idTokenSigningAlg };
+    // openid-client checks the ID token's exp and iat with the same tolerance as the package's own checks.
+    const metadata: Partial<client.ClientMetadata> = { id_token_signed_response_alg: opts.idTokenSigningAlg, [client.clockTolerance]: opts.clockToleranceSec };
     if (opts.clientSecret !== undefined) metadata.client_secret = opts.clientSecret;
-    const basic = opts.clientAuthMethod === 'client_secret_basic' && opts.clientSecret !== undefined ? basicCredentials(opts.clientId, opts.clientSecret) : undefined;
+    const basic = opts.clientAuthMethod === 'client_secret_basic' && opts.clientSecret !== undefined ? basicCredentials(opts.clientId, opts.clientSecret, opts.fetch) : undefined;
+    const viaOption = providerFetch(opts.fetch);
     const config = await client.discovery(opts.issuer, opts.clientId, metadata, clientAuth(opts, basic), {
       timeout: Math.ceil(opts.httpTimeoutMs / 1000),
+      [client.customFetch]: viaOption,
       // eslint-disable-next-line @typescript-eslint/no-deprecated -- deliberately marked deprecated upstream; only on with allowInsecureRequests
       execute: opts.allowInsecureRequests ? [client.allowInsecureRequests] : [],
     });
@@ -44,7 +56,7 @@ export function createProvider(opts: ResolvedOptions): Provider {
     // (id-token.ts), against the JWKS cache it shares with back-channel logout, so that a key
     // rotation is followed at once instead of after openid-client's 60 s.
     config.timeout = Math.ceil(opts.httpTimeoutMs / 1000);
-    if (basic !== undefined) config[client.customFetch] = basic.fetch;
+    config[client.customFetch] = basic?.fetch ?? viaOption;
     return config;
   }
 

@@ -38,7 +38,7 @@ export function createBackchannelLogoutHandler(instance: Instance): AsyncHandler
       const issuer = config.serverMetadata().issuer;
       let claims;
       try {
-        claims = await validateLogoutToken(token, { issuer, clientId: opts.clientId, alg: opts.idTokenSigningAlg, jwks, maxAgeSec: opts.logout.backchannelMaxAgeSec, claimOnce: (key, ttl) => opts.sessionIndex.claimOnce(key, ttl) });
+        claims = await validateLogoutToken(token, { issuer, clientId: opts.clientId, alg: opts.idTokenSigningAlg, jwks, maxAgeSec: opts.logout.backchannelMaxAgeSec, clockToleranceSec: opts.clockToleranceSec, claimOnce: (key, ttl) => opts.sessionIndex.claimOnce(key, ttl) });
       } catch (err) {
         if (!(err instanceof LogoutTokenError)) throw err;
         invalid(res, err.message);

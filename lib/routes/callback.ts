@@ -1,4 +1,6 @@
 import * as client from 'openid-client';
+import type { IDToken } from 'openid-client';
+import { checkRequirements } from '../tokens/step-up.js';
 import { checkIdTokenTimes, userFromClaims } from '../tokens/claims.js';
 import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
 import { verifyIdTokenSignature } from '../tokens/id-token.js';
@@ -10,6 +12,19 @@ import type { Instance } from '../instance.js';
 import { authorizationError, translateCallbackError } from '../provider/errors.js';
 import { destroySession, regenerateSession, requireSession, saveSession, tokensOf, type Login } from '../session/session.js';
 
+
+/** What a provider answers prompt=none with when only the user could go on (OpenID Connect Core 3.1.2.6). */
+const SILENT_LOGIN_ANSWERS = new Set(['login_required', 'consent_required', 'interaction_required', 'account_selection_required']);
+
+/** How the user authenticated, kept for step-up (requiresAuth({ acr, maxAge })). */
+function authenticationOf(claims: IDToken): Pick<Login, 'acr' | 'amr' | 'authTime'> {
+  const { acr, amr, auth_time: authTime } = claims;
+  return {
+    ...(typeof acr === 'string' ? { acr } : {}),
+    ...(Array.isArray(amr) && amr.every((m) => typeof m === 'string') ? { amr } : {}),
+    ...(typeof authTime === 'number' ? { authTime } : {}),
+  };
+}
 
 function stateMismatch(): OidcAuthError {
   return new OidcAuthError(
@@ -38,6 +53,12 @@ export function createCallbackHandler({ opts, provider, jwks, transactions, vaul
       if (tx === undefined || state === undefined) throw stateMismatch();
       debug({ method: req.method, loginAgeMs: Date.now() - tx.createdAt }, 'the state matches a login this browser started');
       const error = params.get('error');
+      // A silent login the provider could not finish without the user: back to the page, anonymous.
+      if (error !== null && tx.silent === true && SILENT_LOGIN_ANSWERS.has(error)) {
+        debug({ error }, 'a silent login found no provider session; back to the page, anonymous');
+        redirect(res, 302, tx.returnTo);
+        return;
+      }
       if (error !== null) throw authorizationError(error, params.get('error_description'));
 
       step = 'discovery';
@@ -56,12 +77,13 @@ export function createCallbackHandler({ opts, provider, jwks, transactions, vaul
       const claims = response.claims();
       if (claims === undefined || response.id_token === undefined) throw translateCallbackError(new Error('the token response has no ID token'));
       // Nothing from the token response is used before this: see id-token.ts for why we verify it ourselves.
-      await verifyIdTokenSignature(response.id_token, { jwks, alg: opts.idTokenSigningAlg, issuer: config.serverMetadata().issuer, clientId: opts.clientId });
+      await verifyIdTokenSignature(response.id_token, { jwks, alg: opts.idTokenSigningAlg, issuer: config.serverMetadata().issuer, clientId: opts.clientId, clockToleranceSec: opts.clockToleranceSec });
       const nowSec = Math.floor(Date.now() / 1000);
-      checkIdTokenTimes(claims, nowSec);
-      debug({ sid: typeof claims['sid'] === 'string' }, 'the ID token is valid');
+      checkIdTokenTimes(claims, nowSec, opts.clockToleranceSec);
+      if (tx.requirements !== undefined) checkRequirements(tx.requirements, claims, nowSec, opts.clockToleranceSec);
+      debug({ sid: typeof claims['sid'] === 'string', stepUp: tx.requirements !== undefined }, 'the ID token is valid');
 
-      const login: Login = { user: userFromClaims(claims), idToken: response.id_token, loggedInAt: nowSec };
+      const login: Login = { user: userFromClaims(claims), idToken: response.id_token, loggedInAt: nowSec, ...authenticationOf(claims) };
       login.accessToken = response.access_token;
       if (response.refresh_token !== undefined) login.refreshToken = response.refresh_token;
       if (response.token_type !== 'bearer') login.tokenType = response.token_type;

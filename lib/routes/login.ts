@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import * as client from 'openid-client';
 import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
 import type { ResolvedOptions } from '../options/options.js';
@@ -6,6 +6,7 @@ import { queryOf, redirect, sendJson, single, wantsJson, type AsyncHandler } fro
 import type { Instance } from '../instance.js';
 import { returnToOr } from '../http/return-to.js';
 import { requireSession } from '../session/session.js';
+import type { LoginRequirements, LoginTransaction } from '../session/login-transactions.js';
 
 /**
  * A browser drops a Secure cookie set on a request it does not see as https. The login
@@ -32,7 +33,7 @@ function assertCookieCanBeSet(opts: ResolvedOptions, req: Request): void {
  * out a login the user really started). Clients outside a browser (curl; Node's fetch, which
  * always says "cors" but sends no Sec-Fetch-Dest) choose their headers freely: not judged.
  */
-function isNavigation(req: Request): boolean {
+export function isNavigation(req: Request): boolean {
   if (wantsJson(req)) return false;
   const dest = req.headers['sec-fetch-dest'];
   if (dest === undefined) return true;
@@ -40,36 +41,69 @@ function isNavigation(req: Request): boolean {
   return req.headers['sec-fetch-mode'] === 'navigate' && dest === 'document';
 }
 
-/** GET /login: a new state, nonce and PKCE verifier per attempt, kept in this browser's cookies, then off to the provider. */
-export function createLoginHandler({ opts, provider, transactions }: Instance): AsyncHandler {
+export interface LoginStart {
+  /** where the browser goes after the login: already judged by return-to.ts */
+  returnTo: string;
+  /** this login's own parameters (res.oidc.login), already checked; they override the configured ones */
+  authorizationParams?: Readonly<Record<string, string>>;
+  /** what the new ID token must show: sent as acr_values and max_age, verified at the callback */
+  requirements?: LoginRequirements;
+  /** prompt=none: the provider answers at once, and login_required brings the browser back anonymous */
+  silent?: boolean;
+}
+
+/**
+ * Sends the browser to the provider: a new state, nonce and PKCE verifier per attempt, kept
+ * in this browser's cookies with what the callback must check. Every login starts here:
+ * GET /login, res.oidc.login(), a step-up from requiresAuth() and a silent login.
+ */
+export async function startLogin({ opts, provider, transactions }: Instance, req: Request, res: Response, start: LoginStart): Promise<void> {
+  assertCookieCanBeSet(opts, req);
+  // With session: false the callback will need the app's express-session: say so now, not after the provider.
+  if (opts.session === false) requireSession(req);
+  const started = Date.now();
+  const config = await provider.config();
+  const state = client.randomState();
+  const nonce = client.randomNonce();
+  const verifier = client.randomPKCECodeVerifier();
+  const { requirements } = start;
+  const params: Record<string, string> = { ...opts.authorizationParams, ...start.authorizationParams };
+  if (requirements?.acr !== undefined) params['acr_values'] = requirements.acr.join(' ');
+  if (requirements?.maxAge !== undefined) params['max_age'] = String(requirements.maxAge);
+  if (start.silent === true) params['prompt'] = 'none';
+  const url = client.buildAuthorizationUrl(config, {
+    ...params,
+    response_type: 'code',
+    redirect_uri: opts.redirectUri,
+    scope: opts.scope,
+    state,
+    nonce,
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+  });
+  const tx: LoginTransaction = { state, nonce, verifier, returnTo: start.returnTo, createdAt: Date.now() };
+  if (requirements !== undefined) tx.requirements = requirements;
+  if (params['prompt'] === 'none') tx.silent = true;
+  transactions.start(req, res, tx);
+  opts.logger.debug({ ms: Date.now() - started, stepUp: requirements !== undefined, silent: tx.silent === true }, 'login: a login starts; off to the provider');
+  redirect(res, 302, url.href);
+}
+
+/** The answer to a request that cannot start a login: it is not a top-level navigation. */
+export function refuseLoginStart(req: Request, res: Response): void {
+  sendJson(res, 401, { error: 'login_required', error_description: 'A login starts with a top-level navigation of the browser to this URL, not with a fetch.', login: req.originalUrl.split('?')[0] });
+}
+
+/** GET /login?returnTo=…: off to the provider, and back to returnTo afterwards. */
+export function createLoginHandler(instance: Instance): AsyncHandler {
+  const { opts } = instance;
   return async function oidcLogin(req, res, next) {
     try {
       if (!isNavigation(req)) {
-        sendJson(res, 401, { error: 'login_required', error_description: 'A login starts with a top-level navigation of the browser to this URL, not with a fetch.', login: req.originalUrl.split('?')[0] });
+        refuseLoginStart(req, res);
         return;
       }
-      assertCookieCanBeSet(opts, req);
-      // With session: false the callback will need the app's express-session: say so now, not after the provider.
-      if (opts.session === false) requireSession(req);
-      const started = Date.now();
-      const config = await provider.config();
-      const state = client.randomState();
-      const nonce = client.randomNonce();
-      const verifier = client.randomPKCECodeVerifier();
-      const returnTo = returnToOr(single(queryOf(req), 'returnTo'), opts.baseUrl.pathname);
-      const url = client.buildAuthorizationUrl(config, {
-        ...opts.authorizationParams,
-        response_type: 'code',
-        redirect_uri: opts.redirectUri,
-        scope: opts.scope,
-        state,
-        nonce,
-        code_challenge: await client.calculatePKCECodeChallenge(verifier),
-        code_challenge_method: 'S256',
-      });
-      transactions.start(req, res, { state, nonce, verifier, returnTo, createdAt: Date.now() });
-      opts.logger.debug({ ms: Date.now() - started }, 'login: a login starts; off to the provider');
-      redirect(res, 302, url.href);
+      await startLogin(instance, req, res, { returnTo: returnToOr(single(queryOf(req), 'returnTo'), opts.baseUrl.pathname) });
     } catch (err) {
       next(err);
     }

@@ -6,6 +6,7 @@ import { redirect, sendJson, wantsJson, type AsyncHandler } from '../http/http.j
 import type { Instance } from '../instance.js';
 import { describeError } from '../logging/logger.js';
 import { rememberLogoutState } from './logout-return.js';
+import { silentLoginMarker } from '../access-gate.js';
 import type { ResolvedOptions } from '../options/options.js';
 import { safeReturnTo } from '../http/return-to.js';
 import { revokeTokens } from '../tokens/revocation.js';
@@ -67,6 +68,7 @@ async function invalidate({ opts, ended }: Instance, req: Request, res: Response
  */
 export function createLogoutHandler(instance: Instance): AsyncHandler {
   const { opts, provider, vault } = instance;
+  const marker = silentLoginMarker(instance);
   return async function oidcLogout(req, res, next) {
     // Each step at debug, with the time since the request came in: a slow logout can be read from the log.
     const started = Date.now();
@@ -88,6 +90,8 @@ export function createLogoutHandler(instance: Instance): AsyncHandler {
       debug({ session: session !== undefined, login: login !== undefined, provider: config !== undefined }, 'the session is read');
       const storeFailure = session === undefined ? undefined : await invalidate(instance, req, res, session, login, issuer);
       debug({ storeFailed: storeFailure !== undefined }, 'the session is ended in the store and the index');
+      // The provider's session may outlive this logout (no end_session_endpoint): a silent login must not bring the user back.
+      if (opts.access.attemptSilentLogin) marker.mark(res);
       const tokens = tokensOf(login);
       const revocation = await revokeTokens(opts, config, tokens);
       debug({ revocation }, 'the tokens are revoked');

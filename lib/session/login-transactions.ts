@@ -11,6 +11,20 @@ export interface LoginTransaction {
   returnTo: string;
   /** epoch milliseconds */
   createdAt: number;
+  /** what the new ID token must show (a step-up login); absent for an ordinary login */
+  requirements?: LoginRequirements;
+  /** a silent login (prompt=none): the provider answering login_required sends the browser back, anonymous */
+  silent?: boolean;
+}
+
+/** What a login started by requiresAuth({ acr, maxAge }) must bring back. */
+export interface LoginRequirements {
+  /** the new ID token's acr must be one of these */
+  acr?: readonly string[];
+  /** seconds: the new ID token's auth_time may be at most this old */
+  maxAge?: number;
+  /** the user the session already holds: a step-up login must not change who is logged in */
+  sub?: string;
 }
 
 /** A login must finish within this time; an older transaction is refused. */
@@ -75,7 +89,9 @@ export function transactionCookies({ sealer, secure, sameSite, callbackPath }: T
       for (const stale of inFlight.slice(0, Math.max(0, inFlight.length - (MAX_LOGINS_IN_FLIGHT - 1)))) drop(res, stale.id);
       const id = tx.state.slice(0, ID_LENGTH);
       const binding = `${tx.createdAt.toString(36)}.${randomBytes(16).toString('base64url')}`;
-      const sealed = sealer.seal('transaction', JSON.stringify({ s: tx.state, n: tx.nonce, v: tx.verifier, r: tx.returnTo, t: tx.createdAt, b: binding }), txPrefix + id);
+      const { requirements: u, silent } = tx;
+      const fields = { s: tx.state, n: tx.nonce, v: tx.verifier, r: tx.returnTo, t: tx.createdAt, b: binding, ...(u === undefined ? {} : { u: { a: u.acr, m: u.maxAge, s: u.sub } }), ...(silent === true ? { q: 1 } : {}) };
+      const sealed = sealer.seal('transaction', JSON.stringify(fields), txPrefix + id);
       res.cookie(txPrefix + id, sealed, { ...txCookie, maxAge: TRANSACTION_TTL_MS });
       res.cookie(bindPrefix + id, binding, { ...bindCookie, maxAge: TRANSACTION_TTL_MS });
     },
@@ -104,7 +120,27 @@ function parse(json: string | undefined): (LoginTransaction & { binding: string 
     return undefined;
   }
   if (typeof value !== 'object' || value === null) return undefined;
-  const { s, n, v, r, t, b } = value as Record<string, unknown>;
+  const { s, n, v, r, t, b, u, q } = value as Record<string, unknown>;
   if (typeof s !== 'string' || typeof n !== 'string' || typeof v !== 'string' || typeof r !== 'string' || typeof t !== 'number' || typeof b !== 'string') return undefined;
-  return { state: s, nonce: n, verifier: v, returnTo: r, createdAt: t, binding: b };
+  const tx: LoginTransaction & { binding: string } = { state: s, nonce: n, verifier: v, returnTo: r, createdAt: t, binding: b };
+  if (u !== undefined) {
+    const requirements = parseRequirements(u);
+    // Sealed by us, so never malformed unless the format changed: refuse rather than drop a requirement.
+    if (requirements === undefined) return undefined;
+    tx.requirements = requirements;
+  }
+  if (q === 1) tx.silent = true;
+  return tx;
+}
+
+function parseRequirements(value: unknown): LoginRequirements | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { a, m, s } = value as Record<string, unknown>;
+  const acr = a === undefined || (Array.isArray(a) && a.every((x) => typeof x === 'string')) ? a : null;
+  if (acr === null || (m !== undefined && typeof m !== 'number') || (s !== undefined && typeof s !== 'string')) return undefined;
+  const requirements: LoginRequirements = {};
+  if (acr !== undefined) requirements.acr = acr;
+  if (m !== undefined) requirements.maxAge = m;
+  if (s !== undefined) requirements.sub = s;
+  return requirements;
 }

@@ -2,9 +2,12 @@ import type { Sealer } from './sealing.js';
 import type { Login, StoredLogin } from './session.js';
 import type { OidcUser } from '../public-types.js';
 
-interface SealedClaims {
+export interface SealedClaims {
   user: OidcUser;
   sid?: string;
+  acr?: string;
+  amr?: string[];
+  authTime?: number;
 }
 
 interface SealedTokens {
@@ -104,9 +107,14 @@ export function createLoginVault(sealer: Sealer): LoginVault {
   function openClaims(sealed: string): SealedClaims | undefined {
     const raw = parseObject(decryptClaims(sealed));
     const user = raw?.['user'];
-    const sid = optionalString(raw?.['sid']);
-    if (typeof user !== 'object' || user === null || typeof (user as { sub?: unknown }).sub !== 'string') return undefined;
-    return { user: user as OidcUser, ...(sid === undefined ? {} : { sid }) };
+    if (raw === undefined || typeof user !== 'object' || user === null || typeof (user as { sub?: unknown }).sub !== 'string') return undefined;
+    const opened: SealedClaims = { user: user as OidcUser };
+    const { sid, acr, amr, authTime } = raw;
+    if (typeof sid === 'string') opened.sid = sid;
+    if (typeof acr === 'string') opened.acr = acr;
+    if (Array.isArray(amr) && amr.every((m) => typeof m === 'string')) opened.amr = amr;
+    if (typeof authTime === 'number') opened.authTime = authTime;
+    return opened;
   }
 
   function opened(stored: WithOpened): Opened | undefined {
@@ -143,8 +151,8 @@ export function createLoginVault(sealer: Sealer): LoginVault {
 
   return {
     seal(login) {
-      const { user, sid, idToken, accessToken, refreshToken, tokenType, expiresAt, loggedInAt, lastSeenAt, refreshes } = login;
-      const sealedClaims = sealer.seal('session', JSON.stringify({ user, sid }), 'claims');
+      const { user, sid, acr, amr, authTime, idToken, accessToken, refreshToken, tokenType, expiresAt, loggedInAt, lastSeenAt, refreshes } = login;
+      const sealedClaims = sealer.seal('session', JSON.stringify({ user, sid, acr, amr, authTime }), 'claims');
       const stored: StoredLogin = { claims: sealedClaims, tokens: sealer.seal('session', JSON.stringify({ idToken, accessToken, refreshToken, tokenType }), sealedClaims), loggedInAt };
       if (expiresAt !== undefined) stored.expiresAt = expiresAt;
       if (lastSeenAt !== undefined) stored.lastSeenAt = lastSeenAt;

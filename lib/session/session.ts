@@ -16,6 +16,11 @@ export interface Login {
   expiresAt?: number;
   /** the provider's session id (ID token `sid`), for back-channel logout */
   sid?: string;
+  /** how the user authenticated at login (ID token `acr`, `amr`, `auth_time`): what step-up judges */
+  acr?: string;
+  amr?: string[];
+  /** epoch seconds */
+  authTime?: number;
   /** epoch seconds */
   loggedInAt: number;
   /** epoch seconds of the last request seen, for the idle lifetime; written at most once a minute */
@@ -30,7 +35,7 @@ export interface Login {
  * request without opening anything.
  */
 export interface StoredLogin {
-  /** sealed JSON of the user's claims and the provider's sid */
+  /** sealed JSON of the user's claims, the provider's sid and how the user authenticated */
   claims: string;
   /** sealed JSON of the tokens, bound to `claims` */
   tokens: string;

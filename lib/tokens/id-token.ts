@@ -10,6 +10,8 @@ export interface IdTokenSignatureCheck {
   alg: string;
   issuer: string;
   clientId: string;
+  /** accepted clock difference with the provider, seconds (`clockToleranceSec`). Default CLOCK_TOLERANCE_SEC */
+  clockToleranceSec?: number;
 }
 
 function invalid(reason: string, cause: unknown): OidcAuthError {
@@ -51,7 +53,7 @@ async function keysOf(jwks: JwksCache): Promise<JWTVerifyGetKey> {
  * a token on its own.
  */
 export async function verifyIdTokenSignature(idToken: string, check: IdTokenSignatureCheck): Promise<void> {
-  const options = { algorithms: [check.alg], issuer: check.issuer, audience: check.clientId, clockTolerance: CLOCK_TOLERANCE_SEC };
+  const options = { algorithms: [check.alg], issuer: check.issuer, audience: check.clientId, clockTolerance: check.clockToleranceSec ?? CLOCK_TOLERANCE_SEC };
   const keys = await keysOf(check.jwks);
   try {
     await jwtVerify(idToken, keys, options);

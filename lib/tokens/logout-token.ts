@@ -30,6 +30,8 @@ export interface LogoutTokenCheck {
   nowSec?: number;
   /** a token whose iat is older than this is refused even when it has not expired (logout.backchannelMaxAgeSec) */
   maxAgeSec: number;
+  /** accepted clock difference with the provider, seconds (`clockToleranceSec`). Default CLOCK_TOLERANCE_SEC */
+  clockToleranceSec?: number;
 }
 
 /** The replay-memory key of a logout token. */
@@ -52,7 +54,7 @@ async function verifySignature(token: string, check: LogoutTokenCheck): Promise<
     // exp came late to the spec (errata) and providers in the field leave it out: when it is
     // absent, maxTokenAge on iat is the bound. jose checks exp whenever it is there.
     requiredClaims: ['iat', 'jti', 'events'],
-    clockTolerance: CLOCK_TOLERANCE_SEC,
+    clockTolerance: check.clockToleranceSec ?? CLOCK_TOLERANCE_SEC,
     maxTokenAge: check.maxAgeSec,
     ...(check.nowSec === undefined ? {} : { currentDate: new Date(check.nowSec * 1000) }),
   };
@@ -120,8 +122,9 @@ export async function validateLogoutToken(token: string, check: LogoutTokenCheck
     if (typeof jti !== 'string' || jti === '') fail('claim "jti" must be a non-empty string');
     const now = check.nowSec ?? Math.floor(Date.now() / 1000);
     // Without exp, remember the jti as long as the token could still be accepted.
-    const exp = typeof claims.exp === 'number' ? claims.exp : now + check.maxAgeSec + CLOCK_TOLERANCE_SEC;
-    valid = { sub, sid, jti, replayTtlMs: Math.max(exp - now + CLOCK_TOLERANCE_SEC, 1) * 1000 };
+    const tolerance = check.clockToleranceSec ?? CLOCK_TOLERANCE_SEC;
+    const exp = typeof claims.exp === 'number' ? claims.exp : now + check.maxAgeSec + tolerance;
+    valid = { sub, sid, jti, replayTtlMs: Math.max(exp - now + tolerance, 1) * 1000 };
   } catch (err) {
     if (err instanceof OidcAuthError) throw err;
     throw new LogoutTokenError(reasonOf(err), { cause: err });

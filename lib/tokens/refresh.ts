@@ -66,7 +66,7 @@ export function createRefresher(instance: InstanceCore): Refresher {
     }
     if (response.id_token !== undefined) {
       try {
-        await verifyIdTokenSignature(response.id_token, { jwks, alg: opts.idTokenSigningAlg, issuer: config.serverMetadata().issuer, clientId: opts.clientId });
+        await verifyIdTokenSignature(response.id_token, { jwks, alg: opts.idTokenSigningAlg, issuer: config.serverMetadata().issuer, clientId: opts.clientId, clockToleranceSec: opts.clockToleranceSec });
       } catch (err) {
         if (err instanceof OidcAuthError && err.status === 503) throw err;
         return end(req, sessionId, 'the refreshed ID token failed validation', err);

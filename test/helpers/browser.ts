@@ -120,11 +120,14 @@ async function untilCallback(browser: Browser, first: Page): Promise<Page> {
  */
 export async function authorize(browser: Browser, startUrl: string, user = 'alice'): Promise<Page> {
   let page = await untilCallback(browser, await browser.get(startUrl));
-  for (let step = 0; step < 4; step++) {
+  for (let step = 0; step < 5; step++) {
     if (isProviderAnswer(page)) return page;
     if (page.body.includes('name="prompt" value="login"')) {
       page = await untilCallback(browser, await browser.submitForm(page, { login: user, password: 'any-password' }));
     } else if (page.body.includes('name="prompt" value="consent"')) {
+      page = await untilCallback(browser, await browser.submitForm(page));
+    } else if (/<form method="post" action="[^"]*\/session\/end\/confirm"/.test(page.body)) {
+      // Another account logged in over a provider session: the provider ends the old one (a self-submitting form), then goes on.
       page = await untilCallback(browser, await browser.submitForm(page));
     } else {
       break;

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider, { type ClientMetadata, type Configuration } from 'oidc-provider';
 import { lateServer, type LateServer } from './late-server.js';
+import { authenticatingHandler, stepUpPolicy, type ChooseAuthentication } from './provider-authentication.js';
 
 export const INTROSPECTION_CLIENT = { client_id: 'introspector', client_secret: 'introspector-secret-introspector-secret' };
 
@@ -31,6 +32,12 @@ export interface TestProviderOptions {
   configuration?: Partial<Configuration>;
   /** an already reserved server to run on (to know the issuer before the provider exists) */
   server?: LateServer;
+  /**
+   * step-up: the login page reports this acr and auth_time (given the acr_values asked for),
+   * and a session without a requested acr is asked to log in again. Default: oidc-provider's
+   * own (no acr, auth_time now)
+   */
+  authentication?: ChooseAuthentication;
 }
 
 
@@ -87,6 +94,7 @@ export async function startTestProvider(options: TestProviderOptions): Promise<T
       const { dispatcher: _ignored, ...rest } = init;
       return fetch(url, rest);
     },
+    ...(options.authentication === undefined ? {} : { acrValues: ['pwd', 'mfa', 'hwk'], interactions: { policy: stepUpPolicy() } }),
     ...options.configuration,
   } as Configuration);
   const events: string[] = [];
@@ -101,9 +109,10 @@ export async function startTestProvider(options: TestProviderOptions): Promise<T
   provider.on('end_session.success', record('end_session.success'));
   provider.on('server_error', record('server_error'));
   const handle = provider.callback();
-  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+  const plain = (req: IncomingMessage, res: ServerResponse): void => {
     void handle(req, res);
   };
+  const handler = options.authentication === undefined ? plain : authenticatingHandler(provider, options.authentication, plain);
   server.setHandler(handler);
   return {
     issuer,

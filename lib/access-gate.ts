@@ -1,0 +1,57 @@
+import type { NextFunction, Request, Response } from 'express';
+import { readCookie } from './http/cookies.js';
+import { returnToOr } from './http/return-to.js';
+import type { Instance } from './instance.js';
+import { guarded } from './requires-auth.js';
+import { isNavigation, startLogin } from './routes/login.js';
+
+/** Set once a silent login was tried (or the user logged out): this browser session is not tried again. */
+const SILENT_TRIED = 'oidc.silent';
+
+export interface SilentLoginMarker {
+  /** marks this browser as tried: no silent login until the browser session ends */
+  mark(res: Response): void;
+  tried(req: Request): boolean;
+}
+
+export function silentLoginMarker(instance: Pick<Instance, 'opts'>): SilentLoginMarker {
+  const https = instance.opts.baseUrl.protocol === 'https:';
+  const name = `${https ? '__Host-' : ''}${SILENT_TRIED}`;
+  return {
+    // A browser-session cookie, no maxAge: closing the browser is when a silent login may be tried again.
+    mark: (res) => res.cookie(name, '1', { httpOnly: true, secure: https, sameSite: 'lax', path: '/' }),
+    tried: (req) => readCookie(req, name) !== undefined,
+  };
+}
+
+/** A first page view a silent login may answer: a browser's GET navigation to a page (HTML). */
+function mayTrySilently(req: Request): boolean {
+  return req.method === 'GET' && isNavigation(req) && (req.headers.accept ?? '').includes('text/html');
+}
+
+/**
+ * What oidcAuth() does for the app's own routes: with `attemptSilentLogin`, an anonymous
+ * visitor's first page view goes to the provider with prompt=none; with `authRequired`,
+ * every route but the public ones runs requiresAuth()'s guard. Undefined when neither is on,
+ * so such apps pay nothing per request.
+ */
+export function createAccessGate(instance: Instance, marker: SilentLoginMarker): ((req: Request, res: Response, next: NextFunction, path: string) => void) | undefined {
+  const { access, routes } = instance.opts;
+  if (!access.authRequired && !access.attemptSilentLogin) return undefined;
+  // Where the provider sends the browser after a logout: protected, it would start a login at once.
+  const isPublic = (path: string): boolean => path === routes.postLogoutRedirect || access.isPublic(path);
+  return function oidcAccessGate(req, res, next, path) {
+    if (access.attemptSilentLogin && mayTrySilently(req) && !marker.tried(req) && !req.oidc.isAuthenticated()) {
+      marker.mark(res);
+      startLogin(instance, req, res, { returnTo: returnToOr(req.originalUrl, instance.opts.baseUrl.pathname), silent: true }).catch(next);
+      return;
+    }
+    if (!access.authRequired || isPublic(path)) {
+      next();
+      return;
+    }
+    guarded(req, res, next, undefined, () => {
+      next();
+    });
+  };
+}
