@@ -55,3 +55,14 @@ describe('publicPaths: which paths authRequired leaves open', () => {
     assert.equal(access.attemptSilentLogin, false);
   });
 });
+
+test('authRequired and attemptSilentLogin given as false are off', () => {
+  const problems: string[] = [];
+  const access = resolveAccess({ authRequired: false, attemptSilentLogin: false }, problems);
+  assert.deepEqual(problems, []);
+  assert.equal(access.authRequired, false);
+  assert.equal(access.attemptSilentLogin, false);
+  const on = resolveAccess({ authRequired: true, attemptSilentLogin: true }, problems);
+  assert.equal(on.authRequired, true);
+  assert.equal(on.attemptSilentLogin, true);
+});

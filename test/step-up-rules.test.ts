@@ -91,6 +91,12 @@ describe('checkRequirements: the callback of a step-up login', () => {
     checkRequirements({ maxAge: 300 }, idToken({ auth_time: NOW - 330 }), NOW, TOLERANCE);
   });
 
+  test('an auth_time that is not a number counts as none, however it reads', () => {
+    assert.match(refusal(() => {
+      checkRequirements({ maxAge: 300 }, idToken({ auth_time: String(NOW) as unknown as number }), NOW, TOLERANCE);
+    }).message, /no auth_time/);
+  });
+
   test('every refusal says the session is unchanged', () => {
     assert.match(refusal(() => { checkRequirements({ acr: ['mfa'] }, idToken({}), NOW, TOLERANCE); }).message, /The session is as it was before\.$/);
   });

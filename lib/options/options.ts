@@ -106,6 +106,13 @@ export interface OidcAuthOptions<TContext = undefined> {
    * `client_id`) cannot be set here. Default `{}`
    */
   authorizationParams?: Readonly<Record<string, string>>;
+  /**
+   * send the authorization request's parameters to the provider first
+   * ([RFC 9126](https://www.rfc-editor.org/rfc/rfc9126) pushed authorization requests): the
+   * browser carries only `client_id` and `request_uri`. Always on when the provider's metadata
+   * says `require_pushed_authorization_requests`. Default `false`
+   */
+  pushedAuthorizationRequests?: boolean;
   /** the algorithm the provider signs ID tokens and logout tokens with: asymmetric only, never `none` or HMAC. Default `RS256` */
   idTokenSigningAlg?: string;
   /** paths of the package's routes. Default: see RoutesOptions */
@@ -181,6 +188,7 @@ export interface ResolvedOptions {
   postLogoutRedirectUri: string;
   scope: string;
   authorizationParams: Readonly<Record<string, string>>;
+  pushedAuthorizationRequests: boolean;
   idTokenSigningAlg: string;
   routes: {
     login: string | false;

@@ -17,7 +17,7 @@ import { ROUTE_KEYS, resolveRoutes } from './routes.js';
 import { resolveAccess } from './access.js';
 
 const KNOWN = {
-  top: ['issuer', 'clientId', 'clientSecret', 'clientAuthMethod', 'clientPrivateKey', 'baseUrl', 'scope', 'authorizationParams', 'idTokenSigningAlg', 'routes', 'session', 'logout', 'hooks', 'context', 'logger', 'allowInsecureRequests', 'httpTimeoutMs', 'fetch', 'clockToleranceSec', 'authRequired', 'publicPaths', 'attemptSilentLogin', 'sessionIndex', 'refresh', 'lifetime', 'secret'],
+  top: ['issuer', 'clientId', 'clientSecret', 'clientAuthMethod', 'clientPrivateKey', 'baseUrl', 'scope', 'authorizationParams', 'pushedAuthorizationRequests', 'idTokenSigningAlg', 'routes', 'session', 'logout', 'hooks', 'context', 'logger', 'allowInsecureRequests', 'httpTimeoutMs', 'fetch', 'clockToleranceSec', 'authRequired', 'publicPaths', 'attemptSilentLogin', 'sessionIndex', 'refresh', 'lifetime', 'secret'],
   routes: ROUTE_KEYS,
   logout: ['methods', 'revokeTokens', 'idpLogout', 'timeoutMs', 'backchannelMaxAgeSec'],
   hooks: ['postLogin', 'postLogout'],
@@ -208,6 +208,8 @@ export function resolveOptions<TContext>(options: OidcAuthOptions<TContext>): Re
   const validTolerance = typeof tolerance === 'number' && Number.isInteger(tolerance) && tolerance >= 0 && tolerance <= 300;
   if (!validTolerance) problems.push(`"clockToleranceSec" must be a whole number of seconds between 0 and 300 (got ${got(tolerance)})`);
   const access = resolveAccess(input, problems);
+  const par = input['pushedAuthorizationRequests'] ?? false;
+  if (typeof par !== 'boolean') problems.push(`"pushedAuthorizationRequests" must be a boolean (got ${got(par)})`);
   const refresh = resolveRefresh(input['refresh'], problems);
   const lifetime = resolveLifetime(input['lifetime'], problems);
   const sessionIndex = checkSessionIndex(input['sessionIndex'], problems);
@@ -231,6 +233,7 @@ export function resolveOptions<TContext>(options: OidcAuthOptions<TContext>): Re
     postLogoutRedirectUri: joinUrl(baseUrl, routes.postLogoutRedirect),
     scope: scope as string,
     authorizationParams: Object.freeze(authorizationParams),
+    pushedAuthorizationRequests: par === true,
     idTokenSigningAlg: alg as string,
     routes: Object.freeze(routes),
     session,

@@ -97,7 +97,7 @@ const CLIENT_AUTH_ERRORS = new Set(['invalid_client', 'unauthorized_client']);
  * WWW-Authenticate challenge): no retry and no new login helps, the operator must fix the
  * client's credentials. Say so, and what the provider accepts.
  */
-function clientAuthenticationFailed(err: unknown, method: string | undefined, supported: readonly string[] | undefined): OidcAuthError | undefined {
+function clientAuthenticationFailed(err: unknown, method: string | undefined, supported: readonly string[] | undefined, endpoint = 'token endpoint'): OidcAuthError | undefined {
   let reason: string | undefined;
   if (err instanceof client.WWWAuthenticateChallengeError) reason = 'a 401 challenge';
   else if (err instanceof client.ResponseBodyError && CLIENT_AUTH_ERRORS.has(err.error)) reason = err.error;
@@ -106,7 +106,7 @@ function clientAuthenticationFailed(err: unknown, method: string | undefined, su
   return new OidcAuthError(
     OidcAuthErrorCode.CONFIG_INVALID,
     500,
-    `The identity provider refused the app's client authentication (${reason}) at its token endpoint: check "clientId", "clientSecret" and "clientAuthMethod"${method === undefined ? '' : ` (now ${method})`}; ${accepted}.`,
+    `The identity provider refused the app's client authentication (${reason}) at its ${endpoint}: check "clientId", "clientSecret" and "clientAuthMethod"${method === undefined ? '' : ` (now ${method})`}; ${accepted}.`,
     { cause: err },
   );
 }
@@ -131,6 +131,20 @@ export function translateCallbackError(err: unknown, auth: ClientAuthContext = {
   const reason = err instanceof Error ? reasonOf(err) : '';
   const detail = reason !== '' && !JWT_LIKE.test(reason) ? `: ${sanitizeForMessage(reason)}` : '';
   return new OidcAuthError(OidcAuthErrorCode.CALLBACK_INVALID, 400, `The login response failed validation${detail}. Start the login again.`, { cause: err });
+}
+
+/**
+ * Translates what openid-client throws at the pushed authorization request endpoint (RFC 9126):
+ * unreachable is 503, a refused client names the options to check, any other refusal is the
+ * provider's answer to the authorization request, as if it had come back to the callback.
+ */
+export function translatePushError(err: unknown, auth: ClientAuthContext = {}): OidcAuthError {
+  if (err instanceof OidcAuthError) return err;
+  if (isNetworkFailure(err)) return unavailable('pushed authorization request failed', err);
+  const refusedClient = clientAuthenticationFailed(err, auth.method, auth.supported, 'pushed authorization request endpoint');
+  if (refusedClient !== undefined) return refusedClient;
+  if (err instanceof client.ResponseBodyError) return authorizationError(err.error, err.error_description, err);
+  return unavailable('pushed authorization request failed', err);
 }
 
 /** Translates what openid-client throws from the userinfo endpoint: a bad answer is the provider's fault (502). */

@@ -6,6 +6,7 @@ import { queryOf, redirect, sendJson, single, wantsJson, type AsyncHandler } fro
 import type { Instance } from '../instance.js';
 import { returnToOr } from '../http/return-to.js';
 import { requireSession } from '../session/session.js';
+import { translatePushError } from '../provider/errors.js';
 import type { LoginRequirements, LoginTransaction } from '../session/login-transactions.js';
 
 /**
@@ -71,7 +72,7 @@ export async function startLogin({ opts, provider, transactions }: Instance, req
   if (requirements?.acr !== undefined) params['acr_values'] = requirements.acr.join(' ');
   if (requirements?.maxAge !== undefined) params['max_age'] = String(requirements.maxAge);
   if (start.silent === true) params['prompt'] = 'none';
-  const url = client.buildAuthorizationUrl(config, {
+  const request = {
     ...params,
     response_type: 'code',
     redirect_uri: opts.redirectUri,
@@ -80,12 +81,23 @@ export async function startLogin({ opts, provider, transactions }: Instance, req
     nonce,
     code_challenge: await client.calculatePKCECodeChallenge(verifier),
     code_challenge_method: 'S256',
-  });
+  };
+  const metadata = config.serverMetadata();
+  const pushed = opts.pushedAuthorizationRequests || metadata.require_pushed_authorization_requests === true;
+  if (pushed && metadata.pushed_authorization_request_endpoint === undefined) {
+    throw new OidcAuthError(OidcAuthErrorCode.CONFIG_INVALID, 500, 'pushedAuthorizationRequests is on, but the provider publishes no pushed_authorization_request_endpoint. Turn the option off, or enable PAR at the provider.');
+  }
+  // Pushed (RFC 9126): the parameters go to the provider over the back channel, with the client's authentication.
+  const url = pushed
+    ? await client.buildAuthorizationUrlWithPAR(config, request).catch((err: unknown) => {
+        throw translatePushError(err, { method: opts.clientAuthMethod, supported: metadata.token_endpoint_auth_methods_supported });
+      })
+    : client.buildAuthorizationUrl(config, request);
   const tx: LoginTransaction = { state, nonce, verifier, returnTo: start.returnTo, createdAt: Date.now() };
   if (requirements !== undefined) tx.requirements = requirements;
   if (params['prompt'] === 'none') tx.silent = true;
   transactions.start(req, res, tx);
-  opts.logger.debug({ ms: Date.now() - started, stepUp: requirements !== undefined, silent: tx.silent === true }, 'login: a login starts; off to the provider');
+  opts.logger.debug({ ms: Date.now() - started, pushed, stepUp: requirements !== undefined, silent: tx.silent === true }, 'login: a login starts; off to the provider');
   redirect(res, 302, url.href);
 }
 
