@@ -6,6 +6,16 @@ import type { Instance } from './instance.js';
 import { peekLogin, type Login, type StoredLogin } from './session/session.js';
 import type { OidcUser } from './public-types.js';
 import type { SealedClaims } from './session/login-vault.js';
+import type { JWK } from 'jose';
+import { dpopOptions } from './tokens/dpop.js';
+
+/** What `req.oidc.callApi()` sends besides the token. */
+export interface ApiCallInit {
+  /** Default `GET` */
+  method?: string;
+  headers?: HeadersInit;
+  body?: string | URLSearchParams | Uint8Array<ArrayBuffer> | ArrayBuffer | null;
+}
 
 export interface OidcAccessToken {
   /** the token itself, for an Authorization header */
@@ -39,6 +49,15 @@ export interface OidcRequestContext {
    * provider refused the refresh (the session is then ended)
    */
   getAccessToken(): Promise<string>;
+  /**
+   * calls an API with the user's access token, valid (as getAccessToken()) and sent as the
+   * provider issued it: `Authorization: Bearer`, or, for a DPoP-bound token (`dpop: true`),
+   * `Authorization: DPoP` with a proof for this method and URL made with the session's key
+   * (a DPoP nonce the API asks for is sent on one retry). Through the `fetch` option. Answers
+   * the API's response, whatever its status; rejects as getAccessToken() does, and with
+   * OIDC_PROVIDER_UNAVAILABLE when the API cannot be reached
+   */
+  callApi(url: string | URL, init?: ApiCallInit): Promise<Response>;
   /**
    * true on the request where the provider sent the browser back to postLogoutRedirect
    * after a logout this browser started, with its one-time state verified
@@ -117,7 +136,7 @@ class RequestContext implements OidcRequestContext {
     return this.#instance.vault.claims(login) === undefined ? undefined : login;
   }
 
-  #tokens(): { idToken?: string; accessToken?: string; tokenType?: string; expiresAt?: number } | undefined {
+  #tokens(): { idToken?: string; accessToken?: string; tokenType?: string; expiresAt?: number; dpopKey?: JWK } | undefined {
     const login = this.#login();
     const tokens = login === undefined ? undefined : this.#instance.vault.tokens(login);
     return tokens === undefined || login?.expiresAt === undefined ? tokens : { ...tokens, expiresAt: login.expiresAt };
@@ -152,9 +171,23 @@ class RequestContext implements OidcRequestContext {
     }
     const config = await this.#instance.provider.config();
     // expectedSubject: a userinfo answer about another user is refused (OpenID Connect Core 5.3.2).
-    return client.fetchUserInfo(config, login.accessToken, login.user.sub).catch((err: unknown) => {
+    return client.fetchUserInfo(config, login.accessToken, login.user.sub, await dpopOptions(config, login.dpopKey)).catch((err: unknown) => {
       throw translateUserInfoError(err);
     });
+  }
+
+  async callApi(url: string | URL, init: ApiCallInit = {}): Promise<Response> {
+    const token = await this.getAccessToken();
+    const config = await this.#instance.provider.config();
+    const options = await dpopOptions(config, this.#tokens()?.dpopKey);
+    const target = new URL(url);
+    try {
+      return await client.fetchProtectedResource(config, token, target, init.method ?? 'GET', init.body ?? undefined, new Headers(init.headers), options);
+    } catch (err) {
+      // A 401 with a challenge is the API's answer, for the app to read like any other.
+      if (err instanceof client.WWWAuthenticateChallengeError) return err.response;
+      throw new OidcAuthError(OidcAuthErrorCode.PROVIDER_UNAVAILABLE, 503, `The API at ${target.origin} could not be reached.`, { cause: err });
+    }
   }
 }
 

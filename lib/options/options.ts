@@ -113,6 +113,19 @@ export interface OidcAuthOptions<TContext = undefined> {
    * says `require_pushed_authorization_requests`. Default `false`
    */
   pushedAuthorizationRequests?: boolean;
+  /**
+   * bind the session's tokens to a key pair of its own ([RFC 9449](https://www.rfc-editor.org/rfc/rfc9449)
+   * DPoP): a token read from the store or a log is useless without the key. Calls to APIs then
+   * need a proof: use `req.oidc.callApi()`. Default `false`
+   */
+  dpop?: boolean;
+  /**
+   * `'fapi2'`: the [FAPI 2.0 Security Profile](https://openid.net/specs/fapi-security-profile-2_0-final.html):
+   * PAR and DPoP on, `private_key_jwt` with a PS256, ES256 or EdDSA key, an ID token signed
+   * with one of those, and a provider that sends `iss` in its authorization responses; what
+   * the profile forbids is refused at `oidcAuth()`. Default: none
+   */
+  profile?: 'fapi2';
   /** the algorithm the provider signs ID tokens and logout tokens with: asymmetric only, never `none` or HMAC. Default `RS256` */
   idTokenSigningAlg?: string;
   /** paths of the package's routes. Default: see RoutesOptions */
@@ -189,6 +202,8 @@ export interface ResolvedOptions {
   scope: string;
   authorizationParams: Readonly<Record<string, string>>;
   pushedAuthorizationRequests: boolean;
+  dpop: boolean;
+  profile: 'fapi2' | undefined;
   idTokenSigningAlg: string;
   routes: {
     login: string | false;

@@ -15,9 +15,10 @@ import { checkMillis, checkUnknownKeys, got, isFunctionOption, parseUrl, type Pr
 import { isRecord } from '../values.js';
 import { ROUTE_KEYS, resolveRoutes } from './routes.js';
 import { resolveAccess } from './access.js';
+import { resolveProfile } from './profile.js';
 
 const KNOWN = {
-  top: ['issuer', 'clientId', 'clientSecret', 'clientAuthMethod', 'clientPrivateKey', 'baseUrl', 'scope', 'authorizationParams', 'pushedAuthorizationRequests', 'idTokenSigningAlg', 'routes', 'session', 'logout', 'hooks', 'context', 'logger', 'allowInsecureRequests', 'httpTimeoutMs', 'fetch', 'clockToleranceSec', 'authRequired', 'publicPaths', 'attemptSilentLogin', 'sessionIndex', 'refresh', 'lifetime', 'secret'],
+  top: ['issuer', 'clientId', 'clientSecret', 'clientAuthMethod', 'clientPrivateKey', 'baseUrl', 'scope', 'authorizationParams', 'pushedAuthorizationRequests', 'dpop', 'profile', 'idTokenSigningAlg', 'routes', 'session', 'logout', 'hooks', 'context', 'logger', 'allowInsecureRequests', 'httpTimeoutMs', 'fetch', 'clockToleranceSec', 'authRequired', 'publicPaths', 'attemptSilentLogin', 'sessionIndex', 'refresh', 'lifetime', 'secret'],
   routes: ROUTE_KEYS,
   logout: ['methods', 'revokeTokens', 'idpLogout', 'timeoutMs', 'backchannelMaxAgeSec'],
   hooks: ['postLogin', 'postLogout'],
@@ -210,6 +211,9 @@ export function resolveOptions<TContext>(options: OidcAuthOptions<TContext>): Re
   const access = resolveAccess(input, problems);
   const par = input['pushedAuthorizationRequests'] ?? false;
   if (typeof par !== 'boolean') problems.push(`"pushedAuthorizationRequests" must be a boolean (got ${got(par)})`);
+  const dpop = input['dpop'] ?? false;
+  if (typeof dpop !== 'boolean') problems.push(`"dpop" must be a boolean (got ${got(dpop)})`);
+  const profile = resolveProfile(input, clientAuthMethod, options.clientPrivateKey, problems);
   const refresh = resolveRefresh(input['refresh'], problems);
   const lifetime = resolveLifetime(input['lifetime'], problems);
   const sessionIndex = checkSessionIndex(input['sessionIndex'], problems);
@@ -233,7 +237,7 @@ export function resolveOptions<TContext>(options: OidcAuthOptions<TContext>): Re
     postLogoutRedirectUri: joinUrl(baseUrl, routes.postLogoutRedirect),
     scope: scope as string,
     authorizationParams: Object.freeze(authorizationParams),
-    pushedAuthorizationRequests: par === true,
+    ...profile,
     idTokenSigningAlg: alg as string,
     routes: Object.freeze(routes),
     session,

@@ -116,6 +116,10 @@ export interface ClientAuthContext {
   method?: string | undefined;
   /** the provider's token_endpoint_auth_methods_supported */
   supported?: readonly string[] | undefined;
+  /** whether the app sent a DPoP proof (the `dpop` option) */
+  dpop?: boolean;
+  /** whether the provider's metadata says it supports DPoP (dpop_signing_alg_values_supported) */
+  dpopSupported?: boolean;
 }
 
 /** Translates what openid-client throws during a login into a typed 4xx, or a 503 when the provider is unreachable. */
@@ -125,8 +129,14 @@ export function translateCallbackError(err: unknown, auth: ClientAuthContext = {
   if (err instanceof client.AuthorizationResponseError) return authorizationError(err.error, err.error_description, err);
   const refusedClient = clientAuthenticationFailed(err, auth.method, auth.supported);
   if (refusedClient !== undefined) return refusedClient;
+  // A provider that binds this client's tokens (RFC 9449 dpop_bound_access_tokens) refuses a token request without a proof.
+  if (err instanceof client.ResponseBodyError && auth.dpop === false && (err.error === 'invalid_dpop_proof' || /\bdpop\b/i.test(err.error_description ?? ''))) {
+    return new OidcAuthError(OidcAuthErrorCode.CONFIG_INVALID, 500, `The provider requires DPoP-bound tokens for this client (${sanitizeForMessage(err.error, 60)}): set "dpop: true".`, { cause: err });
+  }
   if (err instanceof client.ResponseBodyError) {
-    return new OidcAuthError(OidcAuthErrorCode.CALLBACK_INVALID, 400, `The provider refused the authorization code (${sanitizeForMessage(err.error, 60)}). Start the login again.`, { cause: err });
+    // Some providers (oidc-provider) answer a missing proof with a bare invalid_grant: say what it may mean.
+    const hint = auth.dpop === false && auth.dpopSupported === true && err.error === 'invalid_grant' ? ' If the provider binds this client\'s tokens with DPoP, set "dpop: true".' : '';
+    return new OidcAuthError(OidcAuthErrorCode.CALLBACK_INVALID, 400, `The provider refused the authorization code (${sanitizeForMessage(err.error, 60)}). Start the login again.${hint}`, { cause: err });
   }
   const reason = err instanceof Error ? reasonOf(err) : '';
   const detail = reason !== '' && !JWT_LIKE.test(reason) ? `: ${sanitizeForMessage(reason)}` : '';

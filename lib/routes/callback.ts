@@ -1,6 +1,7 @@
 import * as client from 'openid-client';
 import type { IDToken } from 'openid-client';
 import { checkRequirements } from '../tokens/step-up.js';
+import { newDpopKey } from '../tokens/dpop.js';
 import { checkIdTokenTimes, userFromClaims } from '../tokens/claims.js';
 import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
 import { verifyIdTokenSignature } from '../tokens/id-token.js';
@@ -67,10 +68,13 @@ export function createCallbackHandler({ opts, provider, jwks, transactions, vaul
       const tokenRequestStarted = Date.now();
       const currentUrl = new URL(opts.redirectUri);
       for (const [key, value] of params) currentUrl.searchParams.append(key, value);
+      // With DPoP, the session's key is made now: the tokens this request gets are bound to it.
+      const dpopKey = opts.dpop ? await newDpopKey() : undefined;
+      const grantOptions = dpopKey === undefined ? {} : { DPoP: client.getDPoPHandle(config, dpopKey.keyPair) };
       const response = await client
-        .authorizationCodeGrant(config, currentUrl, { expectedState: state, expectedNonce: tx.nonce, pkceCodeVerifier: tx.verifier, idTokenExpected: true })
+        .authorizationCodeGrant(config, currentUrl, { expectedState: state, expectedNonce: tx.nonce, pkceCodeVerifier: tx.verifier, idTokenExpected: true }, undefined, grantOptions)
         .catch((err: unknown) => {
-          throw translateCallbackError(err, { method: opts.clientAuthMethod, supported: config.serverMetadata().token_endpoint_auth_methods_supported });
+          throw translateCallbackError(err, { method: opts.clientAuthMethod, supported: config.serverMetadata().token_endpoint_auth_methods_supported, dpop: opts.dpop, dpopSupported: config.serverMetadata().dpop_signing_alg_values_supported !== undefined });
         });
       debug({ tokenRequestMs: Date.now() - tokenRequestStarted, refreshToken: response.refresh_token !== undefined, expiresIn: response.expires_in }, 'the provider answered the token request');
       step = 'the ID token';
@@ -87,6 +91,7 @@ export function createCallbackHandler({ opts, provider, jwks, transactions, vaul
       login.accessToken = response.access_token;
       if (response.refresh_token !== undefined) login.refreshToken = response.refresh_token;
       if (response.token_type !== 'bearer') login.tokenType = response.token_type;
+      if (dpopKey !== undefined) login.dpopKey = dpopKey.jwk;
       if (response.expires_in !== undefined) login.expiresAt = nowSec + response.expires_in;
       if (typeof claims['sid'] === 'string') login.sid = claims['sid'];
       step = 'postLogin';

@@ -83,6 +83,10 @@ export async function startLogin({ opts, provider, transactions }: Instance, req
     code_challenge_method: 'S256',
   };
   const metadata = config.serverMetadata();
+  // FAPI 2.0 (5.3.2.2): the client must check iss in the authorization response, so the provider must send it.
+  if (opts.profile === 'fapi2' && metadata.authorization_response_iss_parameter_supported !== true) {
+    throw new OidcAuthError(OidcAuthErrorCode.CONFIG_INVALID, 500, 'profile "fapi2" needs a provider that sends iss in its authorization responses (RFC 9207: authorization_response_iss_parameter_supported), and this one does not say it does.');
+  }
   const pushed = opts.pushedAuthorizationRequests || metadata.require_pushed_authorization_requests === true;
   if (pushed && metadata.pushed_authorization_request_endpoint === undefined) {
     throw new OidcAuthError(OidcAuthErrorCode.CONFIG_INVALID, 500, 'pushedAuthorizationRequests is on, but the provider publishes no pushed_authorization_request_endpoint. Turn the option off, or enable PAR at the provider.');

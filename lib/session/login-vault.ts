@@ -1,3 +1,4 @@
+import type { JWK } from 'jose';
 import type { Sealer } from './sealing.js';
 import type { Login, StoredLogin } from './session.js';
 import type { OidcUser } from '../public-types.js';
@@ -15,6 +16,8 @@ interface SealedTokens {
   accessToken?: string;
   refreshToken?: string;
   tokenType?: string;
+  /** the session's DPoP private key (RFC 9449), with the tokens it binds */
+  dpopKey?: JWK;
 }
 
 /**
@@ -143,6 +146,8 @@ export function createLoginVault(sealer: Sealer): LoginVault {
         const value = optionalString(raw[key]);
         if (value !== undefined) result[key] = value;
       }
+      const dpopKey = raw['dpopKey'];
+      if (typeof dpopKey === 'object' && dpopKey !== null && !Array.isArray(dpopKey)) result.dpopKey = dpopKey;
     }
     cache.tokensText = stored.tokens;
     cache.tokens = result;
@@ -151,9 +156,9 @@ export function createLoginVault(sealer: Sealer): LoginVault {
 
   return {
     seal(login) {
-      const { user, sid, acr, amr, authTime, idToken, accessToken, refreshToken, tokenType, expiresAt, loggedInAt, lastSeenAt, refreshes } = login;
+      const { user, sid, acr, amr, authTime, idToken, accessToken, refreshToken, tokenType, dpopKey, expiresAt, loggedInAt, lastSeenAt, refreshes } = login;
       const sealedClaims = sealer.seal('session', JSON.stringify({ user, sid, acr, amr, authTime }), 'claims');
-      const stored: StoredLogin = { claims: sealedClaims, tokens: sealer.seal('session', JSON.stringify({ idToken, accessToken, refreshToken, tokenType }), sealedClaims), loggedInAt };
+      const stored: StoredLogin = { claims: sealedClaims, tokens: sealer.seal('session', JSON.stringify({ idToken, accessToken, refreshToken, tokenType, dpopKey }), sealedClaims), loggedInAt };
       if (expiresAt !== undefined) stored.expiresAt = expiresAt;
       if (lastSeenAt !== undefined) stored.lastSeenAt = lastSeenAt;
       if (refreshes !== undefined) stored.refreshes = refreshes;

@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import type { JWK } from 'jose';
 import type { Session, SessionData, Store } from 'express-session';
 import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
 import { isDeferred } from './lazy-session.js';
@@ -12,6 +13,8 @@ export interface Login {
   accessToken?: string;
   refreshToken?: string;
   tokenType?: string;
+  /** the private key the tokens are bound to (DPoP, RFC 9449), when `dpop` is on */
+  dpopKey?: JWK;
   /** access token expiry, epoch seconds */
   expiresAt?: number;
   /** the provider's session id (ID token `sid`), for back-channel logout */

@@ -1,3 +1,4 @@
+import { dpopOptions } from './dpop.js';
 import type { Request } from 'express';
 import type { Store } from 'express-session';
 import * as client from 'openid-client';
@@ -52,7 +53,8 @@ export function createRefresher(instance: InstanceCore): Refresher {
     const started = Date.now();
     let response;
     try {
-      response = await client.refreshTokenGrant(config, current.refreshToken);
+      // A DPoP-bound refresh token is only good with a proof made with the session's key (RFC 9449 5).
+      response = await client.refreshTokenGrant(config, current.refreshToken, undefined, await dpopOptions(config, current.dpopKey));
     } catch (err) {
       const translated = translateCallbackError(err);
       if (translated.status === 503) throw translated;

@@ -53,6 +53,8 @@ export interface TestSetup {
 export interface SetupOptions {
   flavour?: ExpressFlavour;
   options?: Partial<OidcAuthOptions>;
+  /** leave the test default clientSecret out: a client that authenticates otherwise */
+  withoutClientSecret?: boolean;
   client?: Partial<ClientMetadata>;
   provider?: Omit<TestProviderOptions, 'clients'>;
   /** middleware the app mounts before oidcAuth (its own express-session, for `session: false`) */
@@ -129,7 +131,9 @@ export async function setup(opts: SetupOptions = {}): Promise<TestSetup> {
   const op = await startTestProvider({ clients: [clientFor(appServer.url, opts.client)], ...opts.provider });
   let app: express.Express;
   try {
-    app = buildApp({ ...baseOptions(op.issuer, appServer.url), ...opts.options }, opts);
+    const { clientSecret, ...rest } = { ...baseOptions(op.issuer, appServer.url), ...opts.options };
+    const merged: OidcAuthOptions = opts.withoutClientSecret === true || clientSecret === undefined ? rest : { ...rest, clientSecret };
+    app = buildApp(merged, opts);
   } catch (err) {
     // Options refused: stop both servers, or the test process never ends.
     await appServer.close();

@@ -1,0 +1,181 @@
+import './helpers/quiet-mock-timers.js';
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, mock, test } from 'node:test';
+import { setup, type TestSetup } from './helpers/app.js';
+import { ACCEPT_JSON, jsonOf } from './helpers/assertions.js';
+import { Browser, login } from './helpers/browser.js';
+import { startDpopResource, type DpopResource, type ResourceCall } from './helpers/dpop-resource.js';
+import { WITH_REFRESH_TOKEN } from './helpers/logout.js';
+import { buildApp, clientFor } from './helpers/app.js';
+import { sharedRedisOptions } from './helpers/instances.js';
+import { lateServer, type LateServer } from './helpers/late-server.js';
+import { startTestProvider, type TestProvider } from './helpers/provider.js';
+import { REDIS_SUITE_SKIP, startRedisWithClient, type RedisClient, type RedisServer } from './helpers/redis.js';
+
+interface Tokens {
+  accessToken: string;
+  refreshToken?: string;
+}
+
+afterEach(() => {
+  mock.timers.reset();
+});
+
+describe('DPoP (RFC 9449) at a provider that requires it for this client', () => {
+  let s: TestSetup;
+  let resource: DpopResource;
+  before(async () => {
+    s = await setup({
+      jsonErrors: true,
+      options: { ...WITH_REFRESH_TOKEN, dpop: true },
+      client: { dpop_bound_access_tokens: true },
+      provider: { features: { dPoP: { enabled: true } } },
+      routes: (app) => {
+        app.get('/test/userinfo', (req, res, next) => {
+          req.oidc.fetchUserInfo().then((info) => res.json({ sub: info.sub, tokenType: req.oidc.accessToken?.tokenType }), next);
+        });
+        app.get('/api/resource', (req, res, next) => {
+          req.oidc.callApi(`${resource.url}/resource`).then(async (answer) => {
+            res.status(answer.status).json(await answer.json());
+          }, next);
+        });
+      },
+    });
+    resource = await startDpopResource(s.op);
+  });
+  after(async () => {
+    await resource.close();
+    await s.close();
+  });
+
+  async function tokensOf(b: Browser): Promise<Tokens> {
+    return jsonOf(await b.get(`${s.appUrl}/test/tokens`, ACCEPT_JSON)) as Tokens;
+  }
+
+  test('the tokens are bound to the session\'s key: a call through req.oidc.callApi() passes, the token alone does not', async () => {
+    const b = new Browser();
+    assert.equal((await login(b, `${s.appUrl}/login`, 'alice')).status, 302);
+    const { accessToken } = await tokensOf(b);
+    const introspection = await s.op.introspect(accessToken);
+    assert.equal(introspection.active, true);
+    assert.equal(typeof (introspection['cnf'] as { jkt?: unknown } | undefined)?.jkt, 'string', 'the provider bound the token to a key');
+
+    const call = await b.get(`${s.appUrl}/api/resource`, ACCEPT_JSON);
+    assert.equal(call.status, 200, call.body);
+    assert.equal((jsonOf(call) as ResourceCall).jkt, (introspection['cnf'] as { jkt: string }).jkt);
+
+    const stolenAsBearer = await fetch(`${resource.url}/resource`, { headers: { authorization: `Bearer ${accessToken}` } });
+    assert.equal(stolenAsBearer.status, 401);
+    const stolenWithoutProof = await fetch(`${resource.url}/resource`, { headers: { authorization: `DPoP ${accessToken}` } });
+    assert.equal(stolenWithoutProof.status, 401);
+    assert.equal((await stolenWithoutProof.json() as ResourceCall).reason, 'no proof');
+  });
+
+  test('after the access token expires, getAccessToken() refreshes with a proof from the same key, and the new token works', async () => {
+    const b = new Browser();
+    await login(b, `${s.appUrl}/login`, 'alice');
+    const before = await tokensOf(b);
+    const jkt = (await s.op.introspect(before.accessToken))['cnf'] as { jkt: string };
+    mock.timers.enable({ apis: ['Date'], now: Date.now() + 3601 * 1000 });
+    const call = await b.get(`${s.appUrl}/api/resource`, ACCEPT_JSON);
+    assert.equal(call.status, 200, call.body);
+    const after = await tokensOf(b);
+    assert.notEqual(after.accessToken, before.accessToken, 'refreshed');
+    assert.deepEqual((await s.op.introspect(after.accessToken))['cnf'], jkt, 'bound to the same session key');
+  });
+
+  test('logout revokes the DPoP-bound tokens: the provider calls them inactive', async () => {
+    const b = new Browser();
+    await login(b, `${s.appUrl}/login`, 'alice');
+    const { accessToken, refreshToken } = await tokensOf(b);
+    assert.ok(refreshToken !== undefined);
+    assert.equal((await b.request(`${s.appUrl}/logout`, { method: 'POST', headers: ACCEPT_JSON })).status, 200);
+    assert.equal((await s.op.introspect(accessToken)).active, false);
+    assert.equal((await s.op.introspect(refreshToken)).active, false);
+  });
+
+  test('userinfo, which the provider also guards with DPoP, is called with a proof; the token type says dpop', async () => {
+    const b = new Browser();
+    await login(b, `${s.appUrl}/login`, 'alice');
+    const info = await b.get(`${s.appUrl}/test/userinfo`, ACCEPT_JSON);
+    assert.equal(info.status, 200, info.body);
+    assert.deepEqual(jsonOf(info), { sub: 'alice', tokenType: 'dpop' }, 'openid-client lowercases token_type');
+  });
+});
+
+describe('a provider that requires DPoP, and an app without dpop: true', () => {
+  let s: TestSetup;
+  before(async () => {
+    s = await setup({ jsonErrors: true, client: { dpop_bound_access_tokens: true }, provider: { features: { dPoP: { enabled: true } } } });
+  });
+  after(async () => {
+    await s.close();
+  });
+
+  test('the login fails, and since oidc-provider only says invalid_grant, the message says what it may mean', async () => {
+    const b = new Browser();
+    const page = await login(b, `${s.appUrl}/login`, 'alice');
+    assert.equal(page.status, 400, page.body);
+    const body = jsonOf(page) as { code: string; message: string };
+    assert.equal(body.code, 'OIDC_CALLBACK_INVALID');
+    assert.match(body.message, /\(invalid_grant\).*If the provider binds this client's tokens with DPoP, set "dpop: true"\./);
+    assert.equal((await b.get(`${s.appUrl}/profile`, ACCEPT_JSON)).status, 401);
+  });
+});
+
+describe('DPoP with two instances sharing Redis', { skip: REDIS_SUITE_SKIP }, () => {
+  let redis: RedisServer;
+  let client: RedisClient;
+  let op: TestProvider;
+  let a: LateServer;
+  let b: LateServer;
+  let resource: DpopResource;
+
+  before(async () => {
+    ({ redis, client } = await startRedisWithClient());
+    a = await lateServer();
+    b = await lateServer();
+    op = await startTestProvider({
+      clients: [{ ...clientFor(a.url), redirect_uris: [a, b].map((x) => `${x.url}/callback`), post_logout_redirect_uris: [a, b].map((x) => `${x.url}/`), dpop_bound_access_tokens: true }],
+      features: { dPoP: { enabled: true } },
+    });
+    resource = await startDpopResource(op);
+    for (const server of [a, b]) {
+      server.setHandler(
+        buildApp({ ...sharedRedisOptions(op.issuer, server, client), dpop: true }, {
+          jsonErrors: true,
+          routes: (app) => {
+            app.get('/api/resource', (req, res, next) => {
+              req.oidc.callApi(`${resource.url}/resource`).then(async (answer) => {
+                res.status(answer.status).json(await answer.json());
+              }, next);
+            });
+          },
+        }),
+      );
+    }
+  });
+  after(async () => {
+    await a.close();
+    await b.close();
+    await resource.close();
+    await op.close();
+    await client.quit().catch(() => undefined);
+    await redis.close();
+  });
+
+  test('logged in through A, the expired token is refreshed through B with the session\'s own key, and B\'s call passes', async () => {
+    const browser = new Browser();
+    assert.equal((await login(browser, `${a.url}/login`, 'alice')).status, 302);
+    const first = await browser.get(`${a.url}/api/resource`, ACCEPT_JSON);
+    assert.equal(first.status, 200, first.body);
+    const jkt = (jsonOf(first) as ResourceCall).jkt;
+    const before = (jsonOf(await browser.get(`${a.url}/test/tokens`, ACCEPT_JSON)) as Tokens).accessToken;
+    mock.timers.enable({ apis: ['Date'], now: Date.now() + 3601 * 1000 });
+    const throughB = await browser.get(`${b.url}/api/resource`, ACCEPT_JSON);
+    assert.equal(throughB.status, 200, throughB.body);
+    assert.equal((jsonOf(throughB) as ResourceCall).jkt, jkt, 'the same key on both instances');
+    const after = (jsonOf(await browser.get(`${a.url}/test/tokens`, ACCEPT_JSON)) as Tokens).accessToken;
+    assert.notEqual(after, before, 'B refreshed, and A sees the new token');
+  });
+});
