@@ -114,6 +114,12 @@ export interface OidcAuthOptions<TContext = undefined> {
    */
   pushedAuthorizationRequests?: boolean;
   /**
+   * send the authorization request as a request object signed with `clientPrivateKey`
+   * ([RFC 9101](https://www.rfc-editor.org/rfc/rfc9101) JAR), pushed too when PAR is on.
+   * Default `false`
+   */
+  signedRequestObjects?: boolean;
+  /**
    * bind the session's tokens to a key pair of its own ([RFC 9449](https://www.rfc-editor.org/rfc/rfc9449)
    * DPoP): a token read from the store or a log is useless without the key. Calls to APIs then
    * need a proof: use `req.oidc.callApi()`. Default `false`
@@ -202,6 +208,7 @@ export interface ResolvedOptions {
   scope: string;
   authorizationParams: Readonly<Record<string, string>>;
   pushedAuthorizationRequests: boolean;
+  signedRequestObjects: boolean;
   dpop: boolean;
   profile: 'fapi2' | undefined;
   idTokenSigningAlg: string;

@@ -18,7 +18,7 @@ import { resolveAccess } from './access.js';
 import { resolveProfile } from './profile.js';
 
 const KNOWN = {
-  top: ['issuer', 'clientId', 'clientSecret', 'clientAuthMethod', 'clientPrivateKey', 'baseUrl', 'scope', 'authorizationParams', 'pushedAuthorizationRequests', 'dpop', 'profile', 'idTokenSigningAlg', 'routes', 'session', 'logout', 'hooks', 'context', 'logger', 'allowInsecureRequests', 'httpTimeoutMs', 'fetch', 'clockToleranceSec', 'authRequired', 'publicPaths', 'attemptSilentLogin', 'sessionIndex', 'refresh', 'lifetime', 'secret'],
+  top: ['issuer', 'clientId', 'clientSecret', 'clientAuthMethod', 'clientPrivateKey', 'baseUrl', 'scope', 'authorizationParams', 'pushedAuthorizationRequests', 'signedRequestObjects', 'dpop', 'profile', 'idTokenSigningAlg', 'routes', 'session', 'logout', 'hooks', 'context', 'logger', 'allowInsecureRequests', 'httpTimeoutMs', 'fetch', 'clockToleranceSec', 'authRequired', 'publicPaths', 'attemptSilentLogin', 'sessionIndex', 'refresh', 'lifetime', 'secret'],
   routes: ROUTE_KEYS,
   logout: ['methods', 'revokeTokens', 'idpLogout', 'timeoutMs', 'backchannelMaxAgeSec'],
   hooks: ['postLogin', 'postLogout'],
@@ -213,6 +213,9 @@ export function resolveOptions<TContext>(options: OidcAuthOptions<TContext>): Re
   if (typeof par !== 'boolean') problems.push(`"pushedAuthorizationRequests" must be a boolean (got ${got(par)})`);
   const dpop = input['dpop'] ?? false;
   if (typeof dpop !== 'boolean') problems.push(`"dpop" must be a boolean (got ${got(dpop)})`);
+  const jar = input['signedRequestObjects'] ?? false;
+  if (typeof jar !== 'boolean') problems.push(`"signedRequestObjects" must be a boolean (got ${got(jar)})`);
+  else if (jar && options.clientPrivateKey === undefined) problems.push('"signedRequestObjects" needs "clientPrivateKey": the request object is signed with it');
   const profile = resolveProfile(input, clientAuthMethod, options.clientPrivateKey, problems);
   const refresh = resolveRefresh(input['refresh'], problems);
   const lifetime = resolveLifetime(input['lifetime'], problems);
@@ -238,6 +241,7 @@ export function resolveOptions<TContext>(options: OidcAuthOptions<TContext>): Re
     scope: scope as string,
     authorizationParams: Object.freeze(authorizationParams),
     ...profile,
+    signedRequestObjects: jar === true,
     idTokenSigningAlg: alg as string,
     routes: Object.freeze(routes),
     session,

@@ -91,12 +91,14 @@ export async function startLogin({ opts, provider, transactions }: Instance, req
   if (pushed && metadata.pushed_authorization_request_endpoint === undefined) {
     throw new OidcAuthError(OidcAuthErrorCode.CONFIG_INVALID, 500, 'pushedAuthorizationRequests is on, but the provider publishes no pushed_authorization_request_endpoint. Turn the option off, or enable PAR at the provider.');
   }
-  // Pushed (RFC 9126): the parameters go to the provider over the back channel, with the client's authentication.
+  // Signed (RFC 9101): the parameters travel as one request object signed with the client's key.
+  const signed = opts.signedRequestObjects && opts.clientPrivateKey !== undefined ? await client.buildAuthorizationUrlWithJAR(config, request, opts.clientPrivateKey) : undefined;
+  // Pushed (RFC 9126): the parameters (or the request object) go to the provider over the back channel, with the client's authentication.
   const url = pushed
-    ? await client.buildAuthorizationUrlWithPAR(config, request).catch((err: unknown) => {
+    ? await client.buildAuthorizationUrlWithPAR(config, signed?.searchParams ?? request).catch((err: unknown) => {
         throw translatePushError(err, { method: opts.clientAuthMethod, supported: metadata.token_endpoint_auth_methods_supported });
       })
-    : client.buildAuthorizationUrl(config, request);
+    : (signed ?? client.buildAuthorizationUrl(config, request));
   const tx: LoginTransaction = { state, nonce, verifier, returnTo: start.returnTo, createdAt: Date.now() };
   if (requirements !== undefined) tx.requirements = requirements;
   if (params['prompt'] === 'none') tx.silent = true;
