@@ -1,4 +1,5 @@
-export { oidcAuth } from './oidc-auth.js';
+export { oidcAuth, type OidcAuthHandler } from './oidc-auth.js';
+export type { SessionAdmin, SessionAdminOptions, SessionInfo, SessionSelector } from './session-admin.js';
 export { claimCheck, claimEquals, claimIncludes, type ClaimElement, type ClaimPrimitive, type ClaimValue } from './claim-checks.js';
 export { requiresAuth, type AuthenticatedHandler, type AuthenticatedOidcContext, type AuthenticatedRequest, type RequiresAuthOptions } from './requires-auth.js';
 export { OidcAuthError, OidcAuthErrorCode, isOidcAuthError, type OidcAuthErrorOptions } from './errors.js';

@@ -14,6 +14,7 @@ import { attachRequestContext } from './request-context.js';
 import { attachResponseContext } from './response-context.js';
 import { buildRouteTable } from './routes/route-table.js';
 import { createAccessGate, silentLoginMarker } from './access-gate.js';
+import { createSessionAdmin, type SessionAdmin } from './session-admin.js';
 import { readCookie } from './http/cookies.js';
 import { LOGOUT_STATE_COOKIE, verifyLogoutReturn } from './routes/logout-return.js';
 import { forgetSession, peekLogin, requireSession, type StoredLogin } from './session/session.js';
@@ -42,11 +43,14 @@ function methodNotAllowed(res: Response, allowed: string[]): void {
   res.setHeader('Allow', allowed.join(', '));
 }
 
+/** What oidcAuth() returns: the middleware for app.use(), with the session admin's methods. */
+export type OidcAuthHandler = RequestHandler & SessionAdmin;
+
 /**
  * Mounts OpenID Connect login, callback and logout on an Express app.
  * Options are validated here, once: a bad option throws OIDC_CONFIG_INVALID at this call.
  */
-export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext>): RequestHandler {
+export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext>): OidcAuthHandler {
   const opts = resolveOptions(options);
   const provider = createProvider(opts);
   const ended = createEndedSessions(opts.sessionIndex);
@@ -193,7 +197,7 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
     });
   }
 
-  return function oidcAuthMiddleware(req, res, next) {
+  const middleware: RequestHandler = function oidcAuthMiddleware(req, res, next) {
     const path = normalisePath(req.path);
     if (sessionMiddleware === undefined || cookieName === undefined || sessionless.has(path)) {
       withLifetime(req, res, next, path);
@@ -213,4 +217,5 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
       withLifetime(req, res, next, path);
     });
   };
+  return Object.assign(middleware, createSessionAdmin(instance));
 }

@@ -25,8 +25,11 @@ export interface OidcTokens {
  */
 export type RevocationOutcome = 'revoked' | 'failed' | 'timeout' | 'skipped' | 'unsupported';
 
-/** 'expired': the session outlived `lifetime.absoluteSec` or sat idle past `lifetime.idleSec`. */
-export type LogoutTrigger = 'logout' | 'backchannel' | 'frontchannel' | 'refresh-failed' | 'expired';
+/**
+ * 'expired': the session outlived `lifetime.absoluteSec` or sat idle past `lifetime.idleSec`;
+ * 'admin': the app's own code ended it (`endSessions()` on what oidcAuth() returns).
+ */
+export type LogoutTrigger = 'logout' | 'backchannel' | 'frontchannel' | 'refresh-failed' | 'expired' | 'admin';
 
 export interface PostLoginContext<TContext = unknown> {
   /** claims of the user who just logged in */

@@ -98,7 +98,7 @@ function accessTokenOf(login: { accessToken?: string; tokenType?: string; expire
  * every request, so it must cost next to nothing. Every getter reads the session at call
  * time, so it follows logins and logouts within the request.
  */
-class RequestContext implements OidcRequestContext {
+export class RequestContext implements OidcRequestContext {
   readonly #req: Request;
   readonly #instance: Instance;
   /** the user a guard let through (requiresAuth): `user` stays theirs even if a logout lands later in this request */
@@ -111,18 +111,18 @@ class RequestContext implements OidcRequestContext {
     this.logoutCompleted = logoutCompleted;
   }
 
-  static internalsOf(value: unknown): ContextInternals | undefined {
-    if (!(value instanceof RequestContext)) return undefined;
-    return {
-      instance: value.#instance,
-      claims: () => {
-        const login = value.#login();
-        return login === undefined ? undefined : value.#instance.vault.claims(login);
-      },
-      authorize: (user) => {
-        value.#authorized = user;
-      },
-    };
+  // Static, not per-request closures: the guards read these on every protected request.
+  static instanceOf(context: RequestContext): Instance {
+    return context.#instance;
+  }
+
+  static claimsOf(context: RequestContext): SealedClaims | undefined {
+    const login = context.#login();
+    return login === undefined ? undefined : context.#instance.vault.claims(login);
+  }
+
+  static authorize(context: RequestContext, user: OidcUser): void {
+    context.#authorized = user;
   }
 
   /**
@@ -191,19 +191,26 @@ class RequestContext implements OidcRequestContext {
   }
 }
 
-/** What the package's guards read of req.oidc, which the app does not see. */
-export interface ContextInternals {
-  instance: Instance;
-  /** the opened claims of the live login, or undefined when nobody is logged in */
-  claims(): SealedClaims | undefined;
-  /** keeps `user` for the rest of the request: a guard let this user through */
-  authorize(user: OidcUser): void;
+/** This request's req.oidc as the package built it, or undefined when no oidcAuth() handled the request. */
+export function contextOf(req: Request): RequestContext | undefined {
+  // Typed as always present by declaration merging, but absent when oidcAuth() is not mounted.
+  const context = (req as { oidc?: unknown }).oidc;
+  return context instanceof RequestContext ? context : undefined;
 }
 
-/** The package's view of this request's req.oidc, or undefined when no oidcAuth() handled the request. */
-export function contextInternals(req: Request): ContextInternals | undefined {
-  // Typed as always present by declaration merging, but absent when oidcAuth() is not mounted.
-  return RequestContext.internalsOf((req as { oidc?: unknown }).oidc);
+/** The oidcAuth() instance that built this req.oidc. */
+export function instanceOf(context: RequestContext): Instance {
+  return RequestContext.instanceOf(context);
+}
+
+/** The opened claims of the request's live login, or undefined when nobody is logged in. */
+export function liveClaims(context: RequestContext): SealedClaims | undefined {
+  return RequestContext.claimsOf(context);
+}
+
+/** Keeps `user` as req.oidc.user for the rest of the request: a guard let this user through. */
+export function authorizeUser(context: RequestContext, user: OidcUser): void {
+  RequestContext.authorize(context, user);
 }
 
 export function attachRequestContext(req: Request, instance: Instance, logoutCompleted: boolean): void {

@@ -2,7 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
 import { redirect, sendJson, wantsJson } from './http/http.js';
 import { returnToOr } from './http/return-to.js';
-import { contextInternals, type ContextInternals, type OidcRequestContext } from './request-context.js';
+import { authorizeUser, contextOf, instanceOf, liveClaims, type OidcRequestContext, type RequestContext } from './request-context.js';
 import type { OidcUser } from './public-types.js';
 import { isNavigation, refuseLoginStart, startLogin } from './routes/login.js';
 import type { LoginRequirements } from './session/login-transactions.js';
@@ -36,10 +36,10 @@ export type AuthenticatedHandler<P = Request['params'], ResBody = unknown, ReqBo
 /** What a guard decided: go on with this user, or the answer was already sent. */
 type Verdict = { user: OidcUser } | undefined;
 
-function internalsOrFail(req: Request, next: NextFunction): ContextInternals | undefined {
-  const internals = contextInternals(req);
-  if (internals === undefined) next(new OidcAuthError(OidcAuthErrorCode.MIDDLEWARE_MISSING, 500, 'requiresAuth() needs app.use(oidcAuth(…)) mounted before it.'));
-  return internals;
+function contextOrFail(req: Request, next: NextFunction): RequestContext | undefined {
+  const context = contextOf(req);
+  if (context === undefined) next(new OidcAuthError(OidcAuthErrorCode.MIDDLEWARE_MISSING, 500, 'requiresAuth() needs app.use(oidcAuth(…)) mounted before it.'));
+  return context;
 }
 
 /** RFC 9470: a logged-in client whose authentication is not enough for this resource. */
@@ -65,10 +65,14 @@ function challenge(res: Response, required: LoginRequirements): void {
  * RFC 9470's challenge.
  */
 export function guard(req: Request, res: Response, next: NextFunction, required: LoginRequirements | undefined): Promise<Verdict> | Verdict {
-  const internals = internalsOrFail(req, next);
-  if (internals === undefined) return undefined;
-  const { instance } = internals;
-  const claims = internals.claims();
+  const context = contextOrFail(req, next);
+  if (context === undefined) return undefined;
+  const claims = liveClaims(context);
+  if (claims !== undefined && (required === undefined || unmetRequirement(claims, required, Math.floor(Date.now() / 1000), instanceOf(context).opts.clockToleranceSec) === undefined)) {
+    authorizeUser(context, claims.user);
+    return { user: claims.user };
+  }
+  const instance = instanceOf(context);
   const returnTo = req.method === 'GET' ? req.originalUrl : undefined;
   // Where a login started here lands: judged like every returnTo (an originalUrl such as //host/ must not leave the app).
   const landing = returnToOr(returnTo, instance.opts.baseUrl.pathname);
@@ -92,16 +96,13 @@ export function guard(req: Request, res: Response, next: NextFunction, required:
     }
     return startLogin(instance, req, res, { returnTo: landing, ...(required === undefined ? {} : { requirements: required }) }).then(() => undefined);
   }
-  if (required !== undefined && unmetRequirement(claims, required, Math.floor(Date.now() / 1000), instance.opts.clockToleranceSec) !== undefined) {
-    res.setHeader('Cache-Control', 'no-store');
-    if (!isNavigation(req)) {
-      challenge(res, required);
-      return undefined;
-    }
-    return startLogin(instance, req, res, { returnTo: landing, requirements: { ...required, sub: claims.user.sub } }).then(() => undefined);
+  // Logged in, but without what this route requires: step up.
+  res.setHeader('Cache-Control', 'no-store');
+  if (required === undefined || !isNavigation(req)) {
+    challenge(res, required ?? {});
+    return undefined;
   }
-  internals.authorize(claims.user);
-  return { user: claims.user };
+  return startLogin(instance, req, res, { returnTo: landing, requirements: { ...required, sub: claims.user.sub } }).then(() => undefined);
 }
 
 /** Runs the guard, then `then` with the user it let through; a failure of either goes to next(). */

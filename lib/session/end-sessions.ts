@@ -36,7 +36,7 @@ export async function endSessions(
       const tokens = tokensOf(login);
       const revocation = await revokeTokens(opts, config, tokens);
       await opts.hooks.postLogout(req, { trigger, user: login.user, tokens, revocation, endSessionUrl: undefined });
-      opts.logger.info({ sub: login.user.sub, trigger }, 'session ended by the provider');
+      opts.logger.info({ sub: login.user.sub, trigger }, trigger === 'admin' ? 'session ended by the app' : 'session ended by the provider');
       return true;
     }),
   );

@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import express from 'express';
+import type { Session } from 'express-session';
+import { oidcAuth, requiresAuth, type OidcAuthHandler, type PostLogoutContext } from '../lib/index.js';
+import { addTestRoutes, jsonErrorHandler } from './helpers/app.js';
+import { ACCEPT_JSON, assertLoggedInAs, assertLoggedOut, jsonOf } from './helpers/assertions.js';
+import { Browser, login } from './helpers/browser.js';
+import { Gate } from './helpers/gates.js';
+import { providerForInstances, sharedRedisOptions } from './helpers/instances.js';
+import { lateServer, type LateServer } from './helpers/late-server.js';
+import type { TestProvider } from './helpers/provider.js';
+import { REDIS_SUITE_SKIP, startRedisWithClient, type RedisClient, type RedisServer } from './helpers/redis.js';
+
+interface Tokens {
+  accessToken: string;
+  refreshToken?: string;
+}
+
+interface SessionRow {
+  session: string;
+  loggedInAt: number;
+  current: boolean;
+}
+
+describe('ending and listing a user\'s sessions from the app\'s own code, two instances on Redis', { skip: REDIS_SUITE_SKIP }, () => {
+  let redis: RedisServer;
+  let client: RedisClient;
+  let op: TestProvider;
+  let a: LateServer;
+  let b: LateServer;
+  const ended: PostLogoutContext[] = [];
+  let gate: Gate | undefined;
+
+  function instance(server: LateServer): express.Express {
+    const app = express();
+    app.set('env', 'test');
+    const auth: OidcAuthHandler = oidcAuth({ ...sharedRedisOptions(op.issuer, server, client), hooks: { postLogout: (ctx) => void ended.push(ctx) } });
+    app.use(auth);
+    addTestRoutes(app);
+    // An administrator's action (in a real app behind its own authorization).
+    app.post('/admin/end-user', (req, res, next) => {
+      auth.endSessions({ sub: typeof req.query['sub'] === 'string' ? req.query['sub'] : '' }, { request: req }).then((result) => res.json(result), next);
+    });
+    app.get('/me/sessions', requiresAuth((req, res, next) => {
+      auth.listSessions({ sub: req.oidc.user.sub }, { request: req }).then((sessions) => res.json(sessions), next);
+    }));
+    app.post('/me/sessions/end', requiresAuth((req, res, next) => {
+      auth.endSessions({ sub: req.oidc.user.sub, session: typeof req.query['session'] === 'string' ? req.query['session'] : '' }, { request: req }).then((result) => res.json(result), next);
+    }));
+    // A request of the session still running when the sessions are ended, which then writes to it.
+    app.get('/held', requiresAuth(async (req, res) => {
+      await gate?.hold();
+      (req.session as Session & { note?: string }).note = 'written after the end';
+      res.json({ ok: true });
+    }));
+    app.use(jsonErrorHandler);
+    return app;
+  }
+
+  before(async () => {
+    ({ redis, client } = await startRedisWithClient());
+    a = await lateServer();
+    b = await lateServer();
+    op = await providerForInstances([a, b]);
+    a.setHandler(instance(a));
+    b.setHandler(instance(b));
+  });
+  after(async () => {
+    await a.close();
+    await b.close();
+    await op.close();
+    await client.quit().catch(() => undefined);
+    await redis.close();
+  });
+
+  async function loggedIn(server: LateServer, user: string): Promise<Browser> {
+    const browser = new Browser();
+    assert.equal((await login(browser, `${server.url}/login`, user)).status, 302);
+    return browser;
+  }
+
+  test('endSessions({ sub }) on A ends the user\'s three sessions made on A and B, revokes their tokens, runs postLogout once each, and a request in flight brings none back', async () => {
+    const sessions = [await loggedIn(a, 'ada'), await loggedIn(a, 'ada'), await loggedIn(b, 'ada')];
+    const other = await loggedIn(b, 'bob');
+    const tokens = await Promise.all(sessions.map(async (s) => jsonOf(await s.get(`${a.url}/test/tokens`, ACCEPT_JSON)) as Tokens));
+    const [, , third] = sessions;
+    assert.ok(third !== undefined);
+    gate = new Gate('held');
+    const held = third.get(`${b.url}/held`, ACCEPT_JSON);
+    await gate.arrived;
+    ended.length = 0;
+
+    const answer = await new Browser().request(`${a.url}/admin/end-user?sub=ada`, { method: 'POST', headers: ACCEPT_JSON });
+    assert.deepEqual(jsonOf(answer), { ended: 3 });
+    gate.open();
+    await held;
+    gate = undefined;
+
+    for (const s of sessions) {
+      await assertLoggedOut(s, a.url);
+      await assertLoggedOut(s, b.url);
+    }
+    await assertLoggedInAs(other, a.url, 'bob');
+    for (const t of tokens) {
+      assert.equal((await op.introspect(t.accessToken)).active, false);
+      assert.equal((await op.introspect(t.refreshToken ?? '')).active, false);
+    }
+    assert.deepEqual(ended.map((e) => [e.trigger, e.user?.sub]), [['admin', 'ada'], ['admin', 'ada'], ['admin', 'ada']]);
+    assert.equal((await client.keys('sess:*')).length, 1, 'only bob\'s session is left in Redis');
+  });
+
+  test('listSessions shows the user\'s sessions on both instances, without their ids; one ended by its handle logs only that browser out', async () => {
+    const first = await loggedIn(a, 'cyd');
+    const second = await loggedIn(b, 'cyd');
+    const listed = jsonOf(await first.get(`${b.url}/me/sessions`, ACCEPT_JSON)) as SessionRow[];
+    assert.equal(listed.length, 2);
+    assert.deepEqual(listed.map((row) => row.current).sort(), [false, true]);
+    const cookies = (await first.jar.getCookies(a.url)).map((c) => decodeURIComponent(c.value));
+    for (const row of listed) {
+      assert.match(row.session, /^[\w-]{20,}$/);
+      assert.ok(cookies.every((cookie) => !cookie.includes(row.session)), 'a handle is not the session id');
+    }
+    const other = listed.find((row) => !row.current);
+    assert.ok(other !== undefined);
+    const answer = await first.request(`${a.url}/me/sessions/end?session=${encodeURIComponent(other.session)}`, { method: 'POST', headers: ACCEPT_JSON });
+    assert.deepEqual(jsonOf(answer), { ended: 1 });
+    await assertLoggedOut(second, b.url);
+    await assertLoggedInAs(first, b.url, 'cyd');
+    assert.equal((jsonOf(await first.get(`${a.url}/me/sessions`, ACCEPT_JSON)) as SessionRow[]).length, 1);
+  });
+
+  test('a handle only ends a session of the user it is given with', async () => {
+    const dee = await loggedIn(a, 'dee');
+    const eve = await loggedIn(a, 'eve');
+    const [deeSession] = jsonOf(await dee.get(`${a.url}/me/sessions`, ACCEPT_JSON)) as SessionRow[];
+    assert.ok(deeSession !== undefined);
+    const answer = await eve.request(`${a.url}/me/sessions/end?session=${encodeURIComponent(deeSession.session)}`, { method: 'POST', headers: ACCEPT_JSON });
+    assert.deepEqual(jsonOf(answer), { ended: 0 });
+    await assertLoggedInAs(dee, a.url, 'dee');
+  });
+});
+
+test('bad selectors and a missing request are refused with OIDC_CONFIG_INVALID, before anything is ended', async () => {
+  const auth = oidcAuth({ issuer: 'https://idp.example.com', clientId: 'app', clientSecret: 'a-client-secret-for-this-test-0123456789', baseUrl: 'https://app.example.com', session: { secret: 'a-session-secret-for-this-test-0123456789' } });
+  const request = { headers: {} } as unknown as express.Request;
+  await assert.rejects(auth.endSessions({ sub: '' }, { request }), { code: 'OIDC_CONFIG_INVALID' });
+  await assert.rejects(auth.endSessions({ sid: 's', sub: 'x' }, { request }), { code: 'OIDC_CONFIG_INVALID' });
+  await assert.rejects(auth.endSessions({ sub: 'x' }, {} as unknown as { request: express.Request }), { code: 'OIDC_CONFIG_INVALID' });
+  await assert.rejects(auth.listSessions({ sid: 's' } as unknown as { sub: string }, { request }), { code: 'OIDC_CONFIG_INVALID' });
+});
