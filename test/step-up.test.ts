@@ -78,12 +78,20 @@ describe('step-up: requiresAuth({ acr, maxAge }) against oidc-provider configure
     assert.equal((jsonOf(page) as { sub: string }).sub, 'alice');
   });
 
-  test('an ID token that comes back with the wrong acr is refused (403 OIDC_STEP_UP_FAILED) and the session stays as it was', async () => {
+  test('an ID token that comes back with the wrong acr is refused (403 OIDC_STEP_UP_FAILED), its access token revoked, and the session stays as it was', async () => {
     const b = await loggedIn();
     const before = await b.cookie(s.appUrl, SESSION_COOKIE);
     const guarded = await b.get(`${s.appUrl}/mfa`, HTML);
     next = { acr: 'pwd', ageSec: 0 };
-    const callback = await deliver(b, await authorize(b, guarded.location ?? '', 'alice'));
+    const answer = await authorize(b, guarded.location ?? '', 'alice');
+    const revocations: string[] = [];
+    s.op.server.setHandler((req, res) => {
+      if (req.method === 'POST' && req.url === '/token/revocation') revocations.push(req.url);
+      s.op.handler(req, res);
+    });
+    const callback = await deliver(b, answer);
+    s.op.server.setHandler(s.op.handler);
+    assert.deepEqual(revocations, ['/token/revocation'], 'the refused login\'s access token was revoked');
     const body = assertOidcError(callback, 403, 'OIDC_STEP_UP_FAILED');
     assert.match(body.message, /acr "pwd".*"mfa"/);
     assert.equal(await b.cookie(s.appUrl, SESSION_COOKIE), before);

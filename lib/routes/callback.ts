@@ -2,6 +2,8 @@ import * as client from 'openid-client';
 import type { IDToken } from 'openid-client';
 import { checkRequirements } from '../tokens/step-up.js';
 import { newDpopKey } from '../tokens/dpop.js';
+import { revokeTokens } from '../tokens/revocation.js';
+import type { OidcTokens } from '../public-types.js';
 import { checkIdTokenTimes, userFromClaims } from '../tokens/claims.js';
 import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
 import { verifyIdTokenSignature } from '../tokens/id-token.js';
@@ -47,6 +49,8 @@ export function createCallbackHandler({ opts, provider, jwks, transactions, vaul
     const debug = (fields: Record<string, unknown>, message: string): void => {
       opts.logger.debug({ ...fields, ms: Date.now() - started }, `callback: ${message}`);
     };
+    // Tokens the provider issued for a login that then fails (refused ID token, step-up, postLogin, store): revoked, never left valid.
+    let unkept: OidcTokens | undefined;
     try {
       const params = req.method === 'POST' ? await readForm(req) : queryOf(req);
       const state = single(params, 'state');
@@ -77,6 +81,7 @@ export function createCallbackHandler({ opts, provider, jwks, transactions, vaul
           throw translateCallbackError(err, { method: opts.clientAuthMethod, supported: config.serverMetadata().token_endpoint_auth_methods_supported, dpop: opts.dpop, dpopSupported: config.serverMetadata().dpop_signing_alg_values_supported !== undefined });
         });
       debug({ tokenRequestMs: Date.now() - tokenRequestStarted, refreshToken: response.refresh_token !== undefined, expiresIn: response.expires_in }, 'the provider answered the token request');
+      unkept = { accessToken: response.access_token, ...(response.refresh_token === undefined ? {} : { refreshToken: response.refresh_token }) };
       step = 'the ID token';
       const claims = response.claims();
       if (claims === undefined || response.id_token === undefined) throw translateCallbackError(new Error('the token response has no ID token'));
@@ -111,9 +116,14 @@ export function createCallbackHandler({ opts, provider, jwks, transactions, vaul
         await destroySession(req).catch(() => undefined);
         throw new OidcAuthError(OidcAuthErrorCode.SESSION_STORE_FAILED, 503, 'The session index could not be updated; try logging in again shortly.', { cause: err });
       }
+      unkept = undefined;
       opts.logger.info({ sub: login.user.sub, ms: Date.now() - started }, 'user logged in');
       redirect(res, 302, tx.returnTo);
     } catch (err) {
+      if (unkept !== undefined) {
+        const revocation = await revokeTokens(opts, provider.ready(), unkept);
+        debug({ revocation }, 'the tokens of the failed login are revoked');
+      }
       // Codes and the package's own messages only: they never hold a token, code or cookie.
       // Anyone can call /callback, so the warning is rate-limited like back-channel refusals.
       const known = err instanceof OidcAuthError;
