@@ -3,7 +3,7 @@ import type { Store } from 'express-session';
 import { isOidcAuthError, oidcAuth, requiresAuth, type Logger, type OidcAuthOptions, type OidcUser, type SessionIndex } from '../lib/index.js';
 import { ActivityLog, type ExampleContext } from './activity.js';
 import type { SafeHtml } from './html.js';
-import { errorPage, homePage, notFoundPage, profilePage } from './pages.js';
+import { errorPage, homePage, notFoundPage, profilePage, sessionsPage } from './pages.js';
 
 export interface ExampleAppConfig {
   /** the provider's issuer URL */
@@ -82,25 +82,40 @@ export function createExampleApp(config: ExampleAppConfig): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(pageHeaders);
-  app.use(oidcAuth(authOptions(config, activity)));
+  const auth = oidcAuth(authOptions(config, activity));
+  app.use(auth);
 
   app.get('/', (req, res) => {
     sendPage(res, 200, homePage({ user: req.oidc.user, providerHost, devProvider, justSignedOut: req.oidc.logoutCompleted }));
   });
 
-  app.get('/profile', requiresAuth(), (req, res) => {
+  // requiresAuth(handler): req.oidc.user is typed as present, as the guard made sure.
+  app.get('/profile', requiresAuth((req, res) => {
     const { user, accessToken } = req.oidc;
-    // requiresAuth() let the request through, so there is a user; the check keeps the types honest.
-    if (user === undefined) {
-      res.redirect('/');
-      return;
-    }
     sendPage(
       res,
       200,
       profilePage({ user, hasAccessToken: accessToken !== undefined, accessTokenExpiresAt: accessToken?.expiresAt, activity: activity.forUser(user.sub) }),
     );
-  });
+  }));
+
+  // "Your sessions": the user's sessions on every instance (through the shared index), each one endable.
+  // The POSTs are same-site only: the session cookie is SameSite=Lax, so a cross-site form arrives signed out.
+  app.get('/sessions', requiresAuth(async (req, res) => {
+    const ended = typeof req.query['ended'] === 'string' ? Number.parseInt(req.query['ended'], 10) : undefined;
+    const sessions = await auth.listSessions({ sub: req.oidc.user.sub }, { request: req });
+    sendPage(res, 200, sessionsPage({ user: req.oidc.user, sessions, ended: Number.isNaN(ended) ? undefined : ended }));
+  }));
+  app.post('/sessions/end', express.urlencoded({ extended: false, limit: '2kb' }), requiresAuth(async (req, res) => {
+    const body: unknown = req.body;
+    const session = typeof body === 'object' && body !== null && 'session' in body && typeof body.session === 'string' ? body.session : '';
+    const { ended } = session === '' ? { ended: 0 } : await auth.endSessions({ sub: req.oidc.user.sub, session }, { request: req });
+    res.redirect(303, `/sessions?ended=${String(ended)}`);
+  }));
+  app.post('/sessions/end-all', requiresAuth(async (req, res) => {
+    await auth.endSessions({ sub: req.oidc.user.sub }, { request: req });
+    res.redirect(303, '/');
+  }));
 
   app.use((req, res) => {
     sendPage(res, 404, notFoundPage(req.path, req.oidc.user));

@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import type { OidcUser } from '../lib/index.js';
+import type { OidcUser, SessionInfo } from '../lib/index.js';
 import type { ActivityEntry } from './activity.js';
 import { html, raw, type SafeHtml } from './html.js';
 
@@ -52,7 +52,7 @@ interface LayoutInput {
   title: string;
   user: OidcUser | undefined;
   /** which nav link is the current page */
-  current?: 'home' | 'profile';
+  current?: 'home' | 'profile' | 'sessions';
   body: SafeHtml;
 }
 
@@ -83,7 +83,7 @@ export function layout({ title, user, current, body }: LayoutInput): SafeHtml {
 <a class="brand" href="/">express-oidc-auth example</a>
 <nav class="actions">
 ${navLink('/', 'Home', current === 'home')}
-${user === undefined ? html`<a class="button" href="${LOGIN_HREF}">Log in</a>` : html`${navLink('/profile', 'Profile', current === 'profile')}${logoutButton('Log out', true)}`}
+${user === undefined ? html`<a class="button" href="${LOGIN_HREF}">Log in</a>` : html`${navLink('/profile', 'Profile', current === 'profile')}${navLink('/sessions', 'Sessions', current === 'sessions')}${logoutButton('Log out', true)}`}
 </nav>
 </div></header>
 <main>
@@ -223,6 +223,34 @@ export function notFoundPage(path: string, user: OidcUser | undefined): SafeHtml
 <h1>Nothing here</h1>
 <p class="muted">There is no page at <code>${path}</code>.</p>
 <div class="actions"><a class="button" href="/">Back to home</a></div>
+</section>`,
+  });
+}
+
+export interface SessionsInput {
+  user: OidcUser;
+  sessions: readonly SessionInfo[];
+  /** how many sessions the last action ended, to say so */
+  ended: number | undefined;
+}
+
+/** "Your sessions": every live session of the user, on every instance, each with a button that ends it. */
+export function sessionsPage({ user, sessions, ended }: SessionsInput): SafeHtml {
+  const rows = sessions.map(
+    (s) => html`<li><strong>${s.current ? 'This browser' : 'Another browser'}</strong>
+<span class="muted">signed in ${formatTime(new Date(s.loggedInAt * 1000))}${s.lastSeenAt === undefined ? '' : `, last seen ${formatTime(new Date(s.lastSeenAt * 1000))}`}</span>
+${s.current ? '' : html`<form method="post" action="/sessions/end"><input type="hidden" name="session" value="${s.session}"><button type="submit" class="secondary">End this session</button></form>`}</li>`,
+  );
+  return layout({
+    title: 'Your sessions',
+    user,
+    current: 'sessions',
+    body: html`<section class="card">
+<h1>Your sessions</h1>
+${ended === undefined ? '' : html`<p class="status on">${ended === 1 ? '1 session ended' : `${String(ended)} sessions ended`}</p>`}
+<p class="muted">Where you are signed in to this app, on every server that runs it.</p>
+<ul class="plain">${rows}</ul>
+<div class="actions"><form method="post" action="/sessions/end-all"><button type="submit">Sign out everywhere</button></form></div>
 </section>`,
   });
 }

@@ -121,6 +121,18 @@ async function loginAndLogout({ page, context, steps, running, login, name, emai
   });
 }
 
+
+/** Logs this context in at the example app through the embedded provider's pages, landing on the profile. */
+async function logIn(page: Page, running: RunningExample, login: string): Promise<void> {
+  await page.goto(`${running.url}/profile`);
+  await at(page, new URL(running.issuer).origin, INTERACTION);
+  await page.locator('input[name="login"]').fill(login);
+  await page.locator('input[name="password"]').fill('any password');
+  await page.getByRole('button', { name: 'Sign-in' }).click();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await at(page, new URL(running.url).origin, '/profile');
+}
+
 describe('the example app in headless Chromium', () => {
   const skip = chromiumSkip();
   if (skip !== false) {
@@ -206,6 +218,43 @@ describe('the example app in headless Chromium', () => {
         });
       } finally {
         await context.close();
+      }
+    });
+    test('the "your sessions" page lists the sessions of two browsers, and ending the other one logs that browser out', async () => {
+      const first = await localContext(browser);
+      const second = await localContext(browser);
+      try {
+        const page = await first.context.newPage();
+        const other = await second.context.newPage();
+        const steps = new Steps(page, 'sessions');
+        await steps.step('signed in from two browsers', async () => {
+          await logIn(page, running, 'carol');
+          await logIn(other, running, 'carol');
+        });
+        await steps.step('your sessions lists both', async () => {
+          await page.goto(`${running.url}/sessions`);
+          await main(page).getByRole('heading', { name: 'Your sessions' }).waitFor();
+          const items = main(page).locator('ul.plain li');
+          assert.equal(await items.count(), 2);
+          assert.equal(await main(page).getByText('This browser').count(), 1);
+          assert.equal(await main(page).getByText('Another browser').count(), 1);
+        });
+        await steps.step('the other session ended', async () => {
+          await main(page).getByRole('button', { name: 'End this session' }).click();
+          await at(page, new URL(running.url).origin, '/sessions');
+          await main(page).getByText('1 session ended').waitFor();
+          assert.equal(await main(page).locator('ul.plain li').count(), 1);
+        });
+        await steps.step('the other browser is signed out, this one is not', async () => {
+          await other.goto(running.url);
+          await main(other).getByRole('heading', { name: 'You are signed out' }).waitFor();
+          await page.goto(`${running.url}/profile`);
+          await at(page, new URL(running.url).origin, '/profile');
+        });
+        assertAppStayedLocal(first.blocked, running.url);
+      } finally {
+        await first.context.close();
+        await second.context.close();
       }
     });
   });
