@@ -51,12 +51,24 @@ export interface SessionIndex {
   atomicWriter?(store: Store): AtomicSessionWriter | undefined;
 }
 
+/** Below this many entries a map of the memory index is never swept: small enough to keep. */
+const SWEEP_FLOOR = 1024;
+
 /** One process only: each `oidcAuth()` instance gets its own. */
 export function memorySessionIndex(now: () => number = Date.now): SessionIndex {
   const buckets = new Map<string, Map<string, number>>();
   const claims = new Map<string, number>();
   const ended = new Map<string, number>();
   let adds = 0;
+  // Expired entries are swept once a map has doubled since the last sweep (at least 1024): a
+  // sweep that finds everything still live (ended marks live as long as their sessions) must
+  // not run again at the next call, or many logouts would cost O(n²).
+  let sweepClaimsAt = SWEEP_FLOOR;
+  let sweepEndedAt = SWEEP_FLOOR;
+  const sweep = (map: Map<string, number>, t: number): number => {
+    for (const [k, expiresAt] of map) if (expiresAt <= t) map.delete(k);
+    return Math.max(SWEEP_FLOOR, 2 * map.size);
+  };
   const keysOf = (e: SessionIndexEntry): string[] =>
     e.sid === undefined ? [`sub\u0000${e.issuer}\u0000${e.sub}`] : [`sub\u0000${e.issuer}\u0000${e.sub}`, `sid\u0000${e.issuer}\u0000${e.sid}`];
   const live = (key: string): string[] => {
@@ -97,8 +109,7 @@ export function memorySessionIndex(now: () => number = Date.now): SessionIndex {
     },
     claimOnce(key, ttlMs) {
       const t = now();
-      // Pruning is amortised: only once the memory holds enough keys to be worth a sweep.
-      if (claims.size >= 1024) for (const [k, expiresAt] of claims) if (expiresAt <= t) claims.delete(k);
+      if (claims.size >= sweepClaimsAt) sweepClaimsAt = sweep(claims, t);
       const held = claims.get(key);
       if (held !== undefined && held > t) return Promise.resolve(false);
       claims.set(key, t + ttlMs);
@@ -110,7 +121,7 @@ export function memorySessionIndex(now: () => number = Date.now): SessionIndex {
     },
     markEnded(sessionId, ttlMs) {
       const t = now();
-      if (ended.size >= 1024) for (const [id, expiresAt] of ended) if (expiresAt <= t) ended.delete(id);
+      if (ended.size >= sweepEndedAt) sweepEndedAt = sweep(ended, t);
       ended.set(sessionId, Math.max(ended.get(sessionId) ?? 0, t + ttlMs));
       return Promise.resolve();
     },
