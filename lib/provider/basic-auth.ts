@@ -1,5 +1,4 @@
 import * as client from 'openid-client';
-import type { ProviderFetch } from '../options/options.js';
 
 /**
  * client_secret_basic as providers really read it. RFC 6749 §2.3.1 says the id and secret
@@ -32,7 +31,7 @@ async function refusesClient(res: Response): Promise<boolean> {
   }
 }
 
-export function basicCredentials(clientId: string, secret: string, fetch: ProviderFetch): BasicCredentials {
+export function basicCredentials(clientId: string, secret: string, fetch: client.CustomFetch): BasicCredentials {
   const encoded = basic(encodeURIComponent(clientId), encodeURIComponent(secret));
   // Raw, the id must still not hold the separator: a colon in an id is only ever sent encoded.
   const raw = clientId.includes(':') ? encoded : basic(clientId, secret);
@@ -42,10 +41,7 @@ export function basicCredentials(clientId: string, secret: string, fetch: Provid
       headers.set('authorization', preferred);
     },
     fetch: async (url, options) => {
-      // a copy of a byte body: fetch's types take only ArrayBuffer-backed arrays
-      const body = options.body instanceof Uint8Array ? new Uint8Array(options.body) : (options.body ?? null);
-      const send = (headers: Record<string, string>): Promise<Response> =>
-        fetch(url, { method: options.method, headers, body, redirect: options.redirect, ...(options.signal === undefined ? {} : { signal: options.signal }) });
+      const send = (headers: Record<string, string>): Promise<Response> => fetch(url, { ...options, headers });
       const sent = options.headers['authorization'];
       // A stream body cannot be sent twice; the token and revocation endpoints get a form.
       const once = options.body instanceof ReadableStream;

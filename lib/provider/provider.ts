@@ -44,8 +44,8 @@ export function createProvider(opts: ResolvedOptions): Provider {
     // openid-client checks the ID token's exp and iat with the same tolerance as the package's own checks.
     const metadata: Partial<client.ClientMetadata> = { id_token_signed_response_alg: opts.idTokenSigningAlg, [client.clockTolerance]: opts.clockToleranceSec };
     if (opts.clientSecret !== undefined) metadata.client_secret = opts.clientSecret;
-    const basic = opts.clientAuthMethod === 'client_secret_basic' && opts.clientSecret !== undefined ? basicCredentials(opts.clientId, opts.clientSecret, opts.fetch) : undefined;
     const viaOption = providerFetch(opts.fetch);
+    const basic = opts.clientAuthMethod === 'client_secret_basic' && opts.clientSecret !== undefined ? basicCredentials(opts.clientId, opts.clientSecret, viaOption) : undefined;
     const config = await client.discovery(opts.issuer, opts.clientId, metadata, clientAuth(opts, basic), {
       timeout: Math.ceil(opts.httpTimeoutMs / 1000),
       [client.customFetch]: viaOption,
