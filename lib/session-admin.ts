@@ -56,10 +56,11 @@ function checkSelector(fn: string, selector: unknown, sidAllowed: boolean): { su
   throw invalid(`${fn}(): the selector must be ${sidAllowed ? '{ sub }, { sub, session } or { sid }' : '{ sub }'}, each a non-empty string.`);
 }
 
-function checkRequest(fn: string, options: unknown): Request {
-  const request = isRecord(options) ? options['request'] : undefined;
-  if (!isRecord(request) || !isRecord(request['headers'])) throw invalid(`${fn}(): give { request: req }, the Express request on whose behalf.`);
-  return request as unknown as Request;
+function checkRequest(fn: string, options: SessionAdminOptions): Request {
+  // Typed, but JavaScript callers (and casts) can pass anything: look before using it.
+  const given: unknown = isRecord(options) ? options.request : undefined;
+  if (!isRecord(given) || !isRecord(given['headers'])) throw invalid(`${fn}(): give { request: req }, the Express request on whose behalf.`);
+  return options.request;
 }
 
 export function createSessionAdmin(instance: Instance): SessionAdmin {

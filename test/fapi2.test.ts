@@ -1,14 +1,14 @@
 import './helpers/quiet-mock-timers.js';
 import assert from 'node:assert/strict';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, afterEach, before, describe, mock, test } from 'node:test';
 import { exportJWK, generateKeyPair } from 'jose';
-import { oidcAuth, OidcAuthError, type OidcAuthOptions } from '../lib/index.js';
+import type { OidcAuthOptions } from '../lib/index.js';
 import { baseOptions, CLIENT_ID, setup, type TestSetup } from './helpers/app.js';
-import { ACCEPT_JSON, jsonOf } from './helpers/assertions.js';
+import { ACCEPT_JSON, configProblems, jsonOf } from './helpers/assertions.js';
 import { Browser, login } from './helpers/browser.js';
 import { WITH_REFRESH_TOKEN } from './helpers/logout.js';
 import { testSigningKeys } from './helpers/provider.js';
+import { recordProviderRequests, type ProviderRequest } from './helpers/provider-requests.js';
 
 afterEach(() => {
   mock.timers.reset();
@@ -27,7 +27,7 @@ async function clientKey(): Promise<{ key: CryptoKey; publicJwk: Record<string, 
 
 describe('profile: "fapi2" against oidc-provider\'s FAPI 2.0 profile (PAR, DPoP, private_key_jwt, ES256)', () => {
   let s: TestSetup;
-  const requests: { method: string; url: URL }[] = [];
+  let requests: ProviderRequest[] = [];
 
   before(async () => {
     const app = await clientKey();
@@ -44,10 +44,7 @@ describe('profile: "fapi2" against oidc-provider\'s FAPI 2.0 profile (PAR, DPoP,
         configuration: { jwks: { keys: [...(await testSigningKeys()).jwks.keys, { ...(await exportJWK(opKey)), kid: 'op-es256', alg: 'ES256', use: 'sig' }] } },
       },
     });
-    s.op.server.setHandler((req: IncomingMessage, res: ServerResponse) => {
-      requests.push({ method: req.method ?? '', url: new URL(req.url ?? '/', s.op.issuer) });
-      s.op.handler(req, res);
-    });
+    requests = recordProviderRequests(s.op);
   });
   after(async () => {
     await s.close();
@@ -81,13 +78,7 @@ describe('profile: "fapi2" refuses at oidcAuth() what FAPI 2.0 forbids', () => {
   const { clientSecret: _secret, ...keyClient } = baseOptions('https://idp.example.com', 'https://app.example.com');
 
   function problemsOf(extra: Partial<OidcAuthOptions>, base: OidcAuthOptions = keyClient): readonly string[] {
-    try {
-      oidcAuth({ ...base, ...extra });
-    } catch (err) {
-      if (err instanceof OidcAuthError) return err.problems;
-      throw err;
-    }
-    return [];
+    return configProblems({ ...base, ...extra });
   }
 
   test('a client secret, PAR or DPoP turned off, an RS256 ID token, an RS256 client key', async () => {

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair } from 'jose';
 import { oidcAuth, OidcAuthError } from '../lib/index.js';
 import { baseOptions, setup, type TestSetup } from './helpers/app.js';
 import { ACCEPT_JSON, jsonOf } from './helpers/assertions.js';
 import { Browser, login } from './helpers/browser.js';
+import { recordProviderRequests, type ProviderRequest } from './helpers/provider-requests.js';
 
 for (const pushed of [false, true]) {
   describe(`signed request objects (RFC 9101)${pushed ? ', pushed (PAR)' : ''}, at a provider that requires them`, () => {
     let s: TestSetup;
-    const requests: { method: string; url: URL; body: string }[] = [];
+    let requests: ProviderRequest[] = [];
     before(async () => {
       const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
       s = await setup({
@@ -20,17 +20,7 @@ for (const pushed of [false, true]) {
         client: { client_secret: undefined, token_endpoint_auth_method: 'private_key_jwt', request_object_signing_alg: 'ES256', jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'app-key', alg: 'ES256', use: 'sig' }] } },
         provider: { features: { requestObjects: { enabled: true, requireSignedRequestObject: true }, pushedAuthorizationRequests: { enabled: true } } },
       });
-      s.op.server.setHandler((req: IncomingMessage, res: ServerResponse) => {
-        const entry = { method: req.method ?? '', url: new URL(req.url ?? '/', s.op.issuer), body: '' };
-        requests.push(entry);
-        if (req.method === 'POST' && entry.url.pathname === '/request') {
-          // Read a copy of the pushed body as it streams to the provider.
-          req.on('data', (chunk: Buffer) => {
-            entry.body += chunk.toString('utf8');
-          });
-        }
-        s.op.handler(req, res);
-      });
+      requests = recordProviderRequests(s.op);
     });
     after(async () => {
       await s.close();

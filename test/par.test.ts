@@ -1,19 +1,9 @@
 import assert from 'node:assert/strict';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { setup, type TestSetup } from './helpers/app.js';
 import { ACCEPT_JSON, assertOidcError, jsonOf } from './helpers/assertions.js';
 import { Browser, login } from './helpers/browser.js';
-
-/** Every request the provider receives, as it sees them (method and URL). */
-function recordProviderRequests(s: TestSetup): { method: string; url: URL }[] {
-  const seen: { method: string; url: URL }[] = [];
-  s.op.server.setHandler((req: IncomingMessage, res: ServerResponse) => {
-    seen.push({ method: req.method ?? '', url: new URL(req.url ?? '/', s.op.issuer) });
-    s.op.handler(req, res);
-  });
-  return seen;
-}
+import { recordProviderRequests } from './helpers/provider-requests.js';
 
 for (const [name, requiredByProvider, option] of [
   ['a provider that requires PAR', true, false],
@@ -33,7 +23,7 @@ for (const [name, requiredByProvider, option] of [
     });
 
     test('login works, and the authorization request the browser carries has only client_id and request_uri', async () => {
-      const seen = recordProviderRequests(s);
+      const seen = recordProviderRequests(s.op);
       const b = new Browser();
       const callback = await login(b, `${s.appUrl}/login`, 'alice');
       assert.equal(callback.status, 302, callback.body);

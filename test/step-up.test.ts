@@ -4,6 +4,7 @@ import { requiresAuth } from '../lib/index.js';
 import { setup, type TestSetup } from './helpers/app.js';
 import { ACCEPT_JSON, assertLoggedInAs, assertOidcError, jsonOf } from './helpers/assertions.js';
 import { authorize, Browser, deliver, login, rawLocation } from './helpers/browser.js';
+import { recordProviderRequests } from './helpers/provider-requests.js';
 
 const HTML = { accept: 'text/html' } as const;
 /** The session cookie's name on http (README: secure cookie defaults). */
@@ -84,14 +85,10 @@ describe('step-up: requiresAuth({ acr, maxAge }) against oidc-provider configure
     const guarded = await b.get(`${s.appUrl}/mfa`, HTML);
     next = { acr: 'pwd', ageSec: 0 };
     const answer = await authorize(b, guarded.location ?? '', 'alice');
-    const revocations: string[] = [];
-    s.op.server.setHandler((req, res) => {
-      if (req.method === 'POST' && req.url === '/token/revocation') revocations.push(req.url);
-      s.op.handler(req, res);
-    });
+    const seen = recordProviderRequests(s.op);
     const callback = await deliver(b, answer);
     s.op.server.setHandler(s.op.handler);
-    assert.deepEqual(revocations, ['/token/revocation'], 'the refused login\'s access token was revoked');
+    assert.deepEqual(seen.filter((r) => r.method === 'POST' && r.url.pathname === '/token/revocation').length, 1, 'the refused login\'s access token was revoked');
     const body = assertOidcError(callback, 403, 'OIDC_STEP_UP_FAILED');
     assert.match(body.message, /acr "pwd".*"mfa"/);
     assert.equal(await b.cookie(s.appUrl, SESSION_COOKIE), before);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { oidcAuth, OidcAuthError, type OidcAuthOptions } from '../../lib/index.js';
 import type { ErrorBody } from './app.js';
 import type { Browser, Page } from './browser.js';
 import { loginCookieNames, setCookiesNamed, type SetCookie } from './cookies.js';
@@ -83,4 +84,15 @@ export function assertLoginCookies(headers: Headers | Record<string, unknown>, e
   assert.ok(Math.abs(parseInt(created, 36) - Date.now()) < 60_000, `the binding cookie starts with its creation time in base 36 (got ${bind.value})`);
   assert.match(random, /^[\w-]{16,}$/, 'then a random part');
   return { tx, bind };
+}
+
+/** The problems oidcAuth() reports for these options, or none when it accepts them. */
+export function configProblems(options: OidcAuthOptions): readonly string[] {
+  try {
+    oidcAuth(options);
+  } catch (err) {
+    if (err instanceof OidcAuthError) return err.problems;
+    throw err;
+  }
+  return [];
 }
