@@ -15,6 +15,8 @@ export interface ServerSpec {
   redisDb?: number;
   scope?: string;
   prompt?: string;
+  /** the tsc build of lib/ this express-oidc-auth server loads, instead of the run's own (bench/compare.ts) */
+  libraryEntry?: string;
 }
 
 export const SERVERS = [
@@ -41,15 +43,15 @@ function clientFor(name: string, appUrl: string): ClientMetadata {
 }
 
 /** Everything a run needs: redis-server, the provider and every app server, each in its own process. */
-export interface Topology {
+export interface Topology<Name extends string = ServerName> {
   redisServer: RedisServer;
   provider: BenchChild;
   issuer: string;
   /** what the provider handed over: its signing key and its introspection client */
   op: ProviderReady;
-  servers: Record<ServerName, BenchChild>;
+  servers: Record<Name, BenchChild>;
   /** a client on that server's Redis database (opened on first use, closed by close()) */
-  redis(name: ServerName): Promise<Redis>;
+  redis(name: Name): Promise<Redis>;
   close(): Promise<void>;
 }
 
@@ -58,14 +60,20 @@ export interface Topology {
  * provider with a client per server, then configures each server with the issuer.
  * On failure everything already started is stopped by the caller's stopAll.
  */
-export interface TopologyOptions {
+export interface TopologyOptions<Spec extends ServerSpec = (typeof SERVERS)[number]> {
   /** the tsc build of lib/, loaded by the express-oidc-auth servers */
   libraryEntry: string;
   /** record a CPU profile of every server there */
   profileDir?: string | undefined;
+  /** the servers to start; default SERVERS, the full run's */
+  specs?: readonly Spec[];
 }
 
-export async function startTopology(log: (line: string) => void, { libraryEntry, profileDir }: TopologyOptions): Promise<Topology> {
+export async function startTopology<Spec extends ServerSpec = (typeof SERVERS)[number]>(
+  log: (line: string) => void,
+  { libraryEntry, profileDir, specs = SERVERS as readonly ServerSpec[] as readonly Spec[] }: TopologyOptions<Spec>,
+): Promise<Topology<Spec['name']>> {
+  type Name = Spec['name'];
   const redisServer = await startRedis();
   log(`redis-server on port ${String(redisServer.port)}`);
   const clients = new Map<number, Redis>();
@@ -74,23 +82,23 @@ export async function startTopology(log: (line: string) => void, { libraryEntry,
     clients.clear();
   };
   try {
-    const [provider, apps] = await Promise.all([BenchChild.start('provider', 'provider'), Promise.all(SERVERS.map((s) => BenchChild.start(s.name, s.script, { profileDir })))]);
-    const servers = Object.fromEntries(SERVERS.map((s, i) => [s.name, apps[i]])) as Record<ServerName, BenchChild>;
-    const ready = await provider.request<ProviderReady>('configure', { clients: SERVERS.map((s) => clientFor(s.name, servers[s.name].url)) });
+    const [provider, apps] = await Promise.all([BenchChild.start('provider', 'provider'), Promise.all(specs.map((s) => BenchChild.start(s.name, s.script, { profileDir })))]);
+    const servers = Object.fromEntries(specs.map((s, i) => [s.name, apps[i]])) as Record<Name, BenchChild>;
+    const ready = await provider.request<ProviderReady>('configure', { clients: specs.map((s) => clientFor(s.name, servers[s.name as Name].url)) });
     log(`oidc-provider at ${ready.issuer}`);
     const redisUrl = (db: number): string => `${redisServer.url}/${String(db)}`;
     await Promise.all(
-      SERVERS.map((spec: ServerSpec) => {
-        const child = servers[spec.name as ServerName];
+      specs.map((spec: ServerSpec) => {
+        const child = servers[spec.name as Name];
         const settings: AppSettings = { issuer: ready.issuer, baseUrl: child.url, clientId: spec.name, clientSecret: clientSecretOf(spec.name), sessionSecret: SESSION_SECRET, store: spec.store };
         if (spec.redisDb !== undefined) settings.redisUrl = redisUrl(spec.redisDb);
         if (spec.scope !== undefined) settings.scope = spec.scope;
         if (spec.prompt !== undefined) settings.prompt = spec.prompt;
-        if (spec.script === 'oidc-auth') settings.libraryEntry = libraryEntry;
+        if (spec.script === 'oidc-auth') settings.libraryEntry = spec.libraryEntry ?? libraryEntry;
         return child.request('configure', settings);
       }),
     );
-    log(`servers: ${SERVERS.map((s) => `${s.name} ${servers[s.name].url} (pid ${String(servers[s.name].pid)})`).join(', ')}`);
+    log(`servers: ${specs.map((s) => `${s.name} ${servers[s.name as Name].url} (pid ${String(servers[s.name as Name].pid)})`).join(', ')}`);
     return {
       redisServer,
       provider,
@@ -98,7 +106,7 @@ export async function startTopology(log: (line: string) => void, { libraryEntry,
       op: ready,
       servers,
       async redis(name) {
-        const db = (SERVERS.find((s) => s.name === name) as ServerSpec).redisDb;
+        const db = specs.find((s) => s.name === name)?.redisDb;
         if (db === undefined) throw new Error(`${name} does not use Redis`);
         let client = clients.get(db);
         if (client === undefined) {

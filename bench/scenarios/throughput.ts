@@ -80,11 +80,11 @@ export const BACK_TO_BACK: readonly (readonly string[])[] = [
   ['anon/oidc-auth', 'anon/bare'],
 ];
 
-/** Target indexes in a round's order: groups shuffled, each pair's order flipped every other round. */
-export function roundOrder(targets: readonly LoadTarget[], round: number): number[] {
+/** Target indexes in a round's order: groups shuffled, each group's order flipped every other round. */
+export function roundOrder(targets: readonly LoadTarget[], round: number, together: readonly (readonly string[])[] = BACK_TO_BACK): number[] {
   const indexOf = new Map(targets.map((t, i) => [t.id, i]));
-  const grouped = new Set(BACK_TO_BACK.flat());
-  const groups: number[][] = BACK_TO_BACK.map((pair) => pair.map((id) => indexOf.get(id)).filter((i): i is number => i !== undefined));
+  const grouped = new Set(together.flat());
+  const groups: number[][] = together.map((pair) => pair.map((id) => indexOf.get(id)).filter((i): i is number => i !== undefined));
   targets.forEach((t, i) => {
     if (!grouped.has(t.id)) groups.push([i]);
   });
@@ -101,7 +101,7 @@ export function roundOrder(targets: readonly LoadTarget[], round: number): numbe
  * pause for the previous server to go quiet. A slow spell of the shared machine thus lands
  * on all of them alike.
  */
-export async function runThroughput(targets: readonly LoadTarget[], plan: ThroughputPlan, log: (line: string) => void): Promise<ThroughputResult[]> {
+export async function runThroughput(targets: readonly LoadTarget[], plan: ThroughputPlan, log: (line: string) => void, together: readonly (readonly string[])[] = BACK_TO_BACK): Promise<ThroughputResult[]> {
   for (const target of targets) await checkTarget(target);
   for (const target of targets) {
     await load(target, plan.warmupSeconds);
@@ -109,7 +109,7 @@ export async function runThroughput(targets: readonly LoadTarget[], plan: Throug
   }
   const results = targets.map((t): ThroughputResult => ({ id: t.id, label: t.label, scenario: t.scenario, samples: [] }));
   for (let round = 0; round < plan.rounds; round++) {
-    for (const index of roundOrder(targets, round)) {
+    for (const index of roundOrder(targets, round, together)) {
       const target = targets[index];
       const result = results[index];
       if (target === undefined || result === undefined) continue;
