@@ -10,7 +10,10 @@ trap 'rm -rf "$scratch"' EXIT
 tarball=$(npm pack --silent --pack-destination "$scratch" | tail -n 1)
 cd "$scratch"
 npm init -y >/dev/null
-npm install --no-audit --no-fund --silent "./$tarball" express@5 express-session@1 >/dev/null
+# @opentelemetry/api is a peer dependency: the version the repo tests with, so that the SDK
+# packages the README's example uses (they pin the API's minor) install beside it.
+otel() { node -p "require('$root/node_modules/@opentelemetry/$1/package.json').version"; }
+npm install --no-audit --no-fund --silent "./$tarball" express@5 express-session@1 "@opentelemetry/api@$(otel api)" >/dev/null
 
 node --input-type=module -e "
 import { oidcAuth, requiresAuth, OidcAuthError, OidcAuthErrorCode } from 'express-oidc-auth';
@@ -51,7 +54,7 @@ cat > tsconfig.json <<'JSON'
 JSON
 npm pkg set type=module >/dev/null
 typescript=$(node -p "require('$root/node_modules/typescript/package.json').version")
-npm install --no-audit --no-fund --silent "typescript@$typescript" @types/node@20 @types/express@5 @types/express-session@1 connect-redis@9 redis@5 >/dev/null
+npm install --no-audit --no-fund --silent "typescript@$typescript" @types/node@20 @types/express@5 @types/express-session@1 connect-redis@9 redis@5 "@opentelemetry/sdk-metrics@$(otel sdk-metrics)" "@opentelemetry/sdk-trace-base@$(otel sdk-trace-base)" >/dev/null
 npx tsc -p tsconfig.json
 echo 'pack-check: the README examples compile (strict, exactOptionalPropertyTypes, skipLibCheck: false) with @types/express 5'
 npm install --no-audit --no-fund --silent @types/express@4 >/dev/null

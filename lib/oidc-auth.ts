@@ -69,7 +69,7 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
   // MemoryStore answers synchronously and cannot hang; every other store gets a deadline on each call.
   const atomic = appStore === undefined ? undefined : opts.sessionIndex.atomicWriter?.(appStore);
   const ownStore =
-    appStore === undefined ? undefined : wrapStore(appStore, { bounded: !(appStore instanceof MemoryStore), touch: opts.lifetime.idleSec === undefined, ended, atomic });
+    appStore === undefined ? undefined : wrapStore(appStore, { bounded: !(appStore instanceof MemoryStore), touch: opts.lifetime.idleSec === undefined, ended, atomic, telemetry: opts.telemetry });
   const sessionMiddleware = opts.session === false ? undefined : session({ ...opts.session, store: ownStore });
   const cookieName = opts.session === false ? undefined : (opts.session.name ?? 'connect.sid');
   const guarded = guardedStoreFactory(ended);

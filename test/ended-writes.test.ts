@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { MemoryStore, type SessionData } from 'express-session';
 import { wrapStore } from '../lib/session/bounded-store.js';
+import { createTelemetry } from '../lib/telemetry/telemetry.js';
 import { createEndedSessions } from '../lib/session/ended-sessions.js';
 import { memorySessionIndex } from '../lib/session-index/session-index.js';
 
@@ -39,7 +40,7 @@ describe('a session ended long ago, forgotten by the instance, still cannot be w
       const memory = new MemoryStore();
       const atomic = atomicWrites ? index.atomicWriter?.(memory) : undefined;
       assert.equal(atomic !== undefined, atomicWrites);
-      const store = wrapStore(memory, { bounded: false, touch: false, ended, atomic });
+      const store = wrapStore(memory, { bounded: false, touch: false, ended, atomic, telemetry: createTelemetry() });
 
       await ended.end('victim', 60_000);
       for (let i = 0; ended.knownEnded('victim'); i++) await ended.end(`later-${String(i)}`, 60_000);

@@ -29,7 +29,7 @@ function jsdocOf(file: string, interfaces: readonly string[]): Map<string, strin
   return found;
 }
 
-const OWNER: Partial<Record<string, string>> = { routes: 'RoutesOptions', logout: 'LogoutOptions', refresh: 'RefreshOptions', lifetime: 'LifetimeOptions', hooks: 'OidcHooks' };
+const OWNER: Partial<Record<string, string>> = { routes: 'RoutesOptions', logout: 'LogoutOptions', refresh: 'RefreshOptions', lifetime: 'LifetimeOptions', hooks: 'OidcHooks', telemetry: 'TelemetryOptions' };
 
 function readmeDefaults(): Map<string, string> {
   const lines = readFileSync(path.join(root, 'README.md'), 'utf8').split('\n');
@@ -44,7 +44,7 @@ function readmeDefaults(): Map<string, string> {
 }
 
 describe('the options are documented where they are declared', () => {
-  const docs = new Map([...jsdocOf('lib/options/options.ts', ['OidcAuthOptions', 'RoutesOptions', 'LogoutOptions', 'RefreshOptions', 'LifetimeOptions']), ...jsdocOf('lib/public-types.ts', ['OidcHooks'])]);
+  const docs = new Map([...jsdocOf('lib/options/options.ts', ['OidcAuthOptions', 'RoutesOptions', 'LogoutOptions', 'RefreshOptions', 'LifetimeOptions']), ...jsdocOf('lib/public-types.ts', ['OidcHooks']), ...jsdocOf('lib/telemetry/telemetry.ts', ['TelemetryOptions'])]);
   const defaults = readmeDefaults();
 
   for (const option of OPTION_NAMES) {

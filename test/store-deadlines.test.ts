@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, mock, test } from 'node:test';
 import session, { type SessionData } from 'express-session';
 import { wrapStore } from '../lib/session/bounded-store.js';
+import { createTelemetry } from '../lib/telemetry/telemetry.js';
 import { createEndedSessions } from '../lib/session/ended-sessions.js';
 import { boundedSessionIndex, memorySessionIndex, type SessionIndex } from '../lib/session-index/session-index.js';
 
@@ -57,7 +58,7 @@ describe('every store and index call answers within the bound the README gives',
 
   test('a store call with no answer fails after 3 s, not before, and its late answer is ignored', async () => {
     const inner = new HeldStore();
-    const store = wrapStore(inner, { bounded: true, touch: false, ended });
+    const store = wrapStore(inner, { bounded: true, touch: false, ended, telemetry: createTelemetry() });
     const call = getFrom(store, 'a');
     mock.timers.tick(BOUND_MS - 1);
     await settle();
@@ -72,7 +73,7 @@ describe('every store and index call answers within the bound the README gives',
 
   test('calls that answer are forgotten: only the unanswered ones fail, each on its own deadline', async () => {
     const inner = new HeldStore();
-    const store = wrapStore(inner, { bounded: true, touch: false, ended });
+    const store = wrapStore(inner, { bounded: true, touch: false, ended, telemetry: createTelemetry() });
     const first = getFrom(store, 'first');
     mock.timers.tick(1000);
     const answered = getFrom(store, 'answered');
@@ -93,7 +94,7 @@ describe('every store and index call answers within the bound the README gives',
 
   test('a store without a server to wait for (bounded: false) is never failed by the clock', async () => {
     const inner = new HeldStore();
-    const store = wrapStore(inner, { bounded: false, touch: false, ended });
+    const store = wrapStore(inner, { bounded: false, touch: false, ended, telemetry: createTelemetry() });
     const call = getFrom(store, 'a');
     mock.timers.tick(10 * BOUND_MS);
     await settle();

@@ -6,6 +6,8 @@ import type { OidcHooks } from '../public-types.js';
 import type { Sealer } from '../session/sealing.js';
 import type { SessionIndex } from '../session-index/session-index.js';
 import type { ResolvedAccess } from './access.js';
+import type { Telemetry, TelemetryOptions } from '../telemetry/telemetry.js';
+import type { EndpointNames } from '../telemetry/provider-calls.js';
 
 /** How the app authenticates at the token endpoint ([OpenID Connect Core 9](https://openid.net/specs/openid-connect-core-1_0.html#ClientAuthentication)). */
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
@@ -164,6 +166,12 @@ export interface OidcAuthOptions<TContext = undefined> {
   /** accepted difference between this server's clock and the provider's, in seconds, for token times and `maxAge`. Default `30`; 0 to 300 */
   clockToleranceSec?: number;
   /**
+   * where the package's OpenTelemetry metrics and spans go: `{ meterProvider, tracerProvider }`,
+   * either or both. Default: the global providers of `@opentelemetry/api`, which record nothing
+   * until the app registers an SDK (register it before calling oidcAuth())
+   */
+  telemetry?: TelemetryOptions;
+  /**
    * every route of the app needs a logged-in user, as if each had `requiresAuth()`, except the
    * package's own routes, `routes.postLogoutRedirect` and `publicPaths`. Default `false`
    */
@@ -236,7 +244,12 @@ export interface ResolvedOptions {
   logger: Logger;
   allowInsecureRequests: boolean;
   httpTimeoutMs: number;
+  /** the app's fetch (or the global one) in a span and the provider-call histogram */
   fetch: ProviderFetch;
+  /** the package's metrics and spans */
+  telemetry: Telemetry;
+  /** names the provider's endpoints for the telemetry, learned at discovery */
+  providerEndpoints: EndpointNames;
   clockToleranceSec: number;
   access: ResolvedAccess;
   sessionIndex: SessionIndex;

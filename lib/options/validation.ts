@@ -16,9 +16,12 @@ import { isRecord } from '../values.js';
 import { ROUTE_KEYS, resolveRoutes } from './routes.js';
 import { resolveAccess } from './access.js';
 import { resolveProfile } from './profile.js';
+import { resolveTelemetry, TELEMETRY_KEYS } from './telemetry.js';
+import { createTelemetry } from '../telemetry/telemetry.js';
+import { endpointNames, instrumentedFetch } from '../telemetry/provider-calls.js';
 
 const KNOWN = {
-  top: ['issuer', 'clientId', 'clientSecret', 'clientAuthMethod', 'clientPrivateKey', 'baseUrl', 'scope', 'authorizationParams', 'pushedAuthorizationRequests', 'signedRequestObjects', 'dpop', 'profile', 'idTokenSigningAlg', 'routes', 'session', 'logout', 'hooks', 'context', 'logger', 'allowInsecureRequests', 'httpTimeoutMs', 'fetch', 'clockToleranceSec', 'authRequired', 'publicPaths', 'attemptSilentLogin', 'sessionIndex', 'refresh', 'lifetime', 'secret'],
+  top: ['issuer', 'clientId', 'clientSecret', 'clientAuthMethod', 'clientPrivateKey', 'baseUrl', 'scope', 'authorizationParams', 'pushedAuthorizationRequests', 'signedRequestObjects', 'dpop', 'profile', 'idTokenSigningAlg', 'routes', 'session', 'logout', 'hooks', 'context', 'logger', 'allowInsecureRequests', 'httpTimeoutMs', 'fetch', 'clockToleranceSec', 'authRequired', 'publicPaths', 'attemptSilentLogin', 'sessionIndex', 'refresh', 'lifetime', 'secret', 'telemetry'],
   routes: ROUTE_KEYS,
   logout: ['methods', 'revokeTokens', 'idpLogout', 'timeoutMs', 'backchannelMaxAgeSec'],
   hooks: ['postLogin', 'postLogout'],
@@ -26,12 +29,13 @@ const KNOWN = {
 
 /** Every option by its full name (`logout.timeoutMs`): what the README's option table must list. */
 export const OPTION_NAMES: readonly string[] = [
-  ...KNOWN.top.filter((key) => !['routes', 'logout', 'hooks', 'refresh', 'lifetime'].includes(key)),
+  ...KNOWN.top.filter((key) => !['routes', 'logout', 'hooks', 'refresh', 'lifetime', 'telemetry'].includes(key)),
   ...KNOWN.routes.map((key) => `routes.${key}`),
   ...KNOWN.logout.map((key) => `logout.${key}`),
   ...KNOWN.hooks.map((key) => `hooks.${key}`),
   ...REFRESH_KEYS.map((key) => `refresh.${key}`),
   ...LIFETIME_KEYS.map((key) => `lifetime.${key}`),
+  ...TELEMETRY_KEYS.map((key) => `telemetry.${key}`),
 ];
 
 const AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'];
@@ -221,6 +225,7 @@ export function resolveOptions<TContext>(options: OidcAuthOptions<TContext>): Re
   const lifetime = resolveLifetime(input['lifetime'], problems);
   const sessionIndex = checkSessionIndex(input['sessionIndex'], problems);
   const secrets = resolveSecrets(input['secret'], input['session'], problems);
+  const telemetryOptions = resolveTelemetry(input['telemetry'], options.telemetry, problems);
 
   if (problems.length > 0 || issuer === undefined || baseUrl === undefined) {
     throw new OidcAuthError(OidcAuthErrorCode.CONFIG_INVALID, 500, `oidcAuth: invalid options:\n${problems.map((p) => `  - ${p}`).join('\n')}`, { problems });
@@ -229,6 +234,10 @@ export function resolveOptions<TContext>(options: OidcAuthOptions<TContext>): Re
   const key = options.clientPrivateKey;
   // Keys are derived once, here: opening a session runs on every authenticated request.
   const sealer = createSealer(secrets);
+  const telemetry = createTelemetry(telemetryOptions);
+  const providerEndpoints = endpointNames();
+  // Looked up at each call, not bound now: a test (or an app) may replace the global fetch later.
+  const appFetch = fetchOption ?? ((url: string, init: RequestInit) => fetch(url, init));
   return Object.freeze({
     issuer,
     clientId: clientId as string,
@@ -250,8 +259,9 @@ export function resolveOptions<TContext>(options: OidcAuthOptions<TContext>): Re
     logger,
     allowInsecureRequests: allowInsecure === true,
     httpTimeoutMs,
-    // Looked up at each call, not bound now: a test (or an app) may replace the global fetch later.
-    fetch: fetchOption ?? ((url, init) => fetch(url, init)),
+    fetch: instrumentedFetch(appFetch, telemetry, providerEndpoints),
+    telemetry,
+    providerEndpoints,
     clockToleranceSec: validTolerance ? tolerance : DEFAULTS.clockToleranceSec,
     access: Object.freeze(access),
     refresh: Object.freeze(refresh),

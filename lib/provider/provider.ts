@@ -66,6 +66,7 @@ export function createProvider(opts: ResolvedOptions): Provider {
       pending ??= discover().then(
         (config) => {
           resolved = config;
+          opts.providerEndpoints.learn(config.serverMetadata());
           opts.logger.info({ issuer: opts.issuer.href }, 'provider metadata discovered');
           return config;
         },

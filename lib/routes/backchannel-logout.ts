@@ -4,7 +4,8 @@ import { OidcAuthError } from '../errors.js';
 import { readForm, sendJson, single, type AsyncHandler } from '../http/http.js';
 import type { Instance } from '../instance.js';
 import { describeError } from '../logging/logger.js';
-import { LogoutTokenError, replayKey, validateLogoutToken } from '../tokens/logout-token.js';
+import { LogoutTokenError, replayKey, validateLogoutToken, type LogoutTokenRefusal } from '../tokens/logout-token.js';
+import { errorTypeOf } from '../telemetry/telemetry.js';
 import { createRefusalLog } from '../logging/refusal-log.js';
 
 /**
@@ -15,8 +16,9 @@ import { createRefusalLog } from '../logging/refusal-log.js';
 export function createBackchannelLogoutHandler(instance: Instance): AsyncHandler {
   const { opts, provider, jwks } = instance;
   const refusals = createRefusalLog(opts.logger, 'back-channel logout refused');
-  const invalid = (res: Response, description: string): void => {
+  const invalid = (res: Response, description: string, refusal: LogoutTokenRefusal | 'request'): void => {
     refusals.refused(description);
+    opts.telemetry.backchannel(refusal);
     sendJson(res, 400, { error: 'invalid_request', error_description: description });
   };
   return async function oidcBackchannelLogout(req, res, next) {
@@ -26,12 +28,12 @@ export function createBackchannelLogoutHandler(instance: Instance): AsyncHandler
       try {
         form = await readForm(req);
       } catch {
-        invalid(res, 'the body must be application/x-www-form-urlencoded with a logout_token');
+        invalid(res, 'the body must be application/x-www-form-urlencoded with a logout_token', 'request');
         return;
       }
       const token = single(form, 'logout_token');
       if (token === undefined) {
-        invalid(res, 'exactly one logout_token is required');
+        invalid(res, 'exactly one logout_token is required', 'request');
         return;
       }
       const config = await provider.config();
@@ -41,7 +43,7 @@ export function createBackchannelLogoutHandler(instance: Instance): AsyncHandler
         claims = await validateLogoutToken(token, { issuer, clientId: opts.clientId, alg: opts.idTokenSigningAlg, jwks, maxAgeSec: opts.logout.backchannelMaxAgeSec, clockToleranceSec: opts.clockToleranceSec, claimOnce: (key, ttl) => opts.sessionIndex.claimOnce(key, ttl) });
       } catch (err) {
         if (!(err instanceof LogoutTokenError)) throw err;
-        invalid(res, err.message);
+        invalid(res, err.message, err.refusal);
         return;
       }
       opts.logger.debug({ by: claims.sid !== undefined ? 'sid' : 'sub', ms: Date.now() - started }, 'back-channel logout: the logout token is valid');
@@ -56,9 +58,11 @@ export function createBackchannelLogoutHandler(instance: Instance): AsyncHandler
         throw err;
       }
       opts.logger.info({ sessions: ended, by: claims.sid !== undefined ? 'sid' : 'sub', ms: Date.now() - started }, 'back-channel logout');
+      opts.telemetry.backchannel(undefined);
       res.statusCode = 200;
       res.end();
     } catch (err) {
+      opts.telemetry.backchannel(err instanceof OidcAuthError ? err.code : errorTypeOf(err));
       if (err instanceof OidcAuthError && err.status === 503) {
         opts.logger.error({ ...describeError(err) }, 'back-channel logout could not be completed');
         sendJson(res, 503, { error: 'temporarily_unavailable', error_description: err.message });

@@ -9,6 +9,7 @@ import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
 import { verifyIdTokenSignature } from '../tokens/id-token.js';
 import { indexTtlMs } from '../session/lifetime.js';
 import { describeError } from '../logging/logger.js';
+import { errorTypeOf } from '../telemetry/telemetry.js';
 import { createRefusalLog } from '../logging/refusal-log.js';
 import { queryOf, readForm, redirect, single, type AsyncHandler } from '../http/http.js';
 import type { Instance } from '../instance.js';
@@ -117,6 +118,7 @@ export function createCallbackHandler({ opts, provider, jwks, transactions, vaul
         throw new OidcAuthError(OidcAuthErrorCode.SESSION_STORE_FAILED, 503, 'The session index could not be updated; try logging in again shortly.', { cause: err });
       }
       unkept = undefined;
+      opts.telemetry.login((Date.now() - started) / 1000, undefined);
       opts.logger.info({ sub: login.user.sub, ms: Date.now() - started }, 'user logged in');
       redirect(res, 302, tx.returnTo);
     } catch (err) {
@@ -127,6 +129,7 @@ export function createCallbackHandler({ opts, provider, jwks, transactions, vaul
       // Codes and the package's own messages only: they never hold a token, code or cookie.
       // Anyone can call /callback, so the warning is rate-limited like back-channel refusals.
       const known = err instanceof OidcAuthError;
+      opts.telemetry.login((Date.now() - started) / 1000, known ? err.code : errorTypeOf(err));
       debug({ at: step, ...(known ? { code: err.code, status: err.status } : describeError(err)) }, 'the login failed');
       refusals.refused(known ? `${err.code} at ${step}: ${err.message}` : `an unexpected error at ${step}`);
       next(err);

@@ -98,6 +98,7 @@ export function createLogoutHandler(instance: Instance): AsyncHandler {
       if (storeFailure !== undefined) {
         throw new OidcAuthError(OidcAuthErrorCode.SESSION_STORE_FAILED, 503, 'Logout failed: the session store could not end the session. Try again shortly.', { cause: storeFailure });
       }
+      if (stored !== undefined) opts.telemetry.sessionsEnded('logout', 1);
 
       const endSession = endSessionUrl(opts, config, tokens.idToken);
       const hookResult = await opts.hooks.postLogout(req, { trigger: 'logout', user: login?.user, tokens, revocation, endSessionUrl: endSession?.url });

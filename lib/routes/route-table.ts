@@ -5,6 +5,7 @@ import { createCallbackHandler } from './callback.js';
 import { createFrontchannelLogoutHandler } from './frontchannel-logout.js';
 import { createLoginHandler } from './login.js';
 import { createLogoutHandler } from './logout.js';
+import { traced } from '../telemetry/telemetry.js';
 
 export type MethodTable = Partial<Record<string, AsyncHandler>>;
 
@@ -23,8 +24,9 @@ export interface RouteTable {
 /** The package's routes, as the options mount them (a route set to false is left to the app). */
 export function buildRouteTable(instance: Instance): RouteTable {
   const { opts } = instance;
-  const callback = createCallbackHandler(instance);
-  const logout = createLogoutHandler(instance);
+  const { telemetry } = opts;
+  const callback = traced(telemetry, 'express_oidc_auth.callback', createCallbackHandler(instance));
+  const logout = traced(telemetry, 'express_oidc_auth.logout', createLogoutHandler(instance));
   const routes = new Map<string, MethodTable>();
   if (opts.routes.login !== false) routes.set(opts.routes.login, { GET: createLoginHandler(instance) });
   if (opts.routes.callbackMounted) routes.set(opts.routes.callback, { GET: callback, POST: callback });
@@ -34,11 +36,11 @@ export function buildRouteTable(instance: Instance): RouteTable {
   const needsSession = new Set([opts.routes.callback, ...(opts.routes.logout === false ? [] : [opts.routes.logout])]);
   const sessionless = new Set<string>();
   if (opts.routes.backchannelLogout !== false) {
-    routes.set(opts.routes.backchannelLogout, { POST: createBackchannelLogoutHandler(instance) });
+    routes.set(opts.routes.backchannelLogout, { POST: traced(telemetry, 'express_oidc_auth.backchannel_logout', createBackchannelLogoutHandler(instance)) });
     sessionless.add(opts.routes.backchannelLogout);
   }
   if (opts.routes.frontchannelLogout !== false) {
-    routes.set(opts.routes.frontchannelLogout, { GET: createFrontchannelLogoutHandler(instance) });
+    routes.set(opts.routes.frontchannelLogout, { GET: traced(telemetry, 'express_oidc_auth.frontchannel_logout', createFrontchannelLogoutHandler(instance)) });
     sessionless.add(opts.routes.frontchannelLogout);
   }
   return { routes, needsSession, sessionless, callback, logout };

@@ -4,8 +4,11 @@ import type { AtomicSessionWriter } from '../session-index/session-index.js';
 import { writeLogin, type SessionOps } from './session-write.js';
 import { STORE_TIMEOUT_MS } from './store-calls.js';
 import { Deadlines, type Pending } from '../timeout.js';
+import { errorTypeOf, type StoreOperation, type Telemetry } from '../telemetry/telemetry.js';
 
 type Callback<T> = (err?: unknown, value?: T) => void;
+
+const failureOf = (err: unknown): string | undefined => (err === undefined || err === null ? undefined : errorTypeOf(err));
 
 /**
  * Stands between express-session and the app's store. With `timeoutMs`, every call answers
@@ -22,26 +25,32 @@ class DelegatingStore extends session.Store {
     private readonly timeoutMs: number | undefined,
     protected readonly ended: EndedSessions,
     private readonly atomic: AtomicSessionWriter | undefined,
+    private readonly telemetry: Telemetry,
   ) {
     super();
     this.deadlines = timeoutMs === undefined ? undefined : new Deadlines(timeoutMs);
   }
 
-  protected guard<T>(callback: Callback<T> | undefined, action: string, run: (done: Callback<T>) => void): void {
+  protected guard<T>(callback: Callback<T> | undefined, action: StoreOperation, run: (done: Callback<T>) => void): void {
+    const measured = this.telemetry.storeCall(action);
     const { deadlines } = this;
     if (deadlines === undefined) {
-      run((err, value) => callback?.(err, value));
+      run((err, value) => {
+        measured(failureOf(err));
+        callback?.(err, value);
+      });
       return;
     }
     let settled = false;
-    const finish = (err?: unknown, value?: T): void => {
+    const finish = (err?: unknown, value?: T, errorType = failureOf(err)): void => {
       if (settled) return;
       settled = true;
       deadlines.delete(entry);
+      measured(errorType);
       callback?.(err, value);
     };
     const entry: Pending = deadlines.add(() => {
-      finish(new Error(`session store ${action}: no answer within ${String(this.timeoutMs)} ms`));
+      finish(new Error(`session store ${action}: no answer within ${String(this.timeoutMs)} ms`), undefined, 'timeout');
     });
     try {
       run(finish);
@@ -175,6 +184,8 @@ export interface StoreWrapping {
   ended: EndedSessions;
   /** the index's writer for this store, when it can write sessions atomically with the ended mark */
   atomic?: AtomicSessionWriter | undefined;
+  /** times every call (express_oidc_auth.session_store.duration, a span per call) */
+  telemetry: Telemetry;
 }
 
 /**
@@ -182,7 +193,7 @@ export interface StoreWrapping {
  * package then writes the session (and so renews its expiry in the store) at least every
  * minute of activity, and a touch per request would only re-send what the store holds.
  */
-export function wrapStore(store: Store, { bounded, touch, ended, atomic }: StoreWrapping): Store {
+export function wrapStore(store: Store, { bounded, touch, ended, atomic, telemetry }: StoreWrapping): Store {
   const timeoutMs = bounded ? STORE_TIMEOUT_MS : undefined;
-  return touch ? new TouchingStore(store, timeoutMs, ended, atomic) : new DelegatingStore(store, timeoutMs, ended, atomic);
+  return touch ? new TouchingStore(store, timeoutMs, ended, atomic, telemetry) : new DelegatingStore(store, timeoutMs, ended, atomic, telemetry);
 }

@@ -43,5 +43,7 @@ export async function endSessions(
   // The request may carry one of the ended sessions (a same-site front-channel iframe, a
   // session that expired or whose refresh was refused): it goes on anonymous.
   if (sessionIds.includes(req.sessionID)) await forgetSession(req);
-  return outcomes.filter(Boolean).length;
+  const count = outcomes.filter(Boolean).length;
+  opts.telemetry.sessionsEnded(trigger, count);
+  return count;
 }

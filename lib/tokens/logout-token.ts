@@ -39,11 +39,22 @@ export function replayKey(issuer: string, jti: string): string {
   return `jti:${issuer}:${jti}`;
 }
 
-/** Why a logout token was refused: the text is safe to send back to the provider. */
-export class LogoutTokenError extends Error {}
+/** Why a logout token was refused, in a word: what the refusal counter's error.type says. */
+export type LogoutTokenRefusal = 'malformed' | 'signature' | 'claims' | 'expired' | 'replay';
 
-function fail(reason: string): never {
-  throw new LogoutTokenError(reason);
+/** Why a logout token was refused: the text is safe to send back to the provider. */
+export class LogoutTokenError extends Error {
+  constructor(
+    message: string,
+    readonly refusal: LogoutTokenRefusal,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+function fail(reason: string, refusal: LogoutTokenRefusal = 'claims'): never {
+  throw new LogoutTokenError(reason, refusal);
 }
 
 async function verifySignature(token: string, check: LogoutTokenCheck): Promise<JWTPayload> {
@@ -78,15 +89,16 @@ async function keysOf(jwks: JwksCache): Promise<JWTVerifyGetKey> {
   }
 }
 
-function reasonOf(err: unknown): string {
-  if (err instanceof LogoutTokenError) return err.message;
-  if (err instanceof errors.JWTClaimValidationFailed) return `claim "${err.claim}" is invalid (${err.reason})`;
-  if (err instanceof errors.JWTExpired) return 'the logout token has expired';
-  if (err instanceof errors.JOSEAlgNotAllowed) return 'the logout token is not signed with the expected algorithm';
-  if (err instanceof errors.JWKSNoMatchingKey) return 'no provider key matches the logout token';
-  if (err instanceof errors.JWSSignatureVerificationFailed) return 'the logout token signature is invalid';
-  if (err instanceof errors.JOSEError) return 'the logout token is not a valid signed JWT';
-  return 'the logout token could not be verified';
+function refusalOf(err: unknown): LogoutTokenError {
+  if (err instanceof LogoutTokenError) return err;
+  const refuse = (reason: string, refusal: LogoutTokenRefusal): LogoutTokenError => new LogoutTokenError(reason, refusal, { cause: err });
+  if (err instanceof errors.JWTClaimValidationFailed) return refuse(`claim "${err.claim}" is invalid (${err.reason})`, 'claims');
+  if (err instanceof errors.JWTExpired) return refuse('the logout token has expired', 'expired');
+  if (err instanceof errors.JOSEAlgNotAllowed) return refuse('the logout token is not signed with the expected algorithm', 'signature');
+  if (err instanceof errors.JWKSNoMatchingKey) return refuse('no provider key matches the logout token', 'signature');
+  if (err instanceof errors.JWSSignatureVerificationFailed) return refuse('the logout token signature is invalid', 'signature');
+  if (err instanceof errors.JOSEError) return refuse('the logout token is not a valid signed JWT', 'malformed');
+  return refuse('the logout token could not be verified', 'malformed');
 }
 
 /**
@@ -102,9 +114,9 @@ export async function validateLogoutToken(token: string, check: LogoutTokenCheck
     try {
       header = decodeProtectedHeader(token);
     } catch {
-      fail('the logout token is not a JWT');
+      fail('the logout token is not a JWT', 'malformed');
     }
-    if (header.alg === undefined || header.alg === 'none') fail('unsigned logout tokens are refused');
+    if (header.alg === undefined || header.alg === 'none') fail('unsigned logout tokens are refused', 'signature');
     const typ: unknown = header.typ;
     if (typ !== undefined && (typeof typ !== 'string' || !ACCEPTED_TYPES.has(typ.toLowerCase()))) fail('the logout token "typ" names another kind of token: expected logout+jwt, JWT or none');
     const claims = await verifySignature(token, check);
@@ -127,10 +139,10 @@ export async function validateLogoutToken(token: string, check: LogoutTokenCheck
     valid = { sub, sid, jti, replayTtlMs: Math.max(exp - now + tolerance, 1) * 1000 };
   } catch (err) {
     if (err instanceof OidcAuthError) throw err;
-    throw new LogoutTokenError(reasonOf(err), { cause: err });
+    throw refusalOf(err);
   }
   // Last, and outside the try: only a valid token is remembered, and a failing replay store
   // is the app's outage (503), not the provider's bad token (400).
-  if (!(await check.claimOnce(replayKey(check.issuer, valid.jti), valid.replayTtlMs))) throw new LogoutTokenError('this logout token was already used (jti replay)');
+  if (!(await check.claimOnce(replayKey(check.issuer, valid.jti), valid.replayTtlMs))) throw new LogoutTokenError('this logout token was already used (jti replay)', 'replay');
   return valid;
 }

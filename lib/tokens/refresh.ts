@@ -11,6 +11,7 @@ import { translateCallbackError } from '../provider/errors.js';
 import { revokeTokens } from './revocation.js';
 import { withLatestActivity } from '../session/session-write.js';
 import { refreshOnce } from './refresh-once.js';
+import { errorTypeOf } from '../telemetry/telemetry.js';
 import { peekLogin, regenerateSession, requireStore, tokensOf, type AppSession, type Login, type StoredLogin } from '../session/session.js';
 import { STORE_TIMEOUT_MS, storeGet, storeSet } from '../session/store-calls.js';
 
@@ -32,6 +33,19 @@ const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => {
     setTimeout(resolve, ms).unref();
   });
+
+/** `run`, with its duration and its failure's code handed to `record`. */
+async function measured<T>(record: (seconds: number, errorType: string | undefined) => void, run: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    const value = await run();
+    record((performance.now() - started) / 1000, undefined);
+    return value;
+  } catch (err) {
+    record((performance.now() - started) / 1000, errorTypeOf(err));
+    throw err;
+  }
+}
 
 /**
  * Refreshes access tokens, spending each session's refresh token at most once however many
@@ -93,7 +107,7 @@ export function createRefresher(instance: InstanceCore): Refresher {
     if (stored.tokens !== seen.tokens) return stored;
     const current = vault.open(stored);
     if (current === undefined) throw notAuthenticated('The session can no longer be read (its secret was removed). Log in again.');
-    const next = await grant(req, sessionId, current);
+    const next = await measured((sec, failure) => { opts.telemetry.refresh(sec, failure); }, () => opts.telemetry.inSpan('express_oidc_auth.refresh', () => grant(req, sessionId, current)));
     // A logout that landed during the grant revoked the old tokens, not these: revoke them too
     // and write nothing. (The store's own check after the write below covers a later logout.)
     if (await ended.isEnded(sessionId)) {
@@ -126,7 +140,7 @@ export function createRefresher(instance: InstanceCore): Refresher {
     const pending = once.run(
       sessionId,
       () => refreshLocked(req, store, sessionId, seen),
-      () => waitForOther(store, sessionId, seen),
+      () => measured((sec, failure) => { opts.telemetry.refreshLockWait(sec, failure); }, () => waitForOther(store, sessionId, seen)),
     );
     const next = await pending.catch((err: unknown) => {
       // The session is gone: this request too must answer as unauthenticated, and not save it back.

@@ -37,5 +37,8 @@ export async function revokeTokens(opts: ResolvedOptions, config: client.Configu
     revokeOne(config, tokens.refreshToken, 'refresh_token', revokeRefreshToken, timeoutMs, opts.logger),
     revokeOne(config, tokens.accessToken, 'access_token', revokeAccessToken, timeoutMs, opts.logger),
   ]);
+  // A token that was not there is no revocation: only outcomes for tokens the session held are counted.
+  if (tokens.refreshToken !== undefined) opts.telemetry.revocation('refresh_token', refreshToken);
+  if (tokens.accessToken !== undefined) opts.telemetry.revocation('access_token', accessToken);
   return { accessToken, refreshToken };
 }
