@@ -1,11 +1,13 @@
 import './helpers/quiet-mock-timers.js';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, afterEach, before, describe, mock, test } from 'node:test';
 import { setup, type TestSetup } from './helpers/app.js';
 import { ACCEPT_JSON, jsonOf } from './helpers/assertions.js';
 import { Browser, login } from './helpers/browser.js';
 import { startDpopResource, type DpopResource, type ResourceCall } from './helpers/dpop-resource.js';
 import { WITH_REFRESH_TOKEN } from './helpers/logout.js';
+import { recordProviderRequests, type ProviderRequest } from './helpers/provider-requests.js';
 import { buildApp, clientFor } from './helpers/app.js';
 import { sharedRedisOptions } from './helpers/instances.js';
 import { lateServer, type LateServer } from './helpers/late-server.js';
@@ -100,6 +102,41 @@ describe('DPoP (RFC 9449) at a provider that requires it for this client', () =>
     const info = await b.get(`${s.appUrl}/test/userinfo`, ACCEPT_JSON);
     assert.equal(info.status, 200, info.body);
     assert.deepEqual(jsonOf(info), { sub: 'alice', tokenType: 'dpop' }, 'openid-client lowercases token_type');
+  });
+});
+
+describe('DPoP nonces (RFC 9449 section 8): a provider that wants its own fresh nonce in every proof', () => {
+  let s: TestSetup;
+  let requests: ProviderRequest[] = [];
+  before(async () => {
+    s = await setup({
+      jsonErrors: true,
+      options: { ...WITH_REFRESH_TOKEN, dpop: true },
+      client: { dpop_bound_access_tokens: true },
+      provider: { features: { dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true } } },
+    });
+    requests = recordProviderRequests(s.op);
+  });
+  after(async () => {
+    await s.close();
+  });
+
+  test('the code and the refresh token are each exchanged after one retry with the provider\'s nonce, and the tokens stay bound to the session key', async () => {
+    const tokenRequests = (): ProviderRequest[] => requests.filter(({ method, url }) => method === 'POST' && url.pathname === '/token');
+    const b = new Browser();
+    const callback = await login(b, `${s.appUrl}/login`, 'alice');
+    assert.equal(callback.status, 302, callback.body);
+    assert.deepEqual(tokenRequests().map(({ body }) => new URLSearchParams(body).get('grant_type')), ['authorization_code', 'authorization_code'], 'refused for want of a nonce, then sent again with it');
+    const before = jsonOf(await b.get(`${s.appUrl}/test/tokens`, ACCEPT_JSON)) as Tokens;
+    const bound = (await s.op.introspect(before.accessToken))['cnf'];
+
+    mock.timers.enable({ apis: ['Date'], now: Date.now() + 3601 * 1000 });
+    const refreshed = await b.get(`${s.appUrl}/api/token`, ACCEPT_JSON);
+    assert.equal(refreshed.status, 200, refreshed.body);
+    assert.deepEqual(tokenRequests().slice(2).map(({ body }) => new URLSearchParams(body).get('grant_type')), ['refresh_token', 'refresh_token']);
+    const after = jsonOf(await b.get(`${s.appUrl}/test/tokens`, ACCEPT_JSON)) as Tokens;
+    assert.notEqual(after.accessToken, before.accessToken);
+    assert.deepEqual((await s.op.introspect(after.accessToken))['cnf'], bound);
   });
 });
 

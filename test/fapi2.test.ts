@@ -25,25 +25,30 @@ async function clientKey(): Promise<{ key: CryptoKey; publicJwk: Record<string, 
   return { key: privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid: 'app-key', alg: 'ES256', use: 'sig' } };
 }
 
+/** The app with profile "fapi2" against oidc-provider's FAPI 2.0 profile for its client; `options` added to the app's. */
+async function fapiSetup(options: Partial<OidcAuthOptions> = {}): Promise<TestSetup> {
+  const app = await clientKey();
+  const { privateKey: opKey } = await generateKeyPair('ES256', { extractable: true });
+  return setup({
+    jsonErrors: true,
+    withoutClientSecret: true,
+    options: { ...WITH_REFRESH_TOKEN, profile: 'fapi2', clientAuthMethod: 'private_key_jwt', clientPrivateKey: { key: app.key, kid: 'app-key' }, idTokenSigningAlg: 'ES256', ...options },
+    client: { client_secret: undefined, token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [app.publicJwk] }, id_token_signed_response_alg: 'ES256', dpop_bound_access_tokens: true },
+    provider: {
+      // FAPI 2.0 for the app's client; the tests' own introspection client keeps its secret.
+      features: { fapi: { enabled: true, profile: (_ctx: unknown, client: { clientId?: string } | undefined) => (client?.clientId === CLIENT_ID ? '2.0' : undefined) }, pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true }, dPoP: { enabled: true } },
+      // The ES256 key signs the app's ID tokens; the RSA one stays for the tests' introspection client.
+      configuration: { jwks: { keys: [...(await testSigningKeys()).jwks.keys, { ...(await exportJWK(opKey)), kid: 'op-es256', alg: 'ES256', use: 'sig' }] } },
+    },
+  });
+}
+
 describe('profile: "fapi2" against oidc-provider\'s FAPI 2.0 profile (PAR, DPoP, private_key_jwt, ES256)', () => {
   let s: TestSetup;
   let requests: ProviderRequest[] = [];
 
   before(async () => {
-    const app = await clientKey();
-    const { privateKey: opKey } = await generateKeyPair('ES256', { extractable: true });
-    s = await setup({
-      jsonErrors: true,
-      withoutClientSecret: true,
-      options: { ...WITH_REFRESH_TOKEN, profile: 'fapi2', clientAuthMethod: 'private_key_jwt', clientPrivateKey: { key: app.key, kid: 'app-key' }, idTokenSigningAlg: 'ES256' },
-      client: { client_secret: undefined, token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [app.publicJwk] }, id_token_signed_response_alg: 'ES256', dpop_bound_access_tokens: true },
-      provider: {
-        // FAPI 2.0 for the app's client; the tests' own introspection client keeps its secret.
-        features: { fapi: { enabled: true, profile: (_ctx: unknown, client: { clientId?: string } | undefined) => (client?.clientId === CLIENT_ID ? '2.0' : undefined) }, pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true }, dPoP: { enabled: true } },
-        // The ES256 key signs the app's ID tokens; the RSA one stays for the tests' introspection client.
-        configuration: { jwks: { keys: [...(await testSigningKeys()).jwks.keys, { ...(await exportJWK(opKey)), kid: 'op-es256', alg: 'ES256', use: 'sig' }] } },
-      },
-    });
+    s = await fapiSetup();
     requests = recordProviderRequests(s.op);
   });
   after(async () => {
@@ -73,6 +78,37 @@ describe('profile: "fapi2" against oidc-provider\'s FAPI 2.0 profile (PAR, DPoP,
   });
 });
 
+describe('profile: "fapi2" with a provider that does not announce iss in its authorization responses', () => {
+  test('/login refuses before anything is sent to the provider, and says that RFC 9207 support is missing', async () => {
+    // oidc-provider always announces it: the app's own fetch takes the announcement out of the
+    // real discovery document, as a provider without RFC 9207 would publish it.
+    const withoutIss: NonNullable<OidcAuthOptions['fetch']> = async (url, init) => {
+      const response = await fetch(url, init);
+      if (!url.endsWith('/.well-known/openid-configuration')) return response;
+      const { authorization_response_iss_parameter_supported: announced, ...metadata } = (await response.json()) as Record<string, unknown>;
+      assert.equal(announced, true, 'the real provider announced it');
+      return Response.json(metadata, { status: response.status });
+    };
+    const s = await fapiSetup({ fetch: withoutIss });
+    try {
+      const requests = recordProviderRequests(s.op);
+      const answer = await new Browser().get(`${s.appUrl}/login`);
+      assert.equal(answer.status, 500);
+      const body = jsonOf(answer) as { code?: string; message?: string };
+      assert.equal(body.code, 'OIDC_CONFIG_INVALID');
+      assert.match(body.message ?? '', /RFC 9207/);
+      assert.match(body.message ?? '', /authorization_response_iss_parameter_supported/);
+      assert.deepEqual(
+        requests.filter(({ url }) => url.pathname !== '/.well-known/openid-configuration').map(({ method, url }) => `${method} ${url.pathname}`),
+        [],
+        'no pushed request, no authorization request',
+      );
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe('profile: "fapi2" refuses at oidcAuth() what FAPI 2.0 forbids', () => {
   // A client that authenticates with its key: the test defaults without their secret.
   const { clientSecret: _secret, ...keyClient } = baseOptions('https://idp.example.com', 'https://app.example.com');
@@ -90,7 +126,7 @@ describe('profile: "fapi2" refuses at oidcAuth() what FAPI 2.0 forbids', () => {
     assert.deepEqual(problemsOf({ ...good, pushedAuthorizationRequests: false }), ['"pushedAuthorizationRequests" cannot be false with profile "fapi2": FAPI 2.0 requires pushed authorization requests']);
     assert.deepEqual(problemsOf({ ...good, dpop: false }), ['"dpop" cannot be false with profile "fapi2": FAPI 2.0 requires sender-constrained tokens (DPoP)']);
     assert.deepEqual(problemsOf({ ...good, idTokenSigningAlg: 'RS256' }), ['"idTokenSigningAlg" must be PS256, ES256 or EdDSA with profile "fapi2" (got "RS256")']);
-    assert.deepEqual(problemsOf({ ...fapi, clientPrivateKey: { key } }), ['"idTokenSigningAlg" must be PS256, ES256 or EdDSA with profile "fapi2" (got undefined)']);
+    assert.deepEqual(problemsOf({ ...fapi, clientPrivateKey: { key } }), ['"idTokenSigningAlg" is required with profile "fapi2": PS256, ES256 or EdDSA (the default, RS256, is not allowed by FAPI 2.0)']);
     const { privateKey: rs256 } = await generateKeyPair('RS256');
     assert.deepEqual(problemsOf({ ...good, clientPrivateKey: { key: rs256 } }), ['"clientPrivateKey" must sign with PS256, ES256 or EdDSA with profile "fapi2" (got a RSASSA-PKCS1-v1_5 key)']);
     const { privateKey: p384 } = await generateKeyPair('ES384');

@@ -7,7 +7,9 @@ import { metrics, SpanStatusCode, type Attributes } from '@opentelemetry/api';
 import { DataPointType, MeterProvider, MetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { Browser } from './helpers/browser.js';
-import { setup, type TestSetup } from './helpers/app.js';
+import type { OidcAuthOptions } from '../lib/index.js';
+import { baseOptions, setup, type TestSetup } from './helpers/app.js';
+import { configProblems } from './helpers/assertions.js';
 import { loggedIn, WITH_REFRESH_TOKEN, type LoggedIn } from './helpers/logout.js';
 import { logoutClaims, postLogoutToken, signLogoutToken, unsignedToken } from './helpers/logout-token.js';
 
@@ -237,5 +239,19 @@ describe('OpenTelemetry: the global providers by default', () => {
       await unregistered.close();
       await meterProvider.shutdown();
     }
+  });
+});
+
+describe('OpenTelemetry: the telemetry option is checked at oidcAuth()', () => {
+  const base = baseOptions('https://idp.example.com', 'https://app.example.com');
+
+  test('providers without their one method, a misspelt key and a non-object are refused, each by name', () => {
+    const notAProvider = { getMeters: () => undefined } as unknown as MeterProvider;
+    assert.deepEqual(configProblems({ ...base, telemetry: { meterProvider: notAProvider } }), ['"telemetry.meterProvider" must be an OpenTelemetry MeterProvider (an object with getMeter())']);
+    const notATracer = {} as unknown as BasicTracerProvider;
+    assert.deepEqual(configProblems({ ...base, telemetry: { tracerProvider: notATracer } }), ['"telemetry.tracerProvider" must be an OpenTelemetry TracerProvider (an object with getTracer())']);
+    assert.deepEqual(configProblems({ ...base, telemetry: { meterProviders: new MeterProvider() } as unknown as NonNullable<OidcAuthOptions['telemetry']> }), ['"telemetry.meterProviders" is not an option: did you mean "telemetry.meterProvider"?']);
+    assert.deepEqual(configProblems({ ...base, telemetry: true as unknown as NonNullable<OidcAuthOptions['telemetry']> }), ['"telemetry" must be an object (got true)']);
+    assert.deepEqual(configProblems({ ...base, telemetry: { meterProvider: new MeterProvider(), tracerProvider: new BasicTracerProvider() } }), []);
   });
 });

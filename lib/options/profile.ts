@@ -39,7 +39,9 @@ export function resolveProfile(input: Record<string, unknown>, method: ClientAut
     problems.push(`"clientPrivateKey" must sign with PS256, ES256 or EdDSA with profile "fapi2" (got a ${key.key.algorithm.name} key)`);
   }
   const alg = input['idTokenSigningAlg'];
-  if (typeof alg !== 'string' || !FAPI2_ALGS.includes(alg)) {
+  if (alg === undefined) {
+    problems.push('"idTokenSigningAlg" is required with profile "fapi2": PS256, ES256 or EdDSA (the default, RS256, is not allowed by FAPI 2.0)');
+  } else if (typeof alg !== 'string' || !FAPI2_ALGS.includes(alg)) {
     problems.push(`"idTokenSigningAlg" must be PS256, ES256 or EdDSA with profile "fapi2" (got ${got(alg)})`);
   }
   return { profile: 'fapi2', pushedAuthorizationRequests: true, dpop: true };

@@ -70,11 +70,18 @@ export function failSpan(span: Span, errorType: string): void {
 /** `error.type` of something thrown: the package's code, another library's code or the error's name. Never its message. */
 export function errorTypeOf(err: unknown): string {
   if (typeof err === 'object' && err !== null) {
-    const code = (err as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(code)) return code;
+    const code = codeOf(err) ?? codeOf((err as { cause?: unknown }).cause);
+    if (code !== undefined) return code;
     if (err instanceof Error && /^[A-Za-z0-9_]{1,64}$/.test(err.name)) return err.name;
   }
   return '_OTHER';
+}
+
+/** A short code (OIDC_*, ECONNREFUSED…): fetch's network errors keep theirs on their cause. */
+function codeOf(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const code = (value as { code?: unknown }).code;
+  return typeof code === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(code) ? code : undefined;
 }
 
 export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
