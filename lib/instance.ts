@@ -7,6 +7,7 @@ import type { LoginVault } from './session/login-vault.js';
 import type { ResolvedOptions } from './options/options.js';
 import type { Provider } from './provider/provider.js';
 import type { Refresher } from './tokens/refresh.js';
+import type { DpopHandles } from './tokens/dpop.js';
 
 /**
  * Everything one oidcAuth() instance shares with its routes, its req.oidc objects and its
@@ -26,6 +27,8 @@ export interface Instance {
   vault: LoginVault;
   /** the store holding this request's session: the package's own, or the app's express-session's; undefined when neither ran */
   storeOf(req: Request): Store | undefined;
+  /** the sessions' DPoP handles, which remember the nonces they were given */
+  dpop: DpopHandles;
   /** where requiresAuth() sends a browser; undefined when the login route is off */
   loginPath: string | undefined;
   /** refreshes access tokens, once per session however many requests ask */

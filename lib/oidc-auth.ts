@@ -25,6 +25,7 @@ import { guardedStoreFactory } from './session/session-write.js';
 import { endSessions } from './session/end-sessions.js';
 import { judgeLifetime } from './session/lifetime.js';
 import { createRefresher } from './tokens/refresh.js';
+import { dpopHandles } from './tokens/dpop.js';
 
 function normalisePath(path: string): string {
   return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
@@ -80,7 +81,7 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
   };
   const jwks = createJwksCache(async () => jwksUri(await provider.config(), opts.allowInsecureRequests), opts.httpTimeoutMs, Date.now, opts.fetch);
   const loginPath = opts.routes.login === false ? undefined : new URL(joinUrl(opts.baseUrl, opts.routes.login)).pathname;
-  const core: InstanceCore = { opts, provider, jwks, ended, transactions, vault, storeOf, loginPath };
+  const core: InstanceCore = { opts, provider, jwks, ended, transactions, vault, storeOf, loginPath, dpop: dpopHandles() };
   const instance: Instance = { ...core, refresher: createRefresher(core) };
 
   // express-session warns about its MemoryStore in production, but never sees it: we pass our wrapper.

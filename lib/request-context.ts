@@ -7,7 +7,6 @@ import { peekLogin, type Login, type StoredLogin } from './session/session.js';
 import type { OidcUser } from './public-types.js';
 import type { SealedClaims } from './session/login-vault.js';
 import type { JWK } from 'jose';
-import { dpopOptions } from './tokens/dpop.js';
 
 /** What `req.oidc.callApi()` sends besides the token. */
 export interface ApiCallInit {
@@ -171,7 +170,7 @@ export class RequestContext implements OidcRequestContext {
     }
     const config = await this.#instance.provider.config();
     // expectedSubject: a userinfo answer about another user is refused (OpenID Connect Core 5.3.2).
-    return client.fetchUserInfo(config, login.accessToken, login.user.sub, await dpopOptions(config, login.dpopKey)).catch((err: unknown) => {
+    return client.fetchUserInfo(config, login.accessToken, login.user.sub, await this.#instance.dpop.options(config, login.dpopKey)).catch((err: unknown) => {
       throw translateUserInfoError(err);
     });
   }
@@ -179,7 +178,7 @@ export class RequestContext implements OidcRequestContext {
   async callApi(url: string | URL, init: ApiCallInit = {}): Promise<Response> {
     const token = await this.getAccessToken();
     const config = await this.#instance.provider.config();
-    const options = await dpopOptions(config, this.#tokens()?.dpopKey);
+    const options = await this.#instance.dpop.options(config, this.#tokens()?.dpopKey);
     const target = new URL(url);
     try {
       return await client.fetchProtectedResource(config, token, target, init.method ?? 'GET', init.body ?? undefined, new Headers(init.headers), options);

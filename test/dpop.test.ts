@@ -114,6 +114,11 @@ describe('DPoP nonces (RFC 9449 section 8): a provider that wants its own fresh 
       options: { ...WITH_REFRESH_TOKEN, dpop: true },
       client: { dpop_bound_access_tokens: true },
       provider: { features: { dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true } } },
+      routes: (app) => {
+        app.get('/test/userinfo', (req, res, next) => {
+          req.oidc.fetchUserInfo().then((info) => res.json({ sub: info.sub }), next);
+        });
+      },
     });
     requests = recordProviderRequests(s.op);
   });
@@ -137,6 +142,18 @@ describe('DPoP nonces (RFC 9449 section 8): a provider that wants its own fresh 
     const after = jsonOf(await b.get(`${s.appUrl}/test/tokens`, ACCEPT_JSON)) as Tokens;
     assert.notEqual(after.accessToken, before.accessToken);
     assert.deepEqual((await s.op.introspect(after.accessToken))['cnf'], bound);
+  });
+
+  test('a session keeps its handle and the nonce it learned: userinfo twice after login is one request each, not a refused proof and a retry', async () => {
+    const b = new Browser();
+    assert.equal((await login(b, `${s.appUrl}/login`, 'alice')).status, 302);
+    const userinfoRequests = (): number => requests.filter(({ url }) => url.pathname === '/me').length;
+    const before = userinfoRequests();
+    for (let call = 0; call < 2; call++) {
+      const info = await b.get(`${s.appUrl}/test/userinfo`, ACCEPT_JSON);
+      assert.equal(info.status, 200, info.body);
+    }
+    assert.equal(userinfoRequests() - before, 2, 'the token response\'s nonce served the first call, the first call\'s the second');
   });
 });
 

@@ -41,7 +41,7 @@ function stateMismatch(): OidcAuthError {
 /**
  * GET (query) or POST (form_post) /callback: validate everything, then start a fresh session.
  */
-export function createCallbackHandler({ opts, provider, jwks, transactions, vault }: Instance): AsyncHandler {
+export function createCallbackHandler({ opts, provider, jwks, transactions, vault, dpop }: Instance): AsyncHandler {
   const refusals = createRefusalLog(opts.logger, 'login failed at the callback');
   return async function oidcCallback(req, res, next) {
     // Each step at debug, with how long the provider took: a failed login can be read from the log.
@@ -75,7 +75,7 @@ export function createCallbackHandler({ opts, provider, jwks, transactions, vaul
       for (const [key, value] of params) currentUrl.searchParams.append(key, value);
       // With DPoP, the session's key is made now: the tokens this request gets are bound to it.
       const dpopKey = opts.dpop ? await newDpopKey() : undefined;
-      const grantOptions = dpopKey === undefined ? {} : { DPoP: client.getDPoPHandle(config, dpopKey.keyPair) };
+      const grantOptions = dpopKey === undefined ? {} : { DPoP: dpop.adopt(config, dpopKey) };
       const response = await client
         .authorizationCodeGrant(config, currentUrl, { expectedState: state, expectedNonce: tx.nonce, pkceCodeVerifier: tx.verifier, idTokenExpected: true }, undefined, grantOptions)
         .catch((err: unknown) => {

@@ -1,4 +1,3 @@
-import { dpopOptions } from './dpop.js';
 import type { Request } from 'express';
 import type { Store } from 'express-session';
 import * as client from 'openid-client';
@@ -68,7 +67,7 @@ export function createRefresher(instance: InstanceCore): Refresher {
     let response;
     try {
       // A DPoP-bound refresh token is only good with a proof made with the session's key (RFC 9449 5).
-      response = await client.refreshTokenGrant(config, current.refreshToken, undefined, await dpopOptions(config, current.dpopKey));
+      response = await client.refreshTokenGrant(config, current.refreshToken, undefined, await instance.dpop.options(config, current.dpopKey));
     } catch (err) {
       const translated = translateCallbackError(err);
       if (translated.status === 503) throw translated;
