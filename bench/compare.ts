@@ -4,8 +4,8 @@
  * rounds. Each library gets an express-oidc-auth server on MemoryStore and one on
  * connect-redis (with the Redis session index), each holding a real login; scenario 1
  * (authenticated GET /profile) and 2 (anonymous GET /public) as in `npm run bench`, with
- * the servers of one scenario and store measured back to back in every round, so a ratio
- * between libraries never spans a drift of the shared machine. Writes bench/COMPARE.md
+ * the servers of one scenario and store measured in alternating half-slices every round
+ * (A B B A), so a ratio between libraries never spans a drift of the shared machine. Writes bench/COMPARE.md
  * (quick: bench/.work/quick/COMPARE.md).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -18,7 +18,9 @@ import { machineInfo } from './harness/machine.js';
 import { stopAllChildren, WORK_DIR } from './harness/processes.js';
 import { startTopology, type ServerSpec, type Topology } from './harness/topology.js';
 import { compareReport, type Variant } from './compare-report.js';
-import { runThroughput, type ThroughputPlan } from './scenarios/throughput.js';
+import { runInterleaved } from './scenarios/interleaved.js';
+import { measureTelemetryCost } from './scenarios/telemetry-cost.js';
+import type { ThroughputPlan } from './scenarios/throughput.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -84,11 +86,13 @@ async function main(): Promise<void> {
     targets.push({ id: `anon/memory/${v.id}`, label: `${v.label}, anonymous`, scenario: 2, child: memory, path: '/public', headers: {}, expect: '"ok":true' });
   }
   const groups = ['auth/memory', 'auth/redis', 'anon/memory'].map((prefix) => variants.map((v) => `${prefix}/${v.id}`));
-  const throughput = await runThroughput(targets, plan, log, groups);
+  const throughput = await runInterleaved(targets, groups, plan, log);
+  log('instrumentation without an OpenTelemetry SDK, alone');
+  const telemetry = measureTelemetryCost(5, quick ? 20_000 : 200_000);
 
   mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, 'COMPARE.md');
-  writeFileSync(file, compareReport({ machine, plan, variants, groups, throughput, durationSec: (Date.now() - started) / 1000 }));
+  writeFileSync(file, compareReport({ machine, plan, variants, groups, throughput, telemetry, durationSec: (Date.now() - started) / 1000 }));
   log(`wrote ${path.relative(process.cwd(), file)}`);
 }
 
