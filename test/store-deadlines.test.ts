@@ -4,6 +4,8 @@ import { afterEach, beforeEach, describe, mock, test } from 'node:test';
 import session, { type SessionData } from 'express-session';
 import { wrapStore } from '../lib/session/bounded-store.js';
 import { createTelemetry } from '../lib/telemetry/telemetry.js';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { CollectingReader } from './helpers/otel.js';
 import { createEndedSessions } from '../lib/session/ended-sessions.js';
 import { boundedSessionIndex, memorySessionIndex, type SessionIndex } from '../lib/session-index/session-index.js';
 
@@ -58,7 +60,8 @@ describe('every store and index call answers within the bound the README gives',
 
   test('a store call with no answer fails after 3 s, not before, and its late answer is ignored', async () => {
     const inner = new HeldStore();
-    const store = wrapStore(inner, { bounded: true, touch: false, ended, telemetry: createTelemetry() });
+    const reader = new CollectingReader();
+    const store = wrapStore(inner, { bounded: true, touch: false, ended, telemetry: createTelemetry({ meterProvider: new MeterProvider({ readers: [reader] }) }) });
     const call = getFrom(store, 'a');
     mock.timers.tick(BOUND_MS - 1);
     await settle();
@@ -69,6 +72,12 @@ describe('every store and index call answers within the bound the README gives',
     assert.match(String(call.err), /no answer within 3000 ms/);
     for (const answer of inner.held) answer();
     await settle();
+    const points = (await reader.all()).find((m) => m.descriptor.name === 'express_oidc_auth.session_store.duration')?.dataPoints ?? [];
+    assert.deepEqual(
+      points.map((p) => p.attributes),
+      [{ 'express_oidc_auth.session_store.operation': 'get', 'error.type': 'timeout' }],
+      'the call is counted once, as timed out, and its late answer not again',
+    );
   });
 
   test('calls that answer are forgotten: only the unanswered ones fail, each on its own deadline', async () => {

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, afterEach, before, describe, mock, test } from 'node:test';
 import { metrics, SpanStatusCode, type Attributes } from '@opentelemetry/api';
-import { DataPointType, MeterProvider, MetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
+import { DataPointType, MeterProvider, type MetricData } from '@opentelemetry/sdk-metrics';
+import { CollectingReader } from './helpers/otel.js';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { Browser } from './helpers/browser.js';
 import type { OidcAuthOptions } from '../lib/index.js';
@@ -12,20 +13,6 @@ import { baseOptions, setup, type TestSetup } from './helpers/app.js';
 import { configProblems } from './helpers/assertions.js';
 import { loggedIn, WITH_REFRESH_TOKEN, type LoggedIn } from './helpers/logout.js';
 import { logoutClaims, postLogoutToken, signLogoutToken, unsignedToken } from './helpers/logout-token.js';
-
-/** A reader the test collects from when it wants: the SDK's own aggregation, no export interval. */
-class CollectingReader extends MetricReader {
-  protected override onForceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected override onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-  async all(): Promise<MetricData[]> {
-    const { resourceMetrics } = await this.collect();
-    return resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics);
-  }
-}
 
 interface DocumentedMetric {
   instrument: string;

@@ -42,15 +42,19 @@ class DelegatingStore extends session.Store {
       return;
     }
     let settled = false;
-    const finish = (err?: unknown, value?: T, errorType = failureOf(err)): void => {
+    const settle = (err: unknown, value: T | undefined, errorType: string | undefined): void => {
       if (settled) return;
       settled = true;
       deadlines.delete(entry);
       measured(errorType);
       callback?.(err, value);
     };
+    // The store calls this with whatever arguments it likes: only the first two are read.
+    const finish = (err?: unknown, value?: T): void => {
+      settle(err, value, failureOf(err));
+    };
     const entry: Pending = deadlines.add(() => {
-      finish(new Error(`session store ${action}: no answer within ${String(this.timeoutMs)} ms`), undefined, 'timeout');
+      settle(new Error(`session store ${action}: no answer within ${String(this.timeoutMs)} ms`), undefined, 'timeout');
     });
     try {
       run(finish);
