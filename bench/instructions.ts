@@ -1,0 +1,122 @@
+/**
+ * `npm run bench:instructions -- <commit> [<commit>…]`: instructions per authenticated request (connect-redis,
+ * the Redis session index, one real login) for this checkout's lib/ and earlier commits', counted by
+ * valgrind's callgrind, which counts instructions, not time: unlike req/s, the figure does not
+ * move with the shared machine's load. Each library's server runs twice under callgrind, with
+ * the same start-up and SMALL then LARGE requests; (I(LARGE) − I(SMALL)) / (LARGE − SMALL) is
+ * its cost of one request once warm. Writes bench/INSTRUCTIONS.md. Needs valgrind (Debian's
+ * package); about two minutes a library.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { compileLibrary } from './harness/compile-lib.js';
+import { libraryAt } from './harness/library-at.js';
+import { realLogin } from './harness/login.js';
+import { machineInfo } from './harness/machine.js';
+import { stopAllChildren, WORK_DIR } from './harness/processes.js';
+import { clientSecretOf, SESSION_SECRET, startTopology, type Topology } from './harness/topology.js';
+
+const SMALL = 300;
+const LARGE = 1500;
+const NAME = 'instructions';
+const REDIS_DB = 5;
+
+/** The server under callgrind: plain JavaScript, so no transpiler runs inside the count. */
+const SERVER = `import express from 'express';
+import { createClient } from 'redis';
+import { RedisStore } from 'connect-redis';
+import { pathToFileURL } from 'node:url';
+const e = process.env;
+const { oidcAuth, redisSessionIndex, requiresAuth } = await import(pathToFileURL(e.LIB).href);
+const redis = createClient({ url: e.REDIS_URL });
+await redis.connect();
+const app = express();
+app.use(oidcAuth({ issuer: e.ISSUER, clientId: e.CLIENT_ID, clientSecret: e.CLIENT_SECRET, baseUrl: 'http://127.0.0.1:' + e.PORT, allowInsecureRequests: true, session: { secret: e.SESSION_SECRET, store: new RedisStore({ client: redis }) }, sessionIndex: redisSessionIndex(redis) }));
+app.get('/profile', requiresAuth(), (req, res) => { res.json({ sub: req.oidc.user?.sub }); });
+app.get('/exit', (_req, res) => { res.end('bye'); setTimeout(() => process.exit(0), 50); });
+app.listen(Number(e.PORT), '127.0.0.1', () => console.log('ready'));
+`;
+
+const refs = process.argv.slice(2);
+if (refs.length === 0) {
+  console.error('usage: npm run bench:instructions -- <commit> [<commit>…]');
+  process.exit(2);
+}
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const started = Date.now();
+const log = (line: string): void => {
+  console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+};
+
+/** Total instructions of one server run under callgrind: start-up, `requests` GET /profile with the login's cookie, exit. */
+async function count(top: Topology<string>, lib: string, requests: number, cookie: string): Promise<number> {
+  const port = 40000 + Math.floor(Math.random() * 20000);
+  const server = path.join(WORK_DIR, 'instructions-server.mjs');
+  const child = spawn('valgrind', ['--tool=callgrind', '--smc-check=all-non-file', '--callgrind-out-file=/dev/null', process.execPath, server], {
+    cwd: root,
+    env: { ...process.env, LIB: lib, PORT: String(port), ISSUER: top.issuer, CLIENT_ID: NAME, CLIENT_SECRET: clientSecretOf(NAME), SESSION_SECRET, REDIS_URL: `${top.redisServer.url}/${String(REDIS_DB)}` },
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.on('exit', () => { resolve(); }));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('ready')) resolve();
+    });
+    void exited.then(() => { reject(new Error(`the server under callgrind exited:\n${stderr.slice(-2000)}`)); });
+  });
+  for (let i = 0; i < requests; i++) {
+    const res = await fetch(`http://127.0.0.1:${String(port)}/profile`, { headers: { cookie } });
+    const body = await res.text();
+    if (res.status !== 200 || !body.includes('"sub":"alice"')) throw new Error(`GET /profile answered ${String(res.status)} ${body.slice(0, 200)}`);
+  }
+  await fetch(`http://127.0.0.1:${String(port)}/exit`);
+  await exited;
+  const collected = /Collected : (\d+)/.exec(stderr)?.[1];
+  if (collected === undefined) throw new Error(`callgrind reported no count:\n${stderr.slice(-2000)}`);
+  return Number(collected);
+}
+
+let topology: Topology<string> | undefined;
+try {
+  const machine = machineInfo();
+  mkdirSync(WORK_DIR, { recursive: true });
+  writeFileSync(path.join(WORK_DIR, 'instructions-server.mjs'), SERVER);
+  const commits = refs.map((ref) => libraryAt(root, ref, WORK_DIR));
+  const libraries: [string, string][] = [[`this checkout (${machine.commit})`, compileLibrary(root, path.join(WORK_DIR, 'lib-dist', 'checkout'))], ...commits.map((c): [string, string] => [`${c.commit} (${c.subject})`, c.entry])];
+  topology = await startTopology(log, { libraryEntry: libraries[0]?.[1] ?? '', specs: [{ name: NAME, script: 'oidc-auth', store: 'redis', redisDb: REDIS_DB }] });
+  const app = topology.servers[NAME];
+  if (app === undefined) throw new Error('no login server');
+  const { cookie } = await realLogin(app.url, 'alice', ['oidc.sid']);
+  const perRequest: number[] = [];
+  const rows: string[] = [];
+  for (const [label, lib] of libraries) {
+    const small = await count(topology, lib, SMALL, cookie);
+    const large = await count(topology, lib, LARGE, cookie);
+    const each = (large - small) / (LARGE - SMALL);
+    perRequest.push(each);
+    rows.push(`| ${label} | ${small.toLocaleString('en')} | ${large.toLocaleString('en')} | ${Math.round(each).toLocaleString('en')} |`);
+    log(`${label}: ${Math.round(each).toLocaleString('en')} instructions a request`);
+  }
+  const ratios = commits.map((c, i) => `This checkout ÷ ${c.commit}: **${((perRequest[0] ?? Number.NaN) / (perRequest[i + 1] ?? Number.NaN)).toFixed(3)}×** the instructions a request.`);
+  const report = [
+    '# Instructions per authenticated request',
+    '',
+    `Made by \`npm run bench:instructions\` (bench/instructions.ts) on ${machine.date.slice(0, 10)}, node ${machine.node}, valgrind callgrind. One server per library (its lib/ compiled by tsc; connect-redis and the Redis session index; no OpenTelemetry SDK), holding one real login through oidc-provider, run twice under callgrind from start to exit: ${String(SMALL)} then ${String(LARGE)} sequential \`GET /profile\` requests. The difference of the two totals over the ${String(LARGE - SMALL)} extra requests is one warm request's instructions; start-up, the JIT's warm-up and exit cancel out.`,
+    '',
+    '| library | instructions, ' + String(SMALL) + ' requests | instructions, ' + String(LARGE) + ' requests | per request |',
+    '| --- | --- | --- | --- |',
+    ...rows,
+    '',
+    ...ratios.flatMap((line) => [line, '']),
+  ].join('\n');
+  writeFileSync(path.join(path.dirname(new URL(import.meta.url).pathname), 'INSTRUCTIONS.md'), report);
+  log(`${ratios.join(' ')}; wrote bench/INSTRUCTIONS.md`);
+} catch (err) {
+  console.error('instruction count failed:', err);
+  process.exitCode = 1;
+} finally {
+  await stopAllChildren();
+  await topology?.close();
+}
