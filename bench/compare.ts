@@ -15,8 +15,9 @@ import { libraryAt, type CommitLibrary } from './harness/library-at.js';
 import type { LoadTarget } from './harness/load.js';
 import { realLogin } from './harness/login.js';
 import { machineInfo } from './harness/machine.js';
-import { stopAllChildren, WORK_DIR } from './harness/processes.js';
-import { startTopology, type ServerSpec, type Topology } from './harness/topology.js';
+import { WORK_DIR } from './harness/processes.js';
+import { benchLifecycle } from './harness/lifecycle.js';
+import { startTopology, type ServerSpec } from './harness/topology.js';
 import { compareReport, type Variant } from './compare-report.js';
 import { runInterleaved } from './scenarios/interleaved.js';
 import { measureTelemetryCost } from './scenarios/telemetry-cost.js';
@@ -37,25 +38,7 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const outDir = quick ? path.join(WORK_DIR, 'quick') : path.dirname(new URL(import.meta.url).pathname);
 
 const started = Date.now();
-function log(line: string): void {
-  console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
-}
-
-let topology: Topology<string> | undefined;
-let cleaning: Promise<void> | undefined;
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    await stopAllChildren();
-    await topology?.close();
-  })();
-  return cleaning;
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    log(`${signal}: stopping everything`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
+const { log, closeAtEnd, cleanup } = benchLifecycle();
 
 async function main(): Promise<void> {
   const machine = machineInfo();
@@ -70,8 +53,8 @@ async function main(): Promise<void> {
     { name: `memory-${v.id}`, script: 'oidc-auth', store: 'memory', libraryEntry: v.entry },
     { name: `redis-${v.id}`, script: 'oidc-auth', store: 'redis', redisDb: i, libraryEntry: v.entry },
   ]);
-  topology = await startTopology(log, { libraryEntry: variants[0]?.entry ?? '', specs });
-  const top = topology;
+  const top = await startTopology(log, { libraryEntry: variants[0]?.entry ?? '', specs });
+  closeAtEnd(() => top.close());
 
   const targets: LoadTarget[] = [];
   for (const v of variants) {

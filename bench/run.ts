@@ -14,8 +14,9 @@ import path from 'node:path';
 import { compileLibrary } from './harness/compile-lib.js';
 import { machineInfo } from './harness/machine.js';
 import { summarizeProfile } from './harness/profile.js';
-import { stopAllChildren, WORK_DIR } from './harness/processes.js';
-import { startTopology, type Topology } from './harness/topology.js';
+import { WORK_DIR } from './harness/processes.js';
+import { benchLifecycle } from './harness/lifecycle.js';
+import { startTopology } from './harness/topology.js';
 import { writeReport, type BenchResults } from './report.js';
 import { runBackchannel } from './scenarios/backchannel.js';
 import { runLogout } from './scenarios/logout.js';
@@ -32,25 +33,7 @@ const profileDir = process.argv.includes('--profile') ? path.join(WORK_DIR, 'pro
 const outDir = profileDir !== undefined ? path.join(WORK_DIR, 'profiled') : quick ? path.join(WORK_DIR, 'quick') : path.dirname(new URL(import.meta.url).pathname);
 
 const started = Date.now();
-function log(line: string): void {
-  console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
-}
-
-let topology: Topology | undefined;
-let cleaning: Promise<void> | undefined;
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    await stopAllChildren();
-    await topology?.close();
-  })();
-  return cleaning;
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    log(`${signal}: stopping everything`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
+const { log, closeAtEnd, cleanup } = benchLifecycle();
 
 async function main(): Promise<void> {
   const machine = machineInfo();
@@ -61,8 +44,8 @@ async function main(): Promise<void> {
   }
   log('compiling lib/ with tsc (the servers load the library as published)');
   const libraryEntry = compileLibrary(path.resolve(path.dirname(new URL(import.meta.url).pathname), '..'), path.join(WORK_DIR, 'lib-dist'));
-  topology = await startTopology(log, { libraryEntry, profileDir });
-  const top = topology;
+  const top = await startTopology(log, { libraryEntry, profileDir });
+  closeAtEnd(() => top.close());
 
   log('5. provider requests per login');
   const providerRequests = await providerRequestsPerLogin(top, ['oidc-auth-memory', 'eoc-cookie'], plan.loginsCounted);

@@ -7,6 +7,7 @@ import session from 'express-session';
 import { decodeJwt, SignJWT } from 'jose';
 import type { PostLogoutContext } from '../lib/index.js';
 import { CLIENT_ID, CLIENT_SECRET, openStored, SESSION_SECRET, setup, type TestSetup } from './helpers/app.js';
+import { afterTokenExpiry } from './helpers/token-expiry.js';
 import { loggedIn, storeHas, WITH_REFRESH_TOKEN } from './helpers/logout.js';
 import { SIGNING_KID, type TestProvider } from './helpers/provider.js';
 
@@ -25,14 +26,6 @@ function refreshGrants(op: TestProvider): number {
   return op.events.filter((e) => e === 'grant.success').length;
 }
 
-/**
- * Moves the process clock (Date only: timers keep real time) past the access token's
- * lifetime (an hour at the provider), so the next read finds it expired. No sleeps.
- */
-function afterTokenExpiry(): void {
-  mock.timers.reset();
-  mock.timers.enable({ apis: ['Date'], now: Date.now() + 3601 * 1000 });
-}
 
 afterEach(() => {
   mock.timers.reset();

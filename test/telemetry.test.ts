@@ -11,6 +11,7 @@ import { Browser } from './helpers/browser.js';
 import type { OidcAuthOptions } from '../lib/index.js';
 import { baseOptions, setup, type TestSetup } from './helpers/app.js';
 import { configProblems } from './helpers/assertions.js';
+import { afterTokenExpiry } from './helpers/token-expiry.js';
 import { loggedIn, WITH_REFRESH_TOKEN, type LoggedIn } from './helpers/logout.js';
 import { logoutClaims, postLogoutToken, signLogoutToken, unsignedToken } from './helpers/logout-token.js';
 
@@ -59,11 +60,6 @@ function spansNamed(spans: readonly ReadableSpan[], name: string): ReadableSpan[
   return spans.filter((s) => s.name === name);
 }
 
-/** Moves Date past the access token's lifetime at the provider (an hour), so the next read refreshes. */
-function afterTokenExpiry(): void {
-  mock.timers.reset();
-  mock.timers.enable({ apis: ['Date'], now: Date.now() + 3601 * 1000 });
-}
 
 afterEach(() => {
   mock.timers.reset();
