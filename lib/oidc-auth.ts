@@ -54,7 +54,7 @@ export type OidcAuthHandler = RequestHandler & SessionAdmin;
 export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext>): OidcAuthHandler {
   const opts = resolveOptions(options);
   const provider = createProvider(opts);
-  const ended = createEndedSessions(opts.sessionIndex);
+  const ended = createEndedSessions(opts.sessionIndex, opts.logger);
   const https = opts.baseUrl.protocol === 'https:';
   const formPost = opts.authorizationParams['response_mode'] === 'form_post';
   const transactions = transactionCookies({

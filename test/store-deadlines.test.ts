@@ -6,6 +6,7 @@ import { wrapStore } from '../lib/session/bounded-store.js';
 import { createTelemetry } from '../lib/telemetry/telemetry.js';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { CollectingReader } from './helpers/otel.js';
+import { capturingLogger } from './helpers/app.js';
 import { createEndedSessions } from '../lib/session/ended-sessions.js';
 import { boundedSessionIndex, memorySessionIndex, type SessionIndex } from '../lib/session-index/session-index.js';
 
@@ -56,7 +57,7 @@ describe('every store and index call answers within the bound the README gives',
     mock.timers.reset();
   });
 
-  const ended = createEndedSessions(memorySessionIndex());
+  const ended = createEndedSessions(memorySessionIndex(), capturingLogger().logger);
 
   test('a store call with no answer fails after 3 s, not before, and its late answer is ignored', async () => {
     const inner = new HeldStore();

@@ -21,6 +21,16 @@ export function createBackchannelLogoutHandler(instance: Instance): AsyncHandler
     opts.telemetry.backchannel(refusal);
     sendJson(res, 400, { error: 'invalid_request', error_description: description });
   };
+  /**
+   * The jti replay memory. When the index cannot write it (a full Redis under noeviction) the
+   * logout goes on: refusing it would keep the provider's ended sessions alive, while a replay
+   * of this fully validated, short-lived token could only end that user's sessions again.
+   */
+  const rememberOrProceed = (key: string, ttlMs: number): Promise<boolean> =>
+    opts.sessionIndex.claimOnce(key, ttlMs).catch((err: unknown) => {
+      opts.logger.warn({ ...describeError(err) }, 'back-channel logout: the logout token id could not be remembered against replay (is the session index full?); the logout goes on');
+      return true;
+    });
   return async function oidcBackchannelLogout(req, res, next) {
     const started = Date.now();
     try {
@@ -40,7 +50,7 @@ export function createBackchannelLogoutHandler(instance: Instance): AsyncHandler
       const issuer = config.serverMetadata().issuer;
       let claims;
       try {
-        claims = await validateLogoutToken(token, { issuer, clientId: opts.clientId, alg: opts.idTokenSigningAlg, jwks, maxAgeSec: opts.logout.backchannelMaxAgeSec, clockToleranceSec: opts.clockToleranceSec, claimOnce: (key, ttl) => opts.sessionIndex.claimOnce(key, ttl) });
+        claims = await validateLogoutToken(token, { issuer, clientId: opts.clientId, alg: opts.idTokenSigningAlg, jwks, maxAgeSec: opts.logout.backchannelMaxAgeSec, clockToleranceSec: opts.clockToleranceSec, claimOnce: rememberOrProceed });
       } catch (err) {
         if (!(err instanceof LogoutTokenError)) throw err;
         invalid(res, err.message, err.refusal);

@@ -41,7 +41,7 @@ function stateMismatch(): OidcAuthError {
 /**
  * GET (query) or POST (form_post) /callback: validate everything, then start a fresh session.
  */
-export function createCallbackHandler({ opts, provider, jwks, transactions, vault, dpop }: Instance): AsyncHandler {
+export function createCallbackHandler({ opts, provider, jwks, transactions, vault, dpop, ended }: Instance): AsyncHandler {
   const refusals = createRefusalLog(opts.logger, 'login failed at the callback');
   return async function oidcCallback(req, res, next) {
     // Each step at debug, with how long the provider took: a failed login can be read from the log.
@@ -107,7 +107,10 @@ export function createCallbackHandler({ opts, provider, jwks, transactions, vaul
       // A new session id at login: whatever id an attacker planted before is worthless now.
       await regenerateSession(req);
       const fresh = requireSession(req);
-      fresh.oidc = { ...fresh.oidc, login: vault.seal(login) };
+      const sealed = vault.seal(login);
+      // The one write that may create a login's key (C1 of ended-sessions.ts): this new login's first save.
+      ended.permitCreate(sealed);
+      fresh.oidc = { ...fresh.oidc, login: sealed };
       await saveSession(req);
       try {
         const entry = { issuer: config.serverMetadata().issuer, sub: claims.sub, sid: login.sid, sessionId: req.sessionID };

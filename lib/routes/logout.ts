@@ -42,13 +42,25 @@ function clearSessionCookie(res: Response, opts: ResolvedOptions, session: AppSe
   res.clearCookie(opts.session.name ?? 'connect.sid', { path: path ?? '/', ...(domain === undefined ? {} : { domain }) });
 }
 
+/** The session has something worth destroying besides its cookie: a login, or the app's own data. */
+function holdsData(session: AppSession): boolean {
+  return Object.keys(session).some((key) => key !== 'cookie' && key !== 'oidc');
+}
+
+/**
+ * Ends the request's session. Only a loaded login is marked ended and dropped from the index:
+ * a request without one (a cookieless bot, the cookie of a session that already ended) leaves
+ * nothing behind it could flood the store with. An anonymous session the app kept data in is
+ * destroyed, which writes nothing.
+ */
 async function invalidate({ opts, ended }: Instance, req: Request, res: Response, session: AppSession, login: Login | undefined, issuer: string | undefined): Promise<unknown> {
   const sessionId = req.sessionID;
+  const stored = session.oidc?.login;
   let failure: unknown;
   try {
     // Marked before it is destroyed: a request of this session still running cannot write it back (ended-sessions.ts).
-    await ended.end(sessionId, endedMarkTtlMs(opts.lifetime, session.oidc?.login, session.cookie.originalMaxAge, Date.now()));
-    await destroySession(req);
+    if (stored !== undefined) await ended.end(sessionId, endedMarkTtlMs(opts.lifetime, stored, session.cookie.originalMaxAge, Date.now()), () => destroySession(req));
+    else if (holdsData(session)) await destroySession(req);
   } catch (err) {
     failure = err;
     opts.logger.error({ ...describeError(err) }, 'logout: the session store failed to destroy the session');

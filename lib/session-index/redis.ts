@@ -10,9 +10,18 @@ import type { SessionIndex, SessionIndexEntry } from './session-index.js';
  */
 export type RedisCommandClient = RedisClientLike;
 
-/** KEYS: the session, its ended mark. ARGV: the session, its expiry in seconds ('' for none). 1 written, 0 ended. */
-const SET_UNLESS_ENDED =
-  "if redis.call('exists', KEYS[2]) == 1 then return 0 end if ARGV[2] == '' then redis.call('set', KEYS[1], ARGV[1]) else redis.call('set', KEYS[1], ARGV[1], 'EX', ARGV[2]) end return 1";
+/**
+ * KEYS: the session, its ended mark. ARGV: the session, its expiry in seconds ('' for none),
+ * 'create' or 'update'. 1 written, 0 ended. An update writes only over a key that exists
+ * (C1 of ended-sessions.ts): a login destroyed by a logout stays destroyed even when its
+ * mark was evicted, expired or never written.
+ */
+const SET_UNLESS_ENDED = [
+  "if redis.call('exists', KEYS[2]) == 1 then return 0 end",
+  "if ARGV[3] == 'update' and redis.call('exists', KEYS[1]) == 0 then return 0 end",
+  "if ARGV[2] == '' then redis.call('set', KEYS[1], ARGV[1]) else redis.call('set', KEYS[1], ARGV[1], 'EX', ARGV[2]) end",
+  'return 1',
+].join(' ');
 
 const RELEASE_IF_OWNER = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
@@ -100,7 +109,7 @@ export function redisSessionIndex(client: RedisCommandClient, options: RedisSess
       const redisStore = asConnectRedisStore(store);
       if (redisStore?.client !== client || redisStore.prefix !== sessionPrefix) return undefined;
       return {
-        async setUnlessEnded(sessionId, data) {
+        async setUnlessEnded(sessionId, data, mode) {
           const ttl = redisStore.getTTL(data);
           // connect-redis deletes a session whose expiry has passed instead of writing it
           if (!redisStore.disableTTL && ttl <= 0) {
@@ -109,7 +118,7 @@ export function redisSessionIndex(client: RedisCommandClient, options: RedisSess
           }
           const expiry = redisStore.disableTTL ? '' : String(Math.ceil(ttl));
           const key = redisStore.prefix + sessionId;
-          const reply = await send(key, ['EVAL', SET_UNLESS_ENDED, '2', key, endedKey(sessionId), redisStore.serializer.stringify(data), expiry]);
+          const reply = await send(key, ['EVAL', SET_UNLESS_ENDED, '2', key, endedKey(sessionId), redisStore.serializer.stringify(data), expiry, mode]);
           return reply === 1 ? 'written' : 'ended';
         },
       };

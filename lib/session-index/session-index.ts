@@ -2,12 +2,17 @@ import { MemoryStore, type SessionData, type Store } from 'express-session';
 import { Deadlines } from '../timeout.js';
 
 /**
- * Writes a session only while its id carries no ended mark, in one atomic step with the
- * mark's check (W1 of ended-sessions.ts without its window): no write can land after an end.
+ * Writes a session only while its id carries no ended mark and, for an update, only while
+ * its key still exists, in one atomic step with both checks (W1 and C1 of ended-sessions.ts
+ * without their window): no write can land after an end, with or without the mark.
  */
 export interface AtomicSessionWriter {
-  /** `'written'`, or `'ended'` when the id is marked and nothing was written */
-  setUnlessEnded(sessionId: string, data: SessionData): Promise<'written' | 'ended'>;
+  /**
+   * `'written'`, or `'ended'` when nothing was written: the id is marked ended, or `mode` is
+   * `'update'` and the store no longer holds the key (`'create'` is only the callback's first
+   * save of a new login)
+   */
+  setUnlessEnded(sessionId: string, data: SessionData, mode: 'create' | 'update'): Promise<'written' | 'ended'>;
 }
 /**
  * Where back-channel and front-channel logout find the sessions of a provider session
@@ -49,6 +54,15 @@ export interface SessionIndex {
    * session read needs no mark check (see ended-sessions.ts).
    */
   atomicWriter?(store: Store): AtomicSessionWriter | undefined;
+}
+
+/**
+ * MemoryStore's own record of its sessions (`sessions`, an object keyed by id, in every
+ * express-session release): read synchronously, so the key check and the write share one turn.
+ */
+function heldSessions(store: MemoryStore): object | undefined {
+  const sessions: unknown = Reflect.get(store, 'sessions');
+  return typeof sessions === 'object' && sessions !== null ? sessions : undefined;
 }
 
 /** Below this many entries a map of the memory index is never swept: small enough to keep. */
@@ -133,10 +147,13 @@ export function memorySessionIndex(now: () => number = Date.now): SessionIndex {
       // express-session's MemoryStore writes synchronously (only its callback is deferred), so
       // the check and the write below run in one turn of this process: nothing comes between.
       if (!(store instanceof MemoryStore)) return undefined;
+      const held = heldSessions(store);
+      if (held === undefined) return undefined;
       return {
-        setUnlessEnded(sessionId, data) {
+        setUnlessEnded(sessionId, data, mode) {
           const expiresAt = ended.get(sessionId);
           if (expiresAt !== undefined && expiresAt > now()) return Promise.resolve('ended');
+          if (mode === 'update' && !Object.hasOwn(held, sessionId)) return Promise.resolve('ended');
           return new Promise((resolve, reject) => {
             store.set(sessionId, data, (err?: unknown) => {
               if (err === undefined || err === null) resolve('written');

@@ -129,7 +129,7 @@ class DelegatingStore extends session.Store {
   /** Every save of a logged-in session goes through writeLogin: never over newer tokens, never over an end. */
   override set(sid: string, data: SessionData, callback?: (err?: unknown) => void): void {
     const ops: SessionOps = {
-      // the mark is checked after the write (W1): the read before it only looks for newer tokens
+      // the mark is checked after the write (W1): the read before it finds newer tokens, and whether the login is still there (C1)
       get: (done) => {
         this.rawGet(sid, done);
       },
@@ -144,9 +144,9 @@ class DelegatingStore extends session.Store {
     };
     const { atomic } = this;
     if (atomic !== undefined) {
-      ops.setUnlessEnded = (next, done) => {
+      ops.setUnlessEnded = (next, mode, done) => {
         this.guard(done, 'set', (finish) => {
-          atomic.setUnlessEnded(sid, next).then((outcome) => {
+          atomic.setUnlessEnded(sid, next, mode).then((outcome) => {
             finish(undefined, outcome);
           }, finish);
         });

@@ -10,7 +10,8 @@ import type { LogoutTrigger } from '../public-types.js';
  * Ends sessions the provider asked to end (back-channel, front-channel) or that can no longer
  * live (expired, refresh refused): each is read, marked ended (so no write brings it back:
  * ended-sessions.ts), destroyed in the store, dropped from the index, its tokens revoked, and
- * postLogout run once. Store failures reject (the caller answers 503, and the provider may retry).
+ * postLogout run once. A mark the index cannot write does not stop the destroy; a destroy the
+ * store refuses rejects (the caller answers 503, and the provider may retry).
  */
 export async function endSessions(
   { opts, ended, vault, provider, storeOf }: Pick<Instance, 'opts' | 'ended' | 'vault' | 'provider' | 'storeOf'>,
@@ -29,8 +30,7 @@ export async function endSessions(
       const stored = data?.oidc?.login;
       // A login no configured secret opens still ends; its index entries then lapse with their ttl.
       const login = stored === undefined ? undefined : vault.open(stored);
-      await ended.end(sessionId, endedMarkTtlMs(opts.lifetime, stored, data?.cookie.originalMaxAge, Date.now()));
-      await storeDestroy(store, sessionId, STORE_TIMEOUT_MS);
+      await ended.end(sessionId, endedMarkTtlMs(opts.lifetime, stored, data?.cookie.originalMaxAge, Date.now()), () => storeDestroy(store, sessionId, STORE_TIMEOUT_MS));
       if (login === undefined) return false;
       if (issuer !== undefined) await opts.sessionIndex.remove({ issuer, sub: login.user.sub, sid: login.sid, sessionId });
       const tokens = tokensOf(login);

@@ -9,26 +9,40 @@ export interface SessionOps {
   get(done: (err: unknown, data?: SessionData | null) => void): void;
   set(data: SessionData, done: Done): void;
   destroy(done: Done): void;
-  /** where the store can: the write and the mark's check in one atomic step (then no check after) */
-  setUnlessEnded?(data: SessionData, done: (err: unknown, outcome?: 'written' | 'ended') => void): void;
+  /**
+   * where the store can: the write, the mark's check and (for an update) the check that the
+   * key still exists, in one atomic step (then no check after)
+   */
+  setUnlessEnded?(data: SessionData, mode: WriteMode, done: (err: unknown, outcome?: 'written' | 'ended') => void): void;
 }
 
+/** `create`: the callback's first save of a new login; `update`: every later write, which needs the key to exist (C1 of ended-sessions.ts). */
+export type WriteMode = 'create' | 'update';
+
 /**
- * Writes a logged-in session the two ways a write must never go:
+ * Writes a logged-in session the three ways a write must never go:
+ * - creating a login that is not new: only the callback's first save creates a login's key
+ *   (C1 of ended-sessions.ts); any other write of a login whose key is gone (destroyed by a
+ *   logout, expired) writes nothing, whether or not its ended mark is still there;
  * - over newer tokens: a request that loaded the session before a refresh and saves it after
  *   (it noted its activity, or the app changed the session) keeps the stored tokens, or with
  *   rotating refresh tokens the next refresh would fail and log the user out (rule 4 of
  *   refresh-once.ts);
  * - over an end: W1 of ended-sessions.ts, write then check the mark, destroy again if it is
- *   there, or both in one atomic step where the store allows (a write refused for an ended
- *   id is done: nothing is stored). A save this instance already knows to be ended is not
- *   even sent.
+ *   there, or all in one atomic step where the store allows (a write refused for an ended
+ *   or vanished id is done: nothing is stored). A save this instance already knows to be
+ *   ended is not even sent.
  * Sessions without a login are written as they are: nobody can be logged in through them.
  */
 export function writeLogin(ops: SessionOps, ended: EndedSessions, sid: string, data: SessionData, callback: Done): void {
   const login = data.oidc?.login;
   if (login === undefined) {
     ops.set(data, callback);
+    return;
+  }
+  if (ended.takeCreatePermit(login)) {
+    // A new id the callback just regenerated: nothing stored under it to merge with.
+    write(ops, ended, sid, data, 'create', callback);
     return;
   }
   if (ended.knownEnded(sid)) {
@@ -41,29 +55,38 @@ export function writeLogin(ops: SessionOps, ended: EndedSessions, sid: string, d
       return;
     }
     const current = stored?.oidc?.login;
-    const fresher = current !== undefined && (current.refreshes ?? 0) > (login.refreshes ?? 0);
-    const merged: SessionData = fresher ? { ...data, oidc: { ...data.oidc, login: withLatestActivity(current, login) } } : data;
-    if (ops.setUnlessEnded !== undefined) {
-      ops.setUnlessEnded(merged, (setErr) => {
-        callback(setErr);
-      });
+    // Gone from the store: ended (mark or no mark), expired or never created by a login here.
+    if (current === undefined) {
+      callback();
       return;
     }
-    ops.set(merged, (setErr) => {
-      if (setErr !== undefined && setErr !== null) {
-        callback(setErr);
-        return;
-      }
-      ended.isEnded(sid).then(
-        (isEnded) => {
-          if (isEnded) ops.destroy(callback);
-          else callback();
-        },
-        (checkErr: unknown) => {
-          callback(checkErr);
-        },
-      );
+    const fresher = (current.refreshes ?? 0) > (login.refreshes ?? 0);
+    const merged: SessionData = fresher ? { ...data, oidc: { ...data.oidc, login: withLatestActivity(current, login) } } : data;
+    write(ops, ended, sid, merged, 'update', callback);
+  });
+}
+
+function write(ops: SessionOps, ended: EndedSessions, sid: string, data: SessionData, mode: WriteMode, callback: Done): void {
+  if (ops.setUnlessEnded !== undefined) {
+    ops.setUnlessEnded(data, mode, (setErr) => {
+      callback(setErr);
     });
+    return;
+  }
+  ops.set(data, (setErr) => {
+    if (setErr !== undefined && setErr !== null) {
+      callback(setErr);
+      return;
+    }
+    ended.isEnded(sid).then(
+      (isEnded) => {
+        if (isEnded) ops.destroy(callback);
+        else callback();
+      },
+      (checkErr: unknown) => {
+        callback(checkErr);
+      },
+    );
   });
 }
 
