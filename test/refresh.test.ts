@@ -8,6 +8,7 @@ import { decodeJwt, SignJWT } from 'jose';
 import type { PostLogoutContext } from '../lib/index.js';
 import { CLIENT_ID, CLIENT_SECRET, openStored, SESSION_SECRET, setup, type TestSetup } from './helpers/app.js';
 import { afterTokenExpiry } from './helpers/token-expiry.js';
+import { Gate } from './helpers/gates.js';
 import { loggedIn, storeHas, WITH_REFRESH_TOKEN } from './helpers/logout.js';
 import { SIGNING_KID, type TestProvider } from './helpers/provider.js';
 
@@ -35,10 +36,13 @@ describe('access token refresh', () => {
   let s: TestSetup;
   const store = new session.MemoryStore();
   const ended: PostLogoutContext[] = [];
+  let slowGate: Gate | undefined;
   before(async () => {
     s = await setup({ options: { ...WITH_REFRESH_TOKEN, session: { secret: SESSION_SECRET, store }, hooks: { postLogout: (ctx) => void ended.push(ctx) } } });
-    s.app.get('/test/slow', (_req, res) => {
-      setTimeout(() => res.json({ ok: true }), 300);
+    // Held on the gate the test made, with its session loaded, until the test opens it.
+    s.app.get('/test/slow', async (_req, res) => {
+      await slowGate?.hold();
+      res.json({ ok: true });
     });
     addApiRoute(s.app);
   });
@@ -64,12 +68,15 @@ describe('access token refresh', () => {
     const { browser, sessionId, tokens } = await loggedIn(s);
     afterTokenExpiry();
     // Loads the session now, notes activity (so it saves at its end), answers after the refresh is done.
+    const gate = new Gate('slow');
+    slowGate = gate;
     const slow = browser.get(`${s.appUrl}/test/slow`, JSON_ACCEPT);
-    await new Promise((r) => setTimeout(r, 50));
+    await gate.arrived;
     const refreshed = await browser.get(`${s.appUrl}/api/token`, JSON_ACCEPT);
     assert.equal(refreshed.status, 200);
     const { token } = JSON.parse(refreshed.body) as { token: string };
     assert.notEqual(token, tokens.accessToken);
+    gate.open();
     assert.equal((await slow).status, 200);
     const stored = await new Promise<string | undefined>((resolve) => {
       store.get(sessionId, (_err, data) => {
