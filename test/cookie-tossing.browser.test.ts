@@ -158,6 +158,21 @@ describe('cookie tossing from a sibling subdomain against an https app under a p
     assert.equal(victim.home.authenticated, true);
   });
 
+  test('logout at /app removes the __Host- session cookie from Chromium (its expiry carries Secure and Path=/, or the browser ignores it)', async () => {
+    const context = await isolatedContext(browser);
+    try {
+      const page = await context.newPage();
+      await logIn(page, `${origin}/app/login`, 'victim');
+      const names = async (): Promise<string[]> => (await context.cookies()).map((c) => c.name);
+      assert.ok((await names()).includes('__Host-oidc.sid.app'));
+      const status = await page.evaluate(async (url) => (await fetch(url, { method: 'POST', headers: { accept: 'application/json' } })).status, `${origin}/app/logout`);
+      assert.equal(status, 200);
+      assert.ok(!(await names()).includes('__Host-oidc.sid.app'), `the session cookie is gone (cookies: ${(await names()).join(', ')})`);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('control: the app that set session.cookie.path itself (oidc.sid, Path=/legacy) is logged in as the attacker, as its start-up warning said', async () => {
     const warnings = legacyLog.lines.filter((l) => l.level === 'warn' && /not a __Host- cookie/.test(l.message));
     assert.equal(warnings.length, 1, 'oidcAuth() warned at start that the cookie can be planted');
