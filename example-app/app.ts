@@ -100,7 +100,9 @@ export function createExampleApp(config: ExampleAppConfig): Express {
   }));
 
   // "Your sessions": the user's sessions on every instance (through the shared index), each one endable.
-  // The POSTs are same-site only: the session cookie is SameSite=Lax, so a cross-site form arrives signed out.
+  // A form on another site cannot end them: a sibling subdomain is same-site, so the SameSite=Lax
+  // cookie goes along, but endSessions() refuses a cross-site request (403 OIDC_CROSS_SITE_REQUEST,
+  // through next(err) to the error page) before it ends anything.
   app.get('/sessions', requiresAuth(async (req, res) => {
     const ended = typeof req.query['ended'] === 'string' ? Number.parseInt(req.query['ended'], 10) : undefined;
     const sessions = await auth.listSessions({ sub: req.oidc.user.sub }, { request: req });

@@ -9,6 +9,7 @@ import { noStore, queryOf, single } from './http/http.js';
 import type { Instance, InstanceCore } from './instance.js';
 import { joinUrl, type OidcAuthOptions } from './options/options.js';
 import { resolveOptions } from './options/validation.js';
+import { sessionCookieExposure } from './options/session.js';
 import { createProvider } from './provider/provider.js';
 import { attachRequestContext } from './request-context.js';
 import { attachResponseContext } from './response-context.js';
@@ -91,6 +92,9 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
       'NODE_ENV is production but no session store was given: sessions live in this process\'s memory, are lost on restart and are not seen by other instances. Pass session.store (connect-redis: new RedisStore({ client })) and sessionIndex: redisSessionIndex(client).',
     );
   }
+
+  const exposure = sessionCookieExposure(opts.session, opts.baseUrl);
+  if (exposure !== undefined) opts.logger.warn({}, exposure);
 
   if (appStore !== undefined && !(appStore instanceof MemoryStore) && !opts.sessionIndex.shared) {
     opts.logger.warn({}, 'a shared session store is used with the in-memory session index: back-channel and front-channel logout only reach sessions created by this process. Pass sessionIndex: redisSessionIndex(client).');

@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
+import { isCrossSite } from './http/cross-site.js';
 import type { Instance } from './instance.js';
 import { endSessions } from './session/end-sessions.js';
 import { requireStore } from './session/session.js';
@@ -35,10 +36,16 @@ export interface SessionAdmin {
    * Ends the selected sessions on every instance that shares the session index, as a logout
    * does (marked ended, destroyed, dropped from the index, tokens revoked, postLogout run with
    * trigger `'admin'`); a request of one of them still in flight cannot bring it back.
-   * Resolves to how many it ended.
+   * Resolves to how many it ended. A cross-site `request` (an `Origin` of another origin, or
+   * `Sec-Fetch-Site: cross-site`) rejects with `OIDC_CROSS_SITE_REQUEST` (403), as `POST /logout`
+   * does, before anything is ended.
    */
   endSessions(selector: SessionSelector, options: SessionAdminOptions): Promise<{ ended: number }>;
-  /** The user's live sessions, on every instance that shares the session index. */
+  /**
+   * The user's live sessions, on every instance that shares the session index. No cross-site
+   * check: it changes nothing, and another site can make the browser send the request but
+   * cannot read the answer (the same-origin policy), so a forged request gains it nothing.
+   */
   listSessions(selector: { sub: string }, options: SessionAdminOptions): Promise<SessionInfo[]>;
 }
 
@@ -80,6 +87,12 @@ export function createSessionAdmin(instance: Instance): SessionAdmin {
     async endSessions(selector, options) {
       const checked = checkSelector('endSessions', selector, true);
       const request = checkRequest('endSessions', options);
+      // The app's "sign out everywhere" route is a POST like /logout, and as open to a form on
+      // another site: a sibling subdomain is same-site, so the SameSite=Lax cookie goes along
+      // and only Origin shows where the form came from. Refused before any session is looked up.
+      if (isCrossSite(request, opts.baseUrl.origin)) {
+        throw new OidcAuthError(OidcAuthErrorCode.CROSS_SITE_REQUEST, 403, 'Ending sessions was requested from another site and refused. Use this application\'s own page.');
+      }
       const ended = await endSessions(instance, request, await idsOf(checked), 'admin');
       return { ended };
     },

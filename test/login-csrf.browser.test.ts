@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Cookie, type Page, type Response } from 'playwright-core';
+import type { Browser, Cookie, Response } from 'playwright-core';
 import { baseOptions, buildApp, clientFor } from './helpers/app.js';
-import { CHROMIUM_PATH, chromiumAvailable, chromiumSkip } from './helpers/chromium.js';
+import { chromiumSkip } from './helpers/chromium.js';
 import { httpsServer, selfSignedCert, type HttpsServer } from './helpers/https.js';
 import { startTestProvider, type TestProvider } from './helpers/provider.js';
+import { EVIL_HOST, isolatedContext, launchForSiblings, PARENT, parentDomainCookie, whoAmI } from './helpers/sibling-hosts.js';
 
 /*
  * Login CSRF by cookie tossing, in headless Chromium. The app is served over HTTPS as
@@ -15,33 +16,10 @@ import { startTestProvider, type TestProvider } from './helpers/provider.js';
  * from a sibling: binding the login to one of those is what defeats the attack.
  */
 
-const PARENT = 'example.test';
 const APP_HOST = `app.${PARENT}`;
-const EVIL_HOST = `evil.${PARENT}`;
 /** tossed next to the app's cookies: a plain one must arrive, a __Host- one must be refused */
 const PROBE = 'toss-probe';
 const HOST_PROBE = `__Host-${PROBE}`;
-
-/** TESTING.md's flags, plus: every *.example.test is this machine, and the test certificate is accepted. */
-const ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  `--host-resolver-rules=MAP *.${PARENT} 127.0.0.1`, '--ignore-certificate-errors',
-];
-
-function isLocal(url: string): boolean {
-  if (url.startsWith('data:') || url.startsWith('about:')) return true;
-  const { hostname } = new URL(url);
-  return hostname === '127.0.0.1' || hostname.endsWith(`.${PARENT}`);
-}
-
-/** A fresh context (own cookies) that reaches this machine only: the provider's web fonts are aborted. */
-async function isolatedContext(browser: Browser): Promise<BrowserContext> {
-  const context = await browser.newContext();
-  context.setDefaultTimeout(10_000);
-  context.setDefaultNavigationTimeout(10_000);
-  await context.route('**/*', (route) => (isLocal(route.request().url()) ? route.continue() : route.abort('blockedbyclient')));
-  return context;
-}
 
 function isCallback(url: URL | string): boolean {
   const u = new URL(url);
@@ -53,8 +31,7 @@ function cookieNames(header: string | undefined): string[] {
 }
 
 function setCookie(cookie: Pick<Cookie, 'name' | 'value' | 'path' | 'sameSite'>): string {
-  const sameSite = cookie.sameSite === 'None' ? 'None' : 'Lax';
-  return `${cookie.name}=${cookie.value}; Domain=${PARENT}; Path=${cookie.path}; Secure; HttpOnly; SameSite=${sameSite}`;
+  return parentDomainCookie(cookie.name, cookie.value, cookie.path, cookie.sameSite === 'None' ? 'None' : 'Lax');
 }
 
 interface AttackerLogin {
@@ -91,9 +68,8 @@ describe('login CSRF by cookie tossing from a sibling subdomain (HTTPS, headless
   let toss: { cookies: string[]; location: string } = { cookies: [], location: '/' };
 
   before(async () => {
-    if (!chromiumAvailable()) throw new Error(`Chromium is not installed at ${CHROMIUM_PATH}, and CI must run the browser tests`);
     // Chromium starts while the certificate, servers and provider are made; assigned even if those fail, so after() closes it.
-    const launching = chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: ARGS });
+    const launching = launchForSiblings();
     try {
       const tls = await selfSignedCert([`*.${PARENT}`, PARENT]);
       [appServer, evilServer] = await Promise.all([httpsServer(tls), httpsServer(tls)]);
@@ -177,20 +153,12 @@ describe('login CSRF by cookie tossing from a sibling subdomain (HTTPS, headless
       const sent = await Promise.all(callbacks.map(async (r) => cookieNames((await r.request().allHeaders())['cookie'])));
       await page.goto(`${appUrl}/`);
       const home = JSON.parse(await page.innerText('body')) as VictimVisit['home'];
-      const profile = await appJson(page, '/profile');
+      const profile = await whoAmI(page, `${appUrl}/profile`);
       const cookies = await context.cookies();
       return { callbacks, sent, home, profile, cookies };
     } finally {
       await context.close();
     }
-  }
-
-  async function appJson(page: Page, pathname: string): Promise<VictimVisit['profile']> {
-    return page.evaluate(async (url) => {
-      const res = await fetch(url, { headers: { accept: 'application/json' }, redirect: 'manual' });
-      const body = (res.headers.get('content-type') ?? '').includes('json') ? ((await res.json()) as { sub?: unknown }) : {};
-      return { status: res.status, sub: body.sub };
-    }, `${appUrl}${pathname}`);
   }
 
   test('cookies planted by a sibling subdomain do not log the victim in as the attacker', async (t) => {

@@ -536,6 +536,23 @@ void describe('session', () => {
     ]);
   });
 
+  void test('a __Host- session.name that browsers would drop (a path other than "/", a domain, or not Secure) is refused', () => {
+    const why = 'needs "session.cookie" with secure true, path "/" and no domain, or browsers drop a __Host- cookie and nobody stays logged in';
+    assertProblems(withOptions({ session: { secret: SESSION_SECRET, name: '__Host-app', cookie: { path: '/app' } } }), [`"session.name" "__Host-app" ${why} (got secure true, path "/app", domain undefined)`]);
+    assertProblems(withOptions({ session: { secret: SESSION_SECRET, name: '__host-app', cookie: { domain: 'example.com' } } }), [`"session.name" "__host-app" ${why} (got secure true, path "/", domain "example.com")`]);
+    assertProblems(withOptions({ baseUrl: 'http://localhost:3000', session: { secret: SESSION_SECRET, name: '__Host-app' } }), [`"session.name" "__Host-app" ${why} (got secure false, path "/", domain undefined)`]);
+  });
+
+  void test('a __Secure- session.name without a Secure cookie is refused', () => {
+    assertProblems(withOptions({ session: { secret: SESSION_SECRET, name: '__Secure-app', cookie: { secure: false } } }), [
+      '"session.name" "__Secure-app" needs "session.cookie.secure" true, or browsers drop a __Secure- cookie and nobody stays logged in (got false)',
+    ]);
+  });
+
+  void test('a __Host- session.name is accepted for an app under a path: its cookie path defaults to "/"', () => {
+    assertAccepted(withOptions({ baseUrl: 'https://app.example.com/app', session: { secret: SESSION_SECRET, name: '__Host-app' } }));
+  });
+
   void test('sameSite none is accepted with a secure cookie, explicit or from an https baseUrl', () => {
     assertAccepted(withOptions({ session: { secret: SESSION_SECRET, cookie: { sameSite: 'none' } } }));
     assertAccepted(withOptions({ baseUrl: 'http://localhost:3000', session: { secret: SESSION_SECRET, cookie: { sameSite: 'none', secure: true } } }));

@@ -3,8 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import express from 'express';
 import type { Session } from 'express-session';
 import { oidcAuth, requiresAuth, type OidcAuthHandler, type PostLogoutContext } from '../lib/index.js';
-import { addTestRoutes, jsonErrorHandler } from './helpers/app.js';
-import { ACCEPT_JSON, assertLoggedInAs, assertLoggedOut, jsonOf } from './helpers/assertions.js';
+import { addTestRoutes, capturingLogger, jsonErrorHandler } from './helpers/app.js';
+import { ACCEPT_JSON, assertLoggedInAs, assertLoggedOut, assertOidcError, jsonOf } from './helpers/assertions.js';
 import { Browser, login } from './helpers/browser.js';
 import { Gate } from './helpers/gates.js';
 import { providerForInstances, sharedRedisOptions } from './helpers/instances.js';
@@ -130,6 +130,32 @@ describe('ending and listing a user\'s sessions from the app\'s own code, two in
     assert.equal((jsonOf(await first.get(`${a.url}/me/sessions`, ACCEPT_JSON)) as SessionRow[]).length, 1);
   });
 
+  test('a cross-site endSessions request (another Origin, Origin null, Sec-Fetch-Site: cross-site) gets 403 OIDC_CROSS_SITE_REQUEST and ends nothing; same-origin and header-less ones are accepted', async () => {
+    const first = await loggedIn(a, 'fay');
+    const second = await loggedIn(b, 'fay');
+    ended.length = 0;
+    const endAll = `${a.url}/admin/end-user?sub=fay`;
+    // A sibling subdomain is same-site: only its Origin gives it away. Origin null: a sandboxed frame's form.
+    const crossSite = [{ origin: 'https://evil.example.test' }, { origin: 'null' }, { 'sec-fetch-site': 'cross-site' }, { origin: new URL(b.url).origin.replace('127.0.0.1', 'localhost') }];
+    for (const headers of crossSite) {
+      const answer = await first.request(endAll, { method: 'POST', headers: { ...ACCEPT_JSON, ...headers } });
+      assertOidcError(answer, 403, 'OIDC_CROSS_SITE_REQUEST');
+    }
+    await assertLoggedInAs(first, b.url, 'fay');
+    await assertLoggedInAs(second, a.url, 'fay');
+    assert.deepEqual(ended, [], 'postLogout never ran');
+
+    const sameOrigin = await first.request(endAll, { method: 'POST', headers: { ...ACCEPT_JSON, origin: new URL(a.url).origin, 'sec-fetch-site': 'same-origin' } });
+    assert.deepEqual(jsonOf(sameOrigin), { ended: 2 });
+    await assertLoggedOut(first, b.url);
+    await assertLoggedOut(second, a.url);
+
+    const third = await loggedIn(b, 'fay');
+    const headerless = await new Browser().request(endAll, { method: 'POST', headers: ACCEPT_JSON });
+    assert.deepEqual(jsonOf(headerless), { ended: 1 }, 'a server-side caller (no Origin, no Sec-Fetch-Site) is accepted');
+    await assertLoggedOut(third, b.url);
+  });
+
   test('a handle only ends a session of the user it is given with', async () => {
     const dee = await loggedIn(a, 'dee');
     const eve = await loggedIn(a, 'eve');
@@ -148,4 +174,15 @@ test('bad selectors and a missing request are refused with OIDC_CONFIG_INVALID, 
   await assert.rejects(auth.endSessions({ sid: 's', sub: 'x' }, { request }), { code: 'OIDC_CONFIG_INVALID' });
   await assert.rejects(auth.endSessions({ sub: 'x' }, {} as unknown as { request: express.Request }), { code: 'OIDC_CONFIG_INVALID' });
   await assert.rejects(auth.listSessions({ sid: 's' } as unknown as { sub: string }, { request }), { code: 'OIDC_CONFIG_INVALID' });
+});
+
+test('a cross-site request is refused before endSessions asks the provider or the index anything', async () => {
+  // Nothing listens on port 1: had endSessions looked anything up, it would reject with OIDC_PROVIDER_UNAVAILABLE.
+  const auth = oidcAuth({ issuer: 'https://127.0.0.1:1', clientId: 'app', clientSecret: 'a-client-secret-for-this-test-0123456789', baseUrl: 'https://app.example.com', session: { secret: 'a-session-secret-for-this-test-0123456789' }, logger: capturingLogger().logger });
+  const requestWith = (headers: Record<string, string>): express.Request => ({ headers }) as unknown as express.Request;
+  for (const headers of [{ origin: 'https://evil.example.com' }, { 'sec-fetch-site': 'cross-site' }]) {
+    await assert.rejects(auth.endSessions({ sub: 'x' }, { request: requestWith(headers) }), { code: 'OIDC_CROSS_SITE_REQUEST', status: 403 });
+  }
+  // The control: a same-origin request gets past the check, to the provider that is down.
+  await assert.rejects(auth.endSessions({ sub: 'x' }, { request: requestWith({ origin: 'https://app.example.com', 'sec-fetch-site': 'same-origin' }) }), { code: 'OIDC_PROVIDER_UNAVAILABLE' });
 });

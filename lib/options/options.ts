@@ -140,7 +140,9 @@ export interface OidcAuthOptions<TContext = undefined> {
   routes?: RoutesOptions;
   /**
    * express-session options: oidcAuth mounts express-session with them and secure cookie
-   * defaults (named `__Host-oidc.sid` on https with path `/` and no domain, else `oidc.sid`;
+   * defaults (on https `__Host-oidc.sid` at Path=/ with no Domain, `__Host-oidc.sid.app` for an
+   * app under `/app`, so no sibling subdomain can plant it; `oidc.sid` at baseUrl's path on http
+   * or with an app's cookie path, domain or `secure: false`, with a start-up warning on https;
    * HttpOnly, SameSite=Lax, Secure when baseUrl is https; resave and saveUninitialized off).
    * `false`: the app mounted express-session itself, before oidcAuth. Required (at least `{ secret }`)
    */

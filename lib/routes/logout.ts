@@ -34,12 +34,21 @@ function endSessionUrl(opts: ResolvedOptions, config: client.Configuration | und
   return { url: client.buildEndSessionUrl(config, params), state };
 }
 
-/** Expires the session cookie with the attributes it was set with (browsers match on name, path and domain). */
+/**
+ * Expires the session cookie with the attributes it was set with: browsers match on name, path
+ * and domain, and ignore a __Host- or __Secure- cookie, its expiry included, without Secure.
+ */
 function clearSessionCookie(res: Response, opts: ResolvedOptions, session: AppSession): void {
   // With session: false the cookie's name is the app's; destroying the session in the store already voids it.
   if (opts.session === false) return;
-  const { path, domain } = session.cookie;
-  res.clearCookie(opts.session.name ?? 'connect.sid', { path: path ?? '/', ...(domain === undefined ? {} : { domain }) });
+  const { path, domain, secure, sameSite } = session.cookie;
+  res.clearCookie(opts.session.name ?? 'connect.sid', {
+    path: path ?? '/',
+    httpOnly: true,
+    secure: secure === true,
+    ...(domain === undefined ? {} : { domain }),
+    ...(sameSite === undefined ? {} : { sameSite }),
+  });
 }
 
 /** The session has something worth destroying besides its cookie: a login, or the app's own data. */
