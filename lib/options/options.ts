@@ -62,6 +62,16 @@ export interface LogoutOptions {
    * a token that has no `exp`, as many providers send). Default `300`; 30 to 3600
    */
   backchannelMaxAgeSec?: number;
+  /**
+   * after this browser's session was ended (its own logout, `endSessions()`, back-channel or
+   * front-channel logout), its next login asks the provider for a fresh authentication
+   * (`prompt=login`), and refuses one answered from the provider's old session (an ID token
+   * `auth_time` before the login started: `OIDC_REAUTHENTICATION_FAILED`). A session that
+   * only expired by lifetime does not count. `{ maxAgeZero: true }` also sends `max_age=0`,
+   * for providers that ignore `prompt=login`. `false`: logins after an end are as any other.
+   * Default `true`
+   */
+  reauthenticate?: boolean | { maxAgeZero?: boolean };
 }
 
 export interface RefreshOptions {
@@ -238,6 +248,8 @@ export interface ResolvedOptions {
     idpLogout: boolean;
     timeoutMs: number;
     backchannelMaxAgeSec: number;
+    /** false: off; else whether max_age=0 goes along with prompt=login */
+    reauthenticate: false | { maxAgeZero: boolean };
   };
   /** the app's hooks, bound to its context factory */
   hooks: BoundHooks;
