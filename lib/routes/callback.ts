@@ -110,6 +110,8 @@ export function createCallbackHandler({ opts, provider, jwks, transactions, vaul
       if (dpopKey !== undefined) login.dpopKey = dpopKey.jwk;
       if (response.expires_in !== undefined) login.expiresAt = nowSec + response.expires_in;
       if (typeof claims['sid'] === 'string') login.sid = claims['sid'];
+      const userAgent = req.headers['user-agent'];
+      if (userAgent !== undefined && userAgent !== '') login.userAgent = userAgent.slice(0, 512);
       step = 'postLogin';
       login.user = await opts.hooks.postLogin(req, login.user, tokensOf(login));
 
