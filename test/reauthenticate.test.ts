@@ -35,6 +35,10 @@ async function startApp(extra: AppOptions = {}): Promise<App> {
   const auth = oidcAuth({ ...baseOptions(op.issuer, server.url), ...extra.options });
   app.use(auth);
   addTestRoutes(app);
+  // The app's own silent login (res.oidc.login with prompt=none).
+  app.get('/silent', (_req, res, next) => {
+    res.oidc.login({ returnTo: '/after-silent', authorizationParams: { prompt: 'none' } }).catch(next);
+  });
   app.post('/admin/end-user', (req, res, next) => {
     auth.endSessions({ sub: typeof req.query['sub'] === 'string' ? req.query['sub'] : '' }, { request: req }).then((result) => res.json(result), next);
   });
@@ -143,6 +147,27 @@ describe('logout.reauthenticate: a browser signed out here must sign in again at
       const next = await nextLogin(browser, app.appUrl, '/profile');
       assert.equal(next.request.searchParams.get('prompt'), 'login');
       assert.equal(next.outcome, 'login form');
+    });
+  });
+
+  test('after a front-channel logout (the provider\'s frame, from the browser itself), the next login shows the login form', async () => {
+    await withApp({ options: { routes: { frontchannelLogout: '/frontchannel-logout' } } }, async (app) => {
+      const browser = await loggedIn(app);
+      const query = new URLSearchParams({ iss: app.op.issuer, sid: await sidOf(browser, app.appUrl) });
+      assert.equal((await browser.get(`${app.appUrl}/frontchannel-logout?${query.toString()}`)).status, 200);
+      await assertLoggedOut(browser, app.appUrl);
+      assert.equal((await nextLogin(browser, app.appUrl)).outcome, 'login form');
+    });
+  });
+
+  test('the app\'s own prompt=none login after a logout comes back anonymous without asking the provider', async () => {
+    await withApp({}, async (app) => {
+      const browser = await loggedIn(app);
+      await logOut(browser, app.appUrl);
+      const answer = await browser.get(`${app.appUrl}/silent`);
+      assert.equal(answer.status, 302);
+      assert.equal(answer.location, `${app.appUrl}/after-silent`, 'straight back, as login_required would bring it');
+      await assertLoggedOut(browser, app.appUrl);
     });
   });
 
