@@ -196,7 +196,7 @@ export interface OidcAuthOptions<TContext = undefined> {
    * an anonymous visitor's first page view (a GET navigation that accepts HTML) tries a silent
    * login (`prompt=none`): a visitor with a provider session comes back logged in, one without
    * comes back to the page, anonymous, and is not tried again in this browser session (nor
-   * after a logout). Default `false`
+   * after a logout, nor in a browser whose session was ended elsewhere). Default `false`
    */
   attemptSilentLogin?: boolean;
   /** where back-channel and front-channel logout find the sessions of a `sid` or `sub`. Default: in memory (one process); several instances need `redisSessionIndex(client)` */

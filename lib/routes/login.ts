@@ -56,19 +56,19 @@ export interface LoginStart {
 }
 
 /**
- * Sends the browser to the provider: a new state, nonce and PKCE verifier per attempt, kept
- * in this browser's cookies with what the callback must check. Every login starts here:
- * GET /login, res.oidc.login(), a step-up from requiresAuth() and a silent login.
- */
-/**
  * True when this browser had a login here that something ended (see reauthentication.ts):
  * its next login must authenticate afresh at the provider, whose own session may well
  * have survived the end.
  */
-export function mustReauthenticate({ opts, loginMarker }: Pick<Instance, 'opts' | 'loginMarker'>, req: Request): boolean {
+function mustReauthenticate({ opts, loginMarker }: Pick<Instance, 'opts' | 'loginMarker'>, req: Request): boolean {
   return opts.logout.reauthenticate !== false && loginMarker.present(req) && contextOf(req)?.isAuthenticated() !== true;
 }
 
+/**
+ * Sends the browser to the provider: a new state, nonce and PKCE verifier per attempt, kept
+ * in this browser's cookies with what the callback must check. Every login starts here:
+ * GET /login, res.oidc.login(), a step-up from requiresAuth() and a silent login.
+ */
 export async function startLogin(instance: Instance, req: Request, res: Response, start: LoginStart): Promise<void> {
   const { opts, provider, transactions } = instance;
   assertCookieCanBeSet(opts, req);
