@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import express from 'express';
 import { oidcAuth } from '../lib/index.js';
-import { addTestRoutes, CLIENT_ID, jsonErrorHandler } from './helpers/app.js';
-import { ACCEPT_JSON, assertLoggedOut, jsonOf } from './helpers/assertions.js';
-import { Browser, login } from './helpers/browser.js';
+import { addTestRoutes, CLIENT_ID, clientFor, jsonErrorHandler } from './helpers/app.js';
+import { ACCEPT_JSON, assertLoggedOut, assertOidcError, jsonOf } from './helpers/assertions.js';
+import { Browser, deliver, login } from './helpers/browser.js';
 import { providerForInstances, sharedRedisOptions } from './helpers/instances.js';
 import { lateServer, type LateServer } from './helpers/late-server.js';
-import type { TestProvider } from './helpers/provider.js';
+import { startTestProvider, type TestProvider } from './helpers/provider.js';
 import { REDIS_SUITE_SKIP, startRedisWithClient, type RedisClient, type RedisServer } from './helpers/redis.js';
-import { browserWithProviderSessionOf, idTokenClaims, nextLogin } from './helpers/reauthentication.js';
+import { browserWithProviderSessionOf, idTokenClaims, nextLogin, promptIgnoringProvider } from './helpers/reauthentication.js';
 
 describe('logout.reauthenticate with two instances on Redis', { skip: REDIS_SUITE_SKIP }, () => {
   let redis: RedisServer;
@@ -81,5 +81,44 @@ describe('logout.reauthenticate with two instances on Redis', { skip: REDIS_SUIT
     await op.backchannelLogout(CLIENT_ID, 'ida', String(idTokenClaims(idToken)['sid']));
     await assertLoggedOut(browser, b.url);
     assert.equal((await nextLogin(browser, b.url, '/profile')).outcome, 'login form');
+  });
+});
+
+describe('logout.reauthenticate on Redis, at a provider without an end_session_endpoint that reports auth_time', { skip: REDIS_SUITE_SKIP }, () => {
+  let redis: RedisServer;
+  let client: RedisClient;
+  let op: TestProvider;
+  let server: LateServer;
+
+  before(async () => {
+    ({ redis, client } = await startRedisWithClient());
+    server = await lateServer();
+    // Logins 10 minutes old (auth_time), so an answer from the old provider session shows it.
+    op = await startTestProvider({ clients: [clientFor(server.url, { require_auth_time: true })], features: { rpInitiatedLogout: { enabled: false } }, authentication: () => ({ ageSec: 600 }) });
+    const app = express();
+    app.set('env', 'test');
+    app.use(oidcAuth({ ...sharedRedisOptions(op.issuer, server, client), scope: 'openid profile email', authorizationParams: {} }));
+    addTestRoutes(app);
+    app.use(jsonErrorHandler);
+    server.setHandler(app);
+  });
+  after(async () => {
+    await server.close();
+    await op.close();
+    await client.quit().catch(() => undefined);
+    await redis.close();
+  });
+
+  test('after the user\'s own logout the next login shows the login form; an answer from the old provider session is refused, and no session reaches Redis', async () => {
+    const browser = new Browser();
+    assert.equal((await login(browser, `${server.url}/login`, 'jan')).status, 302);
+    assert.equal((await browser.request(`${server.url}/logout`, { method: 'POST' })).location, `${server.url}/`);
+    assert.equal((await nextLogin(browser, server.url)).outcome, 'login form');
+    promptIgnoringProvider(op);
+    const next = await nextLogin(browser, server.url);
+    assert.equal(next.outcome, 'back to the callback', 'the provider ignored prompt=login');
+    assertOidcError(await deliver(browser, next.page), 403, 'OIDC_REAUTHENTICATION_FAILED');
+    await assertLoggedOut(browser, server.url);
+    assert.deepEqual(await client.keys('sess:*'), [], 'no session was stored');
   });
 });
