@@ -64,9 +64,11 @@ function authOptions(config: ExampleAppConfig, activity: ActivityLog): OidcAuthO
         log.info({ sub: user.sub }, 'postLogin hook: sign-in recorded');
       },
       // Runs after the session is destroyed and the tokens revoked: on the logout route and on back-channel logout.
-      postLogout: ({ trigger, user, log, context, revocation }) => {
+      postLogout: ({ trigger, user, log, context, revocation, endSessionUrl }) => {
         log.info({ sub: user?.sub, trigger, accessToken: revocation.accessToken, refreshToken: revocation.refreshToken }, 'postLogout hook: user logged out');
         if (user !== undefined) context.activity.record({ sub: user.sub, event: 'signed out', via: trigger });
+        // Used only when the provider has no end_session_endpoint: the home page then says its session may live on.
+        return trigger === 'logout' && endSessionUrl === undefined ? { redirectTo: '/?signed-out=here' } : undefined;
       },
     },
   };
@@ -86,7 +88,9 @@ export function createExampleApp(config: ExampleAppConfig): Express {
   app.use(auth);
 
   app.get('/', (req, res) => {
-    sendPage(res, 200, homePage({ user: req.oidc.user, providerHost, devProvider, justSignedOut: req.oidc.logoutCompleted }));
+    const asked = req.query['signed-out'];
+    const signedOut = req.oidc.logoutCompleted ? 'provider' : asked === 'here' || asked === 'everywhere' ? asked : undefined;
+    sendPage(res, 200, homePage({ user: req.oidc.user, providerHost, devProvider, signedOut }));
   });
 
   // requiresAuth(handler): req.oidc.user is typed as present, as the guard made sure.
@@ -116,7 +120,7 @@ export function createExampleApp(config: ExampleAppConfig): Express {
   }));
   app.post('/sessions/end-all', requiresAuth(async (req, res) => {
     await auth.endSessions({ sub: req.oidc.user.sub }, { request: req });
-    res.redirect(303, '/');
+    res.redirect(303, '/?signed-out=everywhere');
   }));
 
   app.use((req, res) => {

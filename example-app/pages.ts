@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { OidcUser, SessionInfo } from '../lib/index.js';
 import type { ActivityEntry } from './activity.js';
 import { html, raw, type SafeHtml } from './html.js';
+import { describeUserAgent } from './user-agent.js';
 
 /** Where the "Log in" link starts a login, and where the user comes back to. */
 export const LOGIN_HREF = '/login?returnTo=/profile';
@@ -99,14 +100,35 @@ export interface HomeInput {
   providerHost: string;
   /** true when the embedded development provider is running: any username and password work */
   devProvider: boolean;
-  /** the provider just sent the browser back from a logout it started (req.oidc.logoutCompleted) */
-  justSignedOut: boolean;
+  /**
+   * how this browser was just signed out: 'provider' when the provider sent it back from the
+   * logout this app asked of it (req.oidc.logoutCompleted), 'here' when the provider has no
+   * logout endpoint, 'everywhere' after "Sign out everywhere"
+   */
+  signedOut: 'provider' | 'here' | 'everywhere' | undefined;
 }
 
-export function homePage({ user, providerHost, devProvider, justSignedOut }: HomeInput): SafeHtml {
+/**
+ * What a sign-out did, as far as this app can know: its own session, for sure; at the
+ * provider only what it asked for, never that the provider did it (a user may answer "stay
+ * signed in" there, and some providers have no logout endpoint at all).
+ */
+function signedOutText(signedOut: HomeInput['signedOut'], providerHost: string): SafeHtml {
+  const next = html`Signing in here again asks <strong>${providerHost}</strong> for your password.`;
+  if (signedOut === 'provider') {
+    return html`<p class="muted">Your session in this app has ended. The app asked <strong>${providerHost}</strong> to end your session there too, and it sent you back; if you chose to stay signed in there, that session is still open. ${next}</p>`;
+  }
+  if (signedOut === 'here') {
+    return html`<p class="muted">Your session in this app has ended. <strong>${providerHost}</strong> offers no logout the app could send you to, so your session there may still be open. ${next}</p>`;
+  }
+  return html`<p class="muted">Your sessions in this app have ended in every browser. <strong>${providerHost}</strong> was not asked to end its own sessions (this example has no administrator access to it; the README shows how a <code>postLogout</code> hook can). In each of those browsers, signing in here again asks <strong>${providerHost}</strong> for the password.</p>`;
+}
+
+export function homePage({ user, providerHost, devProvider, signedOut }: HomeInput): SafeHtml {
   if (user === undefined) {
+    const justSignedOut = signedOut !== undefined;
     const intro = justSignedOut
-      ? html`<p class="muted">You signed out of this app and of your session at <strong>${providerHost}</strong>.</p>`
+      ? signedOutText(signedOut, providerHost)
       : html`<p class="muted">This app signs you in with OpenID Connect at <strong>${providerHost}</strong>. No one is signed in on this browser.</p>`;
     return layout({
       title: 'Signed out',
@@ -237,8 +259,8 @@ export interface SessionsInput {
 /** "Your sessions": every live session of the user, on every instance, each with a button that ends it. */
 export function sessionsPage({ user, sessions, ended }: SessionsInput): SafeHtml {
   const rows = sessions.map(
-    (s) => html`<li><strong>${s.current ? 'This browser' : 'Another browser'}</strong>
-<span class="muted">signed in ${formatTime(new Date(s.loggedInAt * 1000))}${s.lastSeenAt === undefined ? '' : `, last seen ${formatTime(new Date(s.lastSeenAt * 1000))}`}</span>
+    (s) => html`<li><strong>${describeUserAgent(s.userAgent)}</strong> ${s.current ? html`<span class="status on">this browser</span>` : ''}
+<span class="muted">signed in ${formatTime(new Date(s.loggedInAt * 1000))}, last active ${formatTime(new Date((s.lastSeenAt ?? s.loggedInAt) * 1000))}</span>
 ${s.current ? '' : html`<form method="post" action="/sessions/end"><input type="hidden" name="session" value="${s.session}"><button type="submit" class="secondary">End this session</button></form>`}</li>`,
   );
   return layout({

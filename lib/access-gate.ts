@@ -41,7 +41,8 @@ export function createAccessGate(instance: Instance, marker: SilentLoginMarker):
   // Where the provider sends the browser after a logout: protected, it would start a login at once.
   const isPublic = (path: string): boolean => path === routes.postLogoutRedirect || access.isPublic(path);
   return function oidcAccessGate(req, res, next, path) {
-    if (access.attemptSilentLogin && mayTrySilently(req) && !marker.tried(req) && !req.oidc.isAuthenticated()) {
+    // A browser whose session was ended (its login marker, and no live session) is never tried: it would come back through the provider's surviving session.
+    if (access.attemptSilentLogin && mayTrySilently(req) && !marker.tried(req) && !req.oidc.isAuthenticated() && !instance.loginMarker.present(req)) {
       marker.mark(res);
       startLogin(instance, req, res, { returnTo: returnToOr(req.originalUrl, instance.opts.baseUrl.pathname), silent: true }).catch(next);
       return;

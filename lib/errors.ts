@@ -34,6 +34,8 @@ export const OidcAuthErrorCode = {
   REFRESH_FAILED: 'OIDC_REFRESH_FAILED',
   /** a step-up login (requiresAuth({ acr, maxAge })) came back without what it asked for, or as another user; the session is unchanged */
   STEP_UP_FAILED: 'OIDC_STEP_UP_FAILED',
+  /** a login after this browser's session was ended came back from the provider's old session (an auth_time before the login started): no session was created */
+  REAUTHENTICATION_FAILED: 'OIDC_REAUTHENTICATION_FAILED',
   /** the logged-in user lacks a claim a route requires (claimEquals, claimIncludes, claimCheck) */
   CLAIM_CHECK_FAILED: 'OIDC_CLAIM_CHECK_FAILED',
 } as const;

@@ -8,6 +8,7 @@ import type { ResolvedOptions } from './options/options.js';
 import type { Provider } from './provider/provider.js';
 import type { Refresher } from './tokens/refresh.js';
 import type { DpopHandles } from './tokens/dpop.js';
+import type { LoginMarker } from './session/reauthentication.js';
 
 /**
  * Everything one oidcAuth() instance shares with its routes, its req.oidc objects and its
@@ -31,6 +32,8 @@ export interface Instance {
   dpop: DpopHandles;
   /** where requiresAuth() sends a browser; undefined when the login route is off */
   loginPath: string | undefined;
+  /** the browser's "has logged in here" cookie: a login after an end asks for a fresh authentication */
+  loginMarker: LoginMarker;
   /** refreshes access tokens, once per session however many requests ask */
   refresher: Refresher;
 }

@@ -27,6 +27,7 @@ import { endSessions } from './session/end-sessions.js';
 import { judgeLifetime } from './session/lifetime.js';
 import { createRefresher } from './tokens/refresh.js';
 import { dpopHandles } from './tokens/dpop.js';
+import { loginMarker } from './session/reauthentication.js';
 
 function normalisePath(path: string): string {
   return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
@@ -82,7 +83,7 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
   };
   const jwks = createJwksCache(async () => jwksUri(await provider.config(), opts.allowInsecureRequests), opts.httpTimeoutMs, Date.now, opts.fetch);
   const loginPath = opts.routes.login === false ? undefined : new URL(joinUrl(opts.baseUrl, opts.routes.login)).pathname;
-  const core: InstanceCore = { opts, provider, jwks, ended, transactions, vault, storeOf, loginPath, dpop: dpopHandles() };
+  const core: InstanceCore = { opts, provider, jwks, ended, transactions, vault, storeOf, loginPath, dpop: dpopHandles(), loginMarker: loginMarker(opts) };
   const instance: Instance = { ...core, refresher: createRefresher(core) };
 
   // express-session warns about its MemoryStore in production, but never sees it: we pass our wrapper.
@@ -126,7 +127,7 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
    * session read, or here for the app's own express-session) and it is within its
    * lifetimes; otherwise the request goes on anonymous.
    */
-  function settleLoadedSession(req: Request, next: (err?: unknown) => void): void {
+  function settleLoadedSession(req: Request, res: Response, next: (err?: unknown) => void): void {
     const login = peekLogin(req);
     if (login === undefined) {
       next();
@@ -134,7 +135,7 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
     }
     // The package's own store already refused to load an ended login (R1 at the read).
     if (ownStore !== undefined) {
-      enforceLifetime(req, login, next);
+      enforceLifetime(req, res, login, next);
       return;
     }
     req.sessionStore = guarded(req.sessionStore);
@@ -145,12 +146,12 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
         }, next);
         return;
       }
-      enforceLifetime(req, login, next);
+      enforceLifetime(req, res, login, next);
     }, next);
   }
 
   /** Ends a logged-in session that outlived its lifetimes, then lets the request go on anonymous. */
-  function enforceLifetime(req: Request, login: StoredLogin, next: (err?: unknown) => void): void {
+  function enforceLifetime(req: Request, res: Response, login: StoredLogin, next: (err?: unknown) => void): void {
     const nowSec = Math.floor(Date.now() / 1000);
     const verdict = judgeLifetime(opts.lifetime, login, nowSec);
     if (verdict === 'touch') login.lastSeenAt = nowSec;
@@ -159,6 +160,8 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
       return;
     }
     endSessions(instance, req, [req.sessionID], 'expired').then(() => {
+      // Only expired: nobody signed this browser out, so its next login may be silent (logout.reauthenticate).
+      instance.loginMarker.clear(req, res);
       next();
     }, next);
   }
@@ -196,7 +199,7 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
   }
 
   function withLifetime(req: Request, res: Response, next: NextFunction, path: string): void {
-    settleLoadedSession(req, (err?: unknown) => {
+    settleLoadedSession(req, res, (err?: unknown) => {
       if (err !== undefined) next(err);
       else dispatch(req, res, next, path);
     });

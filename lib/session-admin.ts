@@ -18,6 +18,8 @@ export interface SessionInfo {
   loggedInAt: number;
   /** epoch seconds of the last request seen, written at most once a minute; undefined without an idle lifetime */
   lastSeenAt: number | undefined;
+  /** the browser's User-Agent header at login (at most 512 characters, sealed at rest), to tell browsers apart; undefined when it sent none */
+  userAgent: string | undefined;
   /** true for the session of the request that asked */
   current: boolean;
 }
@@ -106,9 +108,10 @@ export function createSessionAdmin(instance: Instance): SessionAdmin {
         (await idsOf(checked)).map(async (sessionId): Promise<SessionInfo | undefined> => {
           const stored = (await storeGet(store, sessionId, STORE_TIMEOUT_MS))?.oidc?.login;
           // Gone (ended, expired), or not this user's (an index entry outlived its session and the id was reused).
-          if (stored === undefined || vault.claims(stored)?.user.sub !== checked.sub || (await instance.ended.isEnded(sessionId))) return undefined;
+          const claims = stored === undefined ? undefined : vault.claims(stored);
+          if (stored === undefined || claims?.user.sub !== checked.sub || (await instance.ended.isEnded(sessionId))) return undefined;
           const [handle = ''] = handlesOf(sessionId);
-          return { session: handle, loggedInAt: stored.loggedInAt, lastSeenAt: stored.lastSeenAt, current: sessionId === request.sessionID };
+          return { session: handle, loggedInAt: stored.loggedInAt, lastSeenAt: stored.lastSeenAt, userAgent: claims.userAgent, current: sessionId === request.sessionID };
         }),
       );
       return found.filter((info): info is SessionInfo => info !== undefined).sort((a, b) => b.loggedInAt - a.loggedInAt);

@@ -618,6 +618,14 @@ void describe('logout', () => {
     assertAccepted(withOptions({ logout: { backchannelMaxAgeSec: 3600 } }));
   });
 
+  void test('logout.reauthenticate takes a boolean or { maxAgeZero }, and says so otherwise', () => {
+    for (const [value, shown] of [['yes', '"yes"'], [1, '1'], [{ maxAgeZero: 'true' }, 'an object']] as const) {
+      assertProblems(withOptions({ logout: { reauthenticate: value } }), [`"logout.reauthenticate" must be a boolean or { maxAgeZero?: boolean } (got ${shown})`]);
+    }
+    assertProblems(withOptions({ logout: { reauthenticate: { maxagezero: true } } }), ['"logout.reauthenticate.maxagezero" is not an option: did you mean "logout.reauthenticate.maxAgeZero"?']);
+    for (const value of [true, false, {}, { maxAgeZero: true }]) assertAccepted(withOptions({ logout: { reauthenticate: value } }));
+  });
+
   void test('a misspelt logout option is reported with a suggestion', () => {
     assertProblems(withOptions({ logout: { method: ['GET'] } }), ['"logout.method" is not an option: did you mean "logout.methods"?']);
   });

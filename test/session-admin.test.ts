@@ -19,6 +19,7 @@ interface Tokens {
 
 interface SessionRow {
   session: string;
+  userAgent?: string;
   loggedInAt: number;
   current: boolean;
 }
@@ -119,6 +120,7 @@ describe('ending and listing a user\'s sessions from the app\'s own code, two in
     const cookies = (await first.jar.getCookies(a.url)).map((c) => decodeURIComponent(c.value));
     for (const row of listed) {
       assert.match(row.session, /^[\w-]{20,}$/);
+      assert.equal(row.userAgent, 'node', 'the User-Agent the browser logged in with (Node\'s fetch says "node")');
       assert.ok(cookies.every((cookie) => !cookie.includes(row.session)), 'a handle is not the session id');
     }
     const other = listed.find((row) => !row.current);

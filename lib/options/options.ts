@@ -62,6 +62,16 @@ export interface LogoutOptions {
    * a token that has no `exp`, as many providers send). Default `300`; 30 to 3600
    */
   backchannelMaxAgeSec?: number;
+  /**
+   * after this browser's session was ended (its own logout, `endSessions()`, back-channel or
+   * front-channel logout), its next login asks the provider for a fresh authentication
+   * (`prompt=login`), and refuses one answered from the provider's old session (an ID token
+   * `auth_time` before the login started: `OIDC_REAUTHENTICATION_FAILED`). A session that
+   * only expired by lifetime does not count. `{ maxAgeZero: true }` also sends `max_age=0`,
+   * for providers that ignore `prompt=login`. `false`: logins after an end are as any other.
+   * Default `true`
+   */
+  reauthenticate?: boolean | { maxAgeZero?: boolean };
 }
 
 export interface RefreshOptions {
@@ -188,7 +198,7 @@ export interface OidcAuthOptions<TContext = undefined> {
    * an anonymous visitor's first page view (a GET navigation that accepts HTML) tries a silent
    * login (`prompt=none`): a visitor with a provider session comes back logged in, one without
    * comes back to the page, anonymous, and is not tried again in this browser session (nor
-   * after a logout). Default `false`
+   * after a logout, nor in a browser whose session was ended elsewhere). Default `false`
    */
   attemptSilentLogin?: boolean;
   /** where back-channel and front-channel logout find the sessions of a `sid` or `sub`. Default: in memory (one process); several instances need `redisSessionIndex(client)` */
@@ -240,6 +250,8 @@ export interface ResolvedOptions {
     idpLogout: boolean;
     timeoutMs: number;
     backchannelMaxAgeSec: number;
+    /** false: off; else whether max_age=0 goes along with prompt=login */
+    reauthenticate: false | { maxAgeZero: boolean };
   };
   /** the app's hooks, bound to its context factory */
   hooks: BoundHooks;

@@ -23,7 +23,7 @@ import { endpointNames, instrumentedFetch } from '../telemetry/provider-calls.js
 const KNOWN = {
   top: ['issuer', 'clientId', 'clientSecret', 'clientAuthMethod', 'clientPrivateKey', 'baseUrl', 'scope', 'authorizationParams', 'pushedAuthorizationRequests', 'signedRequestObjects', 'dpop', 'profile', 'idTokenSigningAlg', 'routes', 'session', 'logout', 'hooks', 'context', 'logger', 'allowInsecureRequests', 'httpTimeoutMs', 'fetch', 'clockToleranceSec', 'authRequired', 'publicPaths', 'attemptSilentLogin', 'sessionIndex', 'refresh', 'lifetime', 'secret', 'telemetry'],
   routes: ROUTE_KEYS,
-  logout: ['methods', 'revokeTokens', 'idpLogout', 'timeoutMs', 'backchannelMaxAgeSec'],
+  logout: ['methods', 'revokeTokens', 'idpLogout', 'timeoutMs', 'backchannelMaxAgeSec', 'reauthenticate'],
   hooks: ['postLogin', 'postLogout'],
 } as const;
 
@@ -75,6 +75,7 @@ function resolveLogout(value: unknown, problems: Problems): ResolvedOptions['log
   const validMaxAge = typeof maxAge === 'number' && Number.isInteger(maxAge) && maxAge >= 30 && maxAge <= 3600;
   if (!validMaxAge) problems.push(`"logout.backchannelMaxAgeSec" must be a whole number of seconds between 30 and 3600 (got ${got(maxAge)})`);
   return {
+    reauthenticate: resolveReauthenticate(input['reauthenticate'], problems),
     methods: new Set(validMethods ? (methods as string[]) : DEFAULTS.logoutMethods),
     revokeAccessToken,
     revokeRefreshToken,
@@ -82,6 +83,17 @@ function resolveLogout(value: unknown, problems: Problems): ResolvedOptions['log
     timeoutMs,
     backchannelMaxAgeSec: validMaxAge ? maxAge : DEFAULTS.backchannelMaxAgeSec,
   };
+}
+
+function resolveReauthenticate(value: unknown, problems: Problems): ResolvedOptions['logout']['reauthenticate'] {
+  if (value === undefined || value === true) return { maxAgeZero: false };
+  if (value === false) return false;
+  if (isRecord(value) && (value['maxAgeZero'] === undefined || typeof value['maxAgeZero'] === 'boolean')) {
+    checkUnknownKeys(value, ['maxAgeZero'], 'logout.reauthenticate.', problems);
+    return { maxAgeZero: value['maxAgeZero'] === true };
+  }
+  problems.push(`"logout.reauthenticate" must be a boolean or { maxAgeZero?: boolean } (got ${got(value)})`);
+  return { maxAgeZero: false };
 }
 
 function checkSessionIndex(value: unknown, problems: Problems): SessionIndex {

@@ -1,6 +1,7 @@
 import * as client from 'openid-client';
 import type { IDToken } from 'openid-client';
 import { checkRequirements } from '../tokens/step-up.js';
+import { checkReauthenticated } from '../session/reauthentication.js';
 import { newDpopKey } from '../tokens/dpop.js';
 import { revokeTokens } from '../tokens/revocation.js';
 import type { OidcTokens } from '../public-types.js';
@@ -41,7 +42,7 @@ function stateMismatch(): OidcAuthError {
 /**
  * GET (query) or POST (form_post) /callback: validate everything, then start a fresh session.
  */
-export function createCallbackHandler({ opts, provider, jwks, transactions, vault, dpop, ended }: Instance): AsyncHandler {
+export function createCallbackHandler({ opts, provider, jwks, transactions, vault, dpop, ended, loginMarker }: Instance): AsyncHandler {
   const refusals = createRefusalLog(opts.logger, 'login failed at the callback');
   return async function oidcCallback(req, res, next) {
     // Each step at debug, with how long the provider took: a failed login can be read from the log.
@@ -91,7 +92,16 @@ export function createCallbackHandler({ opts, provider, jwks, transactions, vaul
       const nowSec = Math.floor(Date.now() / 1000);
       checkIdTokenTimes(claims, nowSec, opts.clockToleranceSec);
       if (tx.requirements !== undefined) checkRequirements(tx.requirements, claims, nowSec, opts.clockToleranceSec);
-      debug({ sid: typeof claims['sid'] === 'string', stepUp: tx.requirements !== undefined }, 'the ID token is valid');
+      if (tx.reauthenticateAfter !== undefined) {
+        try {
+          checkReauthenticated(tx.reauthenticateAfter, claims, nowSec, opts.clockToleranceSec);
+        } catch (err) {
+          // Not floodable (it takes the provider's own tokens), and the operator must learn which provider it is.
+          opts.logger.warn({ issuer: config.serverMetadata().issuer }, 'login refused: the provider ignored prompt=login and answered from its earlier session (see logout.reauthenticate and the README\'s provider recipes)');
+          throw err;
+        }
+      }
+      debug({ sid: typeof claims['sid'] === 'string', stepUp: tx.requirements !== undefined, reauthenticated: tx.reauthenticateAfter !== undefined }, 'the ID token is valid');
 
       const login: Login = { user: userFromClaims(claims), idToken: response.id_token, loggedInAt: nowSec, ...authenticationOf(claims) };
       login.accessToken = response.access_token;
@@ -100,6 +110,8 @@ export function createCallbackHandler({ opts, provider, jwks, transactions, vaul
       if (dpopKey !== undefined) login.dpopKey = dpopKey.jwk;
       if (response.expires_in !== undefined) login.expiresAt = nowSec + response.expires_in;
       if (typeof claims['sid'] === 'string') login.sid = claims['sid'];
+      const userAgent = req.headers['user-agent'];
+      if (userAgent !== undefined && userAgent !== '') login.userAgent = userAgent.slice(0, 512);
       step = 'postLogin';
       login.user = await opts.hooks.postLogin(req, login.user, tokensOf(login));
 
@@ -121,6 +133,8 @@ export function createCallbackHandler({ opts, provider, jwks, transactions, vaul
         throw new OidcAuthError(OidcAuthErrorCode.SESSION_STORE_FAILED, 503, 'The session index could not be updated; try logging in again shortly.', { cause: err });
       }
       unkept = undefined;
+      // Marked for logout.reauthenticate and attemptSilentLogin: once this session is ended, the browser knows it had one.
+      if (opts.logout.reauthenticate !== false || opts.access.attemptSilentLogin) loginMarker.set(res, fresh.cookie.originalMaxAge);
       opts.telemetry.login((Date.now() - started) / 1000, undefined);
       opts.logger.info({ sub: login.user.sub, ms: Date.now() - started }, 'user logged in');
       redirect(res, 302, tx.returnTo);

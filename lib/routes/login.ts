@@ -8,6 +8,8 @@ import { returnToOr } from '../http/return-to.js';
 import { requireSession } from '../session/session.js';
 import { translatePushError } from '../provider/errors.js';
 import type { LoginRequirements, LoginTransaction } from '../session/login-transactions.js';
+import { withPromptLogin } from '../session/reauthentication.js';
+import { contextOf } from '../request-context.js';
 
 /**
  * A browser drops a Secure cookie set on a request it does not see as https. The login
@@ -54,24 +56,47 @@ export interface LoginStart {
 }
 
 /**
+ * True when this browser had a login here that something ended (see reauthentication.ts):
+ * its next login must authenticate afresh at the provider, whose own session may well
+ * have survived the end.
+ */
+function mustReauthenticate({ opts, loginMarker }: Pick<Instance, 'opts' | 'loginMarker'>, req: Request): boolean {
+  return opts.logout.reauthenticate !== false && loginMarker.present(req) && contextOf(req)?.isAuthenticated() !== true;
+}
+
+/**
  * Sends the browser to the provider: a new state, nonce and PKCE verifier per attempt, kept
  * in this browser's cookies with what the callback must check. Every login starts here:
  * GET /login, res.oidc.login(), a step-up from requiresAuth() and a silent login.
  */
-export async function startLogin({ opts, provider, transactions }: Instance, req: Request, res: Response, start: LoginStart): Promise<void> {
+export async function startLogin(instance: Instance, req: Request, res: Response, start: LoginStart): Promise<void> {
+  const { opts, provider, transactions } = instance;
   assertCookieCanBeSet(opts, req);
   // With session: false the callback will need the app's express-session: say so now, not after the provider.
   if (opts.session === false) requireSession(req);
   const started = Date.now();
+  const { requirements } = start;
+  const params: Record<string, string> = { ...opts.authorizationParams, ...start.authorizationParams };
+  if (start.silent === true) params['prompt'] = 'none';
+  const reauthenticate = mustReauthenticate(instance, req);
+  if (reauthenticate && params['prompt'] === 'none') {
+    // A silent login would come back through the provider's surviving session and undo the
+    // end: answer as the provider would without one (login_required: back, anonymous).
+    opts.logger.debug({}, 'login: no silent login after this browser was signed out; back to the page, anonymous');
+    redirect(res, 302, start.returnTo);
+    return;
+  }
   const config = await provider.config();
   const state = client.randomState();
   const nonce = client.randomNonce();
   const verifier = client.randomPKCECodeVerifier();
-  const { requirements } = start;
-  const params: Record<string, string> = { ...opts.authorizationParams, ...start.authorizationParams };
   if (requirements?.acr !== undefined) params['acr_values'] = requirements.acr.join(' ');
   if (requirements?.maxAge !== undefined) params['max_age'] = String(requirements.maxAge);
-  if (start.silent === true) params['prompt'] = 'none';
+  if (reauthenticate) {
+    params['prompt'] = withPromptLogin(params['prompt']);
+    // OpenID Connect Core 3.1.2.1: max_age=0 means the same, for providers that only honour max_age.
+    if (opts.logout.reauthenticate !== false && opts.logout.reauthenticate.maxAgeZero) params['max_age'] = '0';
+  }
   const request = {
     ...params,
     response_type: 'code',
@@ -102,8 +127,9 @@ export async function startLogin({ opts, provider, transactions }: Instance, req
   const tx: LoginTransaction = { state, nonce, verifier, returnTo: start.returnTo, createdAt: Date.now() };
   if (requirements !== undefined) tx.requirements = requirements;
   if (params['prompt'] === 'none') tx.silent = true;
+  if (reauthenticate) tx.reauthenticateAfter = Math.floor(started / 1000);
   transactions.start(req, res, tx);
-  opts.logger.debug({ ms: Date.now() - started, pushed, stepUp: requirements !== undefined, silent: tx.silent === true }, 'login: a login starts; off to the provider');
+  opts.logger.debug({ ms: Date.now() - started, pushed, stepUp: requirements !== undefined, silent: tx.silent === true, reauthenticate }, 'login: a login starts; off to the provider');
   redirect(res, 302, url.href);
 }
 

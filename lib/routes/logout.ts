@@ -113,6 +113,8 @@ export function createLogoutHandler(instance: Instance): AsyncHandler {
       debug({ storeFailed: storeFailure !== undefined }, 'the session is ended in the store and the index');
       // The provider's session may outlive this logout (no end_session_endpoint): a silent login must not bring the user back.
       if (opts.access.attemptSilentLogin) marker.mark(res);
+      // Signed out here: the next login asks for a fresh authentication, set even if this browser's marker was lost.
+      if (opts.logout.reauthenticate !== false) instance.loginMarker.set(res, session?.cookie.originalMaxAge);
       const tokens = tokensOf(login);
       const revocation = await revokeTokens(opts, config, tokens);
       debug({ revocation }, 'the tokens are revoked');

@@ -15,6 +15,8 @@ export interface LoginTransaction {
   requirements?: LoginRequirements;
   /** a silent login (prompt=none): the provider answering login_required sends the browser back, anonymous */
   silent?: boolean;
+  /** epoch seconds: a login after an end (prompt=login), whose ID token must not show an older auth_time */
+  reauthenticateAfter?: number;
 }
 
 /** What a login started by requiresAuth({ acr, maxAge }) must bring back. */
@@ -89,8 +91,8 @@ export function transactionCookies({ sealer, secure, sameSite, callbackPath }: T
       for (const stale of inFlight.slice(0, Math.max(0, inFlight.length - (MAX_LOGINS_IN_FLIGHT - 1)))) drop(res, stale.id);
       const id = tx.state.slice(0, ID_LENGTH);
       const binding = `${tx.createdAt.toString(36)}.${randomBytes(16).toString('base64url')}`;
-      const { requirements: u, silent } = tx;
-      const fields = { s: tx.state, n: tx.nonce, v: tx.verifier, r: tx.returnTo, t: tx.createdAt, b: binding, ...(u === undefined ? {} : { u: { a: u.acr, m: u.maxAge, s: u.sub } }), ...(silent === true ? { q: 1 } : {}) };
+      const { requirements: u, silent, reauthenticateAfter: a } = tx;
+      const fields = { s: tx.state, n: tx.nonce, v: tx.verifier, r: tx.returnTo, t: tx.createdAt, b: binding, ...(u === undefined ? {} : { u: { a: u.acr, m: u.maxAge, s: u.sub } }), ...(silent === true ? { q: 1 } : {}), ...(a === undefined ? {} : { a }) };
       const sealed = sealer.seal('transaction', JSON.stringify(fields), txPrefix + id);
       res.cookie(txPrefix + id, sealed, { ...txCookie, maxAge: TRANSACTION_TTL_MS });
       res.cookie(bindPrefix + id, binding, { ...bindCookie, maxAge: TRANSACTION_TTL_MS });
@@ -120,7 +122,7 @@ function parse(json: string | undefined): (LoginTransaction & { binding: string 
     return undefined;
   }
   if (typeof value !== 'object' || value === null) return undefined;
-  const { s, n, v, r, t, b, u, q } = value as Record<string, unknown>;
+  const { s, n, v, r, t, b, u, q, a } = value as Record<string, unknown>;
   if (typeof s !== 'string' || typeof n !== 'string' || typeof v !== 'string' || typeof r !== 'string' || typeof t !== 'number' || typeof b !== 'string') return undefined;
   const tx: LoginTransaction & { binding: string } = { state: s, nonce: n, verifier: v, returnTo: r, createdAt: t, binding: b };
   if (u !== undefined) {
@@ -130,6 +132,11 @@ function parse(json: string | undefined): (LoginTransaction & { binding: string 
     tx.requirements = requirements;
   }
   if (q === 1) tx.silent = true;
+  if (a !== undefined) {
+    // Sealed by us: a malformed value means a changed format; refuse rather than skip the check.
+    if (typeof a !== 'number') return undefined;
+    tx.reauthenticateAfter = a;
+  }
   return tx;
 }
 

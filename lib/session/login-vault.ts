@@ -9,6 +9,7 @@ export interface SealedClaims {
   acr?: string;
   amr?: string[];
   authTime?: number;
+  userAgent?: string;
 }
 
 interface SealedTokens {
@@ -112,8 +113,9 @@ export function createLoginVault(sealer: Sealer): LoginVault {
     const user = raw?.['user'];
     if (raw === undefined || typeof user !== 'object' || user === null || typeof (user as { sub?: unknown }).sub !== 'string') return undefined;
     const opened: SealedClaims = { user: user as OidcUser };
-    const { sid, acr, amr, authTime } = raw;
+    const { sid, acr, amr, authTime, userAgent } = raw;
     if (typeof sid === 'string') opened.sid = sid;
+    if (typeof userAgent === 'string') opened.userAgent = userAgent;
     if (typeof acr === 'string') opened.acr = acr;
     if (Array.isArray(amr) && amr.every((m) => typeof m === 'string')) opened.amr = amr;
     if (typeof authTime === 'number') opened.authTime = authTime;
@@ -156,8 +158,9 @@ export function createLoginVault(sealer: Sealer): LoginVault {
 
   return {
     seal(login) {
-      const { user, sid, acr, amr, authTime, idToken, accessToken, refreshToken, tokenType, dpopKey, expiresAt, loggedInAt, lastSeenAt, refreshes } = login;
-      const sealedClaims = sealer.seal('session', JSON.stringify({ user, sid, acr, amr, authTime }), 'claims');
+      const { user, sid, acr, amr, authTime, userAgent, idToken, accessToken, refreshToken, tokenType, dpopKey, expiresAt, loggedInAt, lastSeenAt, refreshes } = login;
+      // The User-Agent is sealed with the claims: it says a good deal about the user's device.
+      const sealedClaims = sealer.seal('session', JSON.stringify({ user, sid, acr, amr, authTime, userAgent }), 'claims');
       const stored: StoredLogin = { claims: sealedClaims, tokens: sealer.seal('session', JSON.stringify({ idToken, accessToken, refreshToken, tokenType, dpopKey }), sealedClaims), loggedInAt };
       if (expiresAt !== undefined) stored.expiresAt = expiresAt;
       if (lastSeenAt !== undefined) stored.lastSeenAt = lastSeenAt;

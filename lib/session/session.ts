@@ -24,6 +24,8 @@ export interface Login {
   amr?: string[];
   /** epoch seconds */
   authTime?: number;
+  /** the browser's User-Agent header at login (cut to 512 characters), so listSessions() can tell browsers apart */
+  userAgent?: string;
   /** epoch seconds */
   loggedInAt: number;
   /** epoch seconds of the last request seen, for the idle lifetime; written at most once a minute */

@@ -64,8 +64,8 @@ export interface BlockedRequest {
  * other request (the provider's default pages import web fonts) is aborted and recorded,
  * so pages load fast offline and a test can check which pages asked for the internet.
  */
-export async function localContext(browser: Browser): Promise<{ context: BrowserContext; blocked: BlockedRequest[] }> {
-  const context = await browser.newContext({ viewport: { width: 960, height: 720 }, colorScheme: 'light', locale: 'en-US' });
+export async function localContext(browser: Browser, userAgent?: string): Promise<{ context: BrowserContext; blocked: BlockedRequest[] }> {
+  const context = await browser.newContext({ viewport: { width: 960, height: 720 }, colorScheme: 'light', locale: 'en-US', ...(userAgent === undefined ? {} : { userAgent }) });
   context.setDefaultTimeout(10_000);
   context.setDefaultNavigationTimeout(10_000);
   const blocked: BlockedRequest[] = [];
