@@ -2,6 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import session, { MemoryStore, type Store } from 'express-session';
 import { wrapStore } from './session/bounded-store.js';
 import { deferSession, mayCarryCookie } from './session/lazy-session.js';
+import { sessionCallback } from './session/late-session-errors.js';
 import { createJwksCache } from './provider/jwks.js';
 import type { Configuration } from 'openid-client';
 import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
@@ -206,17 +207,21 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
     }
     if (!needsSession.has(path) && !mayCarryCookie(req, cookieName)) {
       // No cookie, so nobody is logged in: no store read, no new session id, unless the app asks for req.session.
-      deferSession(req, res, sessionMiddleware);
+      deferSession(req, res, sessionMiddleware, opts.logger);
       dispatch(req, res, next, path);
       return;
     }
-    sessionMiddleware(req, res, (err?: unknown) => {
-      if (err !== undefined && err !== null) {
-        next(new OidcAuthError(OidcAuthErrorCode.SESSION_STORE_FAILED, 503, 'The session store could not load the session; try again shortly.', { cause: err }));
-        return;
-      }
-      withLifetime(req, res, next, path);
-    });
+    sessionMiddleware(
+      req,
+      res,
+      sessionCallback(opts.logger, (err?: unknown) => {
+        if (err !== undefined && err !== null) {
+          next(new OidcAuthError(OidcAuthErrorCode.SESSION_STORE_FAILED, 503, 'The session store could not load the session; try again shortly.', { cause: err }));
+          return;
+        }
+        withLifetime(req, res, next, path);
+      }),
+    );
   };
   return Object.assign(middleware, createSessionAdmin(instance));
 }
