@@ -3,7 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import type { ErrorRequestHandler } from 'express';
 import session, { type SessionData } from 'express-session';
 import { Browser } from './helpers/browser.js';
-import { capturingLogger, SESSION_SECRET, setup, type TestSetup } from './helpers/app.js';
+import { capturingLogger, SESSION_SECRET, setup, type Captured, type TestSetup } from './helpers/app.js';
+import { loggedIn } from './helpers/logout.js';
 
 /** A store whose writes fail when told, as a Redis that is out of memory refuses SET. */
 class StoreThatCannotSave extends session.MemoryStore {
@@ -14,7 +15,11 @@ class StoreThatCannotSave extends session.MemoryStore {
   }
 }
 
-const SAVE_FAILED = 'could not save the session after the answer: the changes this request made to it are lost';
+const SAVE_FAILED = /^could not save the session after the answer/;
+/** What the default logger prints: warnings and errors. */
+const shown = (lines: readonly Captured[]): Captured[] => lines.filter((l) => l.level === 'warn' || l.level === 'error');
+/** express-session reports the failed save on a later turn of the event loop, after the answer. */
+const afterTheAnswer = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 50));
 
 describe('a session save that fails after the answer was sent', () => {
   const { lines, logger } = capturingLogger();
@@ -51,32 +56,53 @@ describe('a session save that fails after the answer was sent', () => {
     await s.close();
   });
 
-  for (const [name, withCookie] of [
-    ['with a session cookie (the session was loaded from the store)', true],
-    ['without a cookie (the session was made on first use)', false],
-  ] as const) {
-    test(`${name}: one error line that says so, the answer as sent, no second trip to the error handler`, async () => {
-      const browser = new Browser();
-      store.failing = false;
-      if (withCookie) {
-        assert.equal((await browser.get(`${s.appUrl}/visit`)).status, 200);
-        assert.ok((await browser.cookie(s.appUrl, 'oidc.sid')) !== undefined, 'a session cookie to send back');
-      }
-      store.failing = true;
-      lines.length = 0;
-      handled.length = 0;
-      thrown.length = 0;
+  /** A visit whose save fails: the answer the browser got. */
+  async function failingVisit(browser: Browser): Promise<unknown> {
+    store.failing = true;
+    try {
       const answer = await browser.get(`${s.appUrl}/visit`);
       assert.equal(answer.status, 200, 'the answer went out before the save failed');
-      assert.deepEqual(JSON.parse(answer.body) as unknown, { visits: withCookie ? 2 : 1 });
-      // The error reaches the log on the next turns of the event loop, after the answer.
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      assert.deepEqual(handled, [], 'the app\'s error handler is not called for a response already sent');
-      assert.deepEqual(thrown, [], 'no ERR_HTTP_HEADERS_SENT');
-      const errors = lines.filter((l) => l.level === 'error' || l.level === 'warn');
-      assert.deepEqual(errors.map((l) => l.message), [SAVE_FAILED]);
-      assert.equal(errors[0]?.fields['code'], 'OOM');
-      assert.doesNotMatch(JSON.stringify(lines), /could not load the session/);
-    });
+      await afterTheAnswer();
+      return JSON.parse(answer.body) as unknown;
+    } finally {
+      store.failing = false;
+    }
   }
+
+  test('a logged-in session: one error line that says the save failed after the answer, no trip to the app\'s error handler, no ERR_HTTP_HEADERS_SENT', async () => {
+    const { browser } = await loggedIn(s);
+    lines.length = 0;
+    assert.deepEqual(await failingVisit(browser), { visits: 1 });
+    assert.deepEqual(handled, [], 'the app\'s error handler is not called for a response already sent');
+    assert.deepEqual(thrown, [], 'no ERR_HTTP_HEADERS_SENT');
+    const errors = shown(lines);
+    assert.equal(errors.length, 1);
+    const [line] = errors;
+    assert.ok(line !== undefined);
+    assert.equal(line.level, 'error');
+    assert.match(line.message, SAVE_FAILED);
+    assert.match(String(line.fields['message']), /failed to save/, 'what went wrong, for the operator');
+    assert.doesNotMatch(JSON.stringify(lines), /could not load the session/);
+  });
+
+  test('sessions without a login (loaded from a cookie, or made on first use): the same, and 100 of them give one line (README: at most one a minute)', async () => {
+    const returning = new Browser();
+    assert.equal((await returning.get(`${s.appUrl}/visit`)).status, 200);
+    assert.ok((await returning.cookie(s.appUrl, 'oidc.sid')) !== undefined, 'a session cookie to send back');
+    lines.length = 0;
+    for (let i = 0; i < 50; i++) {
+      assert.deepEqual(await failingVisit(returning), { visits: 2 }, 'the failed save changed nothing in the store');
+      assert.deepEqual(await failingVisit(new Browser()), { visits: 1 });
+    }
+    assert.deepEqual(handled, []);
+    assert.deepEqual(thrown, []);
+    const errors = shown(lines);
+    assert.equal(errors.length, 1, errors.map((l) => l.message).join('\n'));
+    const [line] = errors;
+    assert.ok(line !== undefined);
+    assert.equal(line.level, 'error');
+    assert.match(line.message, SAVE_FAILED);
+    assert.equal(line.fields['code'], 'OOM');
+    assert.equal(lines.filter((l) => l.level === 'debug' && SAVE_FAILED.test(l.message)).length, 100, 'each at debug');
+  });
 });

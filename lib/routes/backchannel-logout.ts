@@ -16,6 +16,9 @@ import { createRefusalLog } from '../logging/refusal-log.js';
 export function createBackchannelLogoutHandler(instance: Instance): TracedHandler<Request, Response> {
   const { opts, provider, jwks } = instance;
   const refusals = createRefusalLog(opts.logger, 'back-channel logout refused');
+  // Before its token is found valid a request could come from anyone: a provider outage (no
+  // metadata, no keys) must not cost an error line per request.
+  const unavailable = createRefusalLog(opts.logger, 'back-channel logout could not be completed', 'error');
   // The refusal is answered here, not passed on: its span is marked failed by hand, as the metric is.
   const invalid = (res: Response, fail: (errorType: string) => void, description: string, refusal: LogoutTokenRefusal | 'request'): void => {
     refusals.refused(description);
@@ -25,6 +28,7 @@ export function createBackchannelLogoutHandler(instance: Instance): TracedHandle
   };
   return async function oidcBackchannelLogout(req, res, next, fail) {
     const started = Date.now();
+    let validated = false;
     try {
       let form: URLSearchParams;
       try {
@@ -48,6 +52,7 @@ export function createBackchannelLogoutHandler(instance: Instance): TracedHandle
         invalid(res, fail, err.message, err.refusal);
         return;
       }
+      validated = true;
       opts.logger.debug({ by: claims.sid !== undefined ? 'sid' : 'sub', ms: Date.now() - started }, 'back-channel logout: the logout token is valid');
       let ended: number;
       try {
@@ -68,7 +73,8 @@ export function createBackchannelLogoutHandler(instance: Instance): TracedHandle
       opts.telemetry.backchannel(errorType);
       if (err instanceof OidcAuthError && err.status === 503) {
         fail(errorType);
-        opts.logger.error({ ...describeError(err) }, 'back-channel logout could not be completed');
+        if (validated) opts.logger.error({ ...describeError(err) }, 'back-channel logout could not be completed');
+        else unavailable.refused(errorType, describeError(err));
         sendJson(res, 503, { error: 'temporarily_unavailable', error_description: err.message });
         return;
       }
