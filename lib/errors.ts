@@ -34,6 +34,8 @@ export const OidcAuthErrorCode = {
   REFRESH_FAILED: 'OIDC_REFRESH_FAILED',
   /** a step-up login (requiresAuth({ acr, maxAge })) came back without what it asked for, or as another user; the session is unchanged */
   STEP_UP_FAILED: 'OIDC_STEP_UP_FAILED',
+  /** with pushed authorization requests on, a login was asked for by a client that is not a browser's top-level navigation (no Fetch Metadata saying so): no call to the provider was made */
+  NAVIGATION_REQUIRED: 'OIDC_NAVIGATION_REQUIRED',
   /** the logged-in user lacks a claim a route requires (claimEquals, claimIncludes, claimCheck) */
   CLAIM_CHECK_FAILED: 'OIDC_CLAIM_CHECK_FAILED',
 } as const;
