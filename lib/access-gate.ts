@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { readCookie } from './http/cookies.js';
+import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
 import { returnToOr } from './http/return-to.js';
 import type { Instance } from './instance.js';
 import { guarded } from './requires-auth.js';
@@ -44,7 +45,11 @@ export function createAccessGate(instance: Instance, marker: SilentLoginMarker):
     // A browser whose session was ended (its login marker, and no live session) is never tried: it would come back through the provider's surviving session.
     if (access.attemptSilentLogin && mayTrySilently(req) && !marker.tried(req) && !req.oidc.isAuthenticated() && !instance.loginMarker.present(req)) {
       marker.mark(res);
-      startLogin(instance, req, res, { returnTo: returnToOr(req.originalUrl, instance.opts.baseUrl.pathname), silent: true }).catch(next);
+      startLogin(instance, req, res, { returnTo: returnToOr(req.originalUrl, instance.opts.baseUrl.pathname), silent: true }).catch((err: unknown) => {
+        // With PAR, a client that is not a browser navigation is not pushed for: a silent login is only a nicety, so the page is served anonymous.
+        if (err instanceof OidcAuthError && err.code === OidcAuthErrorCode.NAVIGATION_REQUIRED) next();
+        else next(err);
+      });
       return;
     }
     if (!access.authRequired || isPublic(path)) {

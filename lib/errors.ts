@@ -36,6 +36,8 @@ export const OidcAuthErrorCode = {
   STEP_UP_FAILED: 'OIDC_STEP_UP_FAILED',
   /** a login after this browser's session was ended came back from the provider's old session (an auth_time before the login started): no session was created */
   REAUTHENTICATION_FAILED: 'OIDC_REAUTHENTICATION_FAILED',
+  /** with pushed authorization requests on, a login was asked for by a client that is not a browser's top-level navigation (no Fetch Metadata saying so): no call to the provider was made */
+  NAVIGATION_REQUIRED: 'OIDC_NAVIGATION_REQUIRED',
   /** the logged-in user lacks a claim a route requires (claimEquals, claimIncludes, claimCheck) */
   CLAIM_CHECK_FAILED: 'OIDC_CLAIM_CHECK_FAILED',
 } as const;

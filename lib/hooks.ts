@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
 import { describeError, type Logger } from './logging/logger.js';
+import { createRefusalLog } from './logging/refusal-log.js';
 import type { OidcHooks, OidcTokens, OidcUser, PostLogoutContext, PostLogoutResult } from './public-types.js';
 
 /** What the package knows of an ended session when postLogout runs; the hook also gets the request, the logger and the app's context. */
@@ -17,13 +18,25 @@ export interface BoundHooks {
   postLogout(req: Request, event: PostLogoutEvent): Promise<{ redirectTo: string } | undefined>;
 }
 
+/** A reason to count failures by: the error's class, never its message (which may hold anything). */
+function kindOf(err: unknown): string {
+  return err instanceof Error ? err.name : typeof err;
+}
+
 export function bindHooks<TContext>(hooks: OidcHooks<TContext>, context: (req: Request) => TContext | Promise<TContext>, logger: Logger): BoundHooks {
-  /** The app's context for a request; not ok when the app's factory throws (logged). */
-  async function contextFor(req: Request): Promise<{ ok: true; value: TContext } | { ok: false }> {
+  // A logout without a user is anyone's POST /logout: an app's hook or context factory that
+  // fails on it would otherwise log an error per request. One line a minute, and each at debug.
+  const anonymousContextFailures = createRefusalLog(logger, 'the context option threw; hooks were not run (a logout without a user)', 'error');
+  const anonymousHookFailures = createRefusalLog(logger, 'postLogout hook threw on a logout without a user; the logout completed anyway', 'error');
+
+  /** The app's context for a request; not ok when the app's factory throws (logged, rate-limited when `anonymous`). */
+  async function contextFor(req: Request, anonymous = false): Promise<{ ok: true; value: TContext } | { ok: false }> {
     try {
       return { ok: true, value: await context(req) };
     } catch (err) {
-      logger.error({ option: 'context', ...describeError(err) }, 'the context option threw; hooks were not run');
+      const fields = { option: 'context', ...describeError(err) };
+      if (anonymous) anonymousContextFailures.refused(kindOf(err), fields);
+      else logger.error(fields, 'the context option threw; hooks were not run');
       return { ok: false };
     }
   }
@@ -51,13 +64,16 @@ export function bindHooks<TContext>(hooks: OidcHooks<TContext>, context: (req: R
     async postLogout(req, event) {
       const hook = hooks.postLogout;
       if (hook === undefined) return undefined;
-      const ctx = await contextFor(req);
+      const anonymous = event.user === undefined;
+      const ctx = await contextFor(req, anonymous);
       if (!ctx.ok) return undefined;
       try {
         const result: PostLogoutResult = await hook({ ...event, clientRequest: req, log: logger, context: ctx.value });
         return result !== undefined && typeof result.redirectTo === 'string' ? { redirectTo: result.redirectTo } : undefined;
       } catch (err) {
-        logger.error({ hook: 'postLogout', function: hook.name || 'anonymous', trigger: event.trigger, ...describeError(err) }, 'postLogout hook threw; the logout completed anyway');
+        const fields = { hook: 'postLogout', function: hook.name || 'anonymous', trigger: event.trigger, ...describeError(err) };
+        if (anonymous) anonymousHookFailures.refused(`${fields.function}: ${kindOf(err)}`, fields);
+        else logger.error(fields, 'postLogout hook threw; the logout completed anyway');
         return undefined;
       }
     },

@@ -2,6 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import session, { MemoryStore, type Store } from 'express-session';
 import { wrapStore } from './session/bounded-store.js';
 import { deferSession, mayCarryCookie } from './session/lazy-session.js';
+import { lateSaveLog, sessionCallback } from './session/late-session-errors.js';
 import { createJwksCache } from './provider/jwks.js';
 import type { Configuration } from 'openid-client';
 import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
@@ -17,7 +18,7 @@ import { buildRouteTable } from './routes/route-table.js';
 import { createAccessGate, silentLoginMarker } from './access-gate.js';
 import { createSessionAdmin, type SessionAdmin } from './session-admin.js';
 import { readCookie } from './http/cookies.js';
-import { LOGOUT_STATE_COOKIE, verifyLogoutReturn } from './routes/logout-return.js';
+import { LOGOUT_STATE_COOKIE, logoutReturnRefusals, verifyLogoutReturn } from './routes/logout-return.js';
 import { forgetSession, peekLogin, requireSession, type StoredLogin } from './session/session.js';
 import { createEndedSessions } from './session/ended-sessions.js';
 import { transactionCookies } from './session/login-transactions.js';
@@ -119,6 +120,8 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
 
   const { routes, needsSession, sessionless, callback, logout } = buildRouteTable(instance);
   const actions = { instance, callback, logout };
+  const unverifiedLogoutReturns = logoutReturnRefusals(opts);
+  const lateSaves = lateSaveLog(opts.logger);
   const accessGate = createAccessGate(instance, silentLoginMarker(instance));
 
   /**
@@ -169,7 +172,7 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
   function dispatch(req: Request, res: Response, next: NextFunction, path: string): void {
     const logoutCompleted =
       req.method === 'GET' && path === opts.routes.postLogoutRedirect && readCookie(req, LOGOUT_STATE_COOKIE) !== undefined
-        ? verifyLogoutReturn(req, res, opts, single(queryOf(req), 'state'))
+        ? verifyLogoutReturn(req, res, opts, unverifiedLogoutReturns, single(queryOf(req), 'state'))
         : false;
     attachRequestContext(req, instance, logoutCompleted);
     attachResponseContext(req, res, actions);
@@ -213,17 +216,21 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
     }
     if (!needsSession.has(path) && !mayCarryCookie(req, cookieName)) {
       // No cookie, so nobody is logged in: no store read, no new session id, unless the app asks for req.session.
-      deferSession(req, res, sessionMiddleware);
+      deferSession(req, res, sessionMiddleware, lateSaves);
       dispatch(req, res, next, path);
       return;
     }
-    sessionMiddleware(req, res, (err?: unknown) => {
-      if (err !== undefined && err !== null) {
-        next(new OidcAuthError(OidcAuthErrorCode.SESSION_STORE_FAILED, 503, 'The session store could not load the session; try again shortly.', { cause: err }));
-        return;
-      }
-      withLifetime(req, res, next, path);
-    });
+    sessionMiddleware(
+      req,
+      res,
+      sessionCallback(lateSaves, req, (err?: unknown) => {
+        if (err !== undefined && err !== null) {
+          next(new OidcAuthError(OidcAuthErrorCode.SESSION_STORE_FAILED, 503, 'The session store could not load the session; try again shortly.', { cause: err }));
+          return;
+        }
+        withLifetime(req, res, next, path);
+      }),
+    );
   };
   return Object.assign(middleware, createSessionAdmin(instance));
 }

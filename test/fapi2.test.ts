@@ -56,7 +56,7 @@ describe('profile: "fapi2" against oidc-provider\'s FAPI 2.0 profile (PAR, DPoP,
   });
 
   test('login → refresh → logout: pushed request, DPoP-bound tokens, revoked at the end', async () => {
-    const b = new Browser();
+    const b = new Browser({ navigations: true });
     const callback = await login(b, `${s.appUrl}/login`, 'alice');
     assert.equal(callback.status, 302, callback.body);
     const authorization = requests.find(({ method, url }) => method === 'GET' && url.pathname === '/auth');
@@ -92,7 +92,7 @@ describe('profile: "fapi2" with a provider that does not announce iss in its aut
     const s = await fapiSetup({ fetch: withoutIss });
     try {
       const requests = recordProviderRequests(s.op);
-      const answer = await new Browser().get(`${s.appUrl}/login`);
+      const answer = await new Browser({ navigations: true }).get(`${s.appUrl}/login`);
       assert.equal(answer.status, 500);
       const body = jsonOf(answer) as { code?: string; message?: string };
       assert.equal(body.code, 'OIDC_CONFIG_INVALID');

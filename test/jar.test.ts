@@ -27,7 +27,7 @@ for (const pushed of [false, true]) {
     });
 
     test('login works; the request travels as one ES256 request object signed with the app\'s key', async () => {
-      const b = new Browser();
+      const b = new Browser({ navigations: true });
       const callback = await login(b, `${s.appUrl}/login`, 'alice');
       assert.equal(callback.status, 302, callback.body);
       assert.equal((jsonOf(await b.get(`${s.appUrl}/profile`, ACCEPT_JSON)) as { sub: string }).sub, 'alice');

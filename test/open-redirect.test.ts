@@ -142,6 +142,14 @@ describe('safeReturnTo (unit)', () => {
     assert.equal(safeReturnTo(path(2049)), undefined);
   });
 
+  test('the 2048 characters are counted again once normalised (the login cookie carries the percent-encoded path)', () => {
+    // `"` is three characters once encoded: 2048 of them are kept, 2049 refused, and 2,047 `"` (6142) too.
+    const encodedTo = (length: number): string => `/${'a'.repeat(length - 4)}"`;
+    assert.equal(safeReturnTo(encodedTo(2048)), `/${'a'.repeat(2044)}%22`);
+    assert.equal(safeReturnTo(encodedTo(2049)), undefined);
+    assert.equal(safeReturnTo(`/${'"'.repeat(2047)}`), undefined);
+  });
+
   test('only a path that starts with "/" is kept (README): relative and empty values are refused, not resolved', () => {
     for (const value of ['', 'profile', './profile', '?next=/x', '#top']) assert.equal(safeReturnTo(value), undefined, label(value));
   });

@@ -161,7 +161,17 @@ describe('OpenTelemetry: the documented metrics and spans, from a real provider'
     assert.equal(countOf(all, 'express_oidc_auth.backchannel_logout.requests', { 'error.type': 'replay' }), 1);
     assert.equal(countOf(all, 'express_oidc_auth.backchannel_logout.requests', { 'error.type': 'signature' }), 1);
     assert.equal(countOf(all, 'express_oidc_auth.logout.sessions', { 'express_oidc_auth.logout.trigger': 'backchannel' }), 1);
-    assert.equal(spansNamed(spans.getFinishedSpans(), 'express_oidc_auth.backchannel_logout').length, 3);
+    const backchannel = spansNamed(spans.getFinishedSpans(), 'express_oidc_auth.backchannel_logout');
+    assert.equal(backchannel.length, 3);
+    // The README's span table: error.type and status ERROR when the route failed; a refusal is answered (400), not thrown.
+    assert.deepEqual(
+      backchannel.map((span) => ({ status: span.status.code, message: span.status.message, errorType: span.attributes['error.type'] })),
+      [
+        { status: SpanStatusCode.UNSET, message: undefined, errorType: undefined },
+        { status: SpanStatusCode.ERROR, message: 'replay', errorType: 'replay' },
+        { status: SpanStatusCode.ERROR, message: 'signature', errorType: 'signature' },
+      ],
+    );
     secrets.push(token);
   });
 
@@ -236,5 +246,22 @@ describe('OpenTelemetry: the telemetry option is checked at oidcAuth()', () => {
     assert.deepEqual(configProblems({ ...base, telemetry: { meterProviders: new MeterProvider() } as unknown as NonNullable<OidcAuthOptions['telemetry']> }), ['"telemetry.meterProviders" is not an option: did you mean "telemetry.meterProvider"?']);
     assert.deepEqual(configProblems({ ...base, telemetry: true as unknown as NonNullable<OidcAuthOptions['telemetry']> }), ['"telemetry" must be an object (got true)']);
     assert.deepEqual(configProblems({ ...base, telemetry: { meterProvider: new MeterProvider(), tracerProvider: new BasicTracerProvider() } }), []);
+  });
+});
+
+describe('OpenTelemetry: a refused front-channel logout', () => {
+  test('answers 400 and its span has status ERROR with error.type "request", as the README\'s span table says of a failed route', async () => {
+    const spans = new InMemorySpanExporter();
+    const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
+    const s = await setup({ options: { routes: { frontchannelLogout: '/frontchannel-logout' }, telemetry: { tracerProvider } } });
+    try {
+      assert.equal((await new Browser().get(`${s.appUrl}/frontchannel-logout?iss=${encodeURIComponent(s.op.issuer)}`)).status, 400);
+      const [span] = spansNamed(spans.getFinishedSpans(), 'express_oidc_auth.frontchannel_logout');
+      assert.equal(span?.status.code, SpanStatusCode.ERROR);
+      assert.equal(span.attributes['error.type'], 'request');
+    } finally {
+      await s.close();
+      await tracerProvider.shutdown();
+    }
   });
 });

@@ -4,7 +4,13 @@
  * browser could read as another host (`//host`, `/\host`, `https:`, encoded or
  * whitespace-smuggled variants) falls back to the default.
  */
-const MAX_LENGTH = 2048;
+/**
+ * Characters of a returnTo, as given and once normalised: what the login cookie carries is the
+ * normalised, percent-encoded path, which can be three times the input (`"` becomes `%22`).
+ * 2048 keeps the sealed login cookie well under the 4096 bytes a browser keeps per cookie
+ * (RFC 6265 §6.1); a longer one would be dropped and the login fail as a state mismatch.
+ */
+const MAX_RETURN_TO_LENGTH = 2048;
 const PROBE_ORIGIN = 'https://return-to.invalid';
 
 function decodeRepeatedly(value: string): string {
@@ -32,7 +38,8 @@ function readsAsAnotherHost(path: string): boolean {
 
 /** A safe origin-relative path (normalised and percent-encoded), or undefined. */
 export function safeReturnTo(value: unknown): string | undefined {
-  if (typeof value !== 'string' || value.length > MAX_LENGTH) return undefined;
+  // Bounded as given too: a huge value is refused before any work is spent on it.
+  if (typeof value !== 'string' || value.length > MAX_RETURN_TO_LENGTH) return undefined;
   if (!value.startsWith('/')) return undefined;
   // Browsers strip tabs and newlines and read "\" as "/", so "/\t/evil" and "/\\evil" are "//evil".
   // eslint-disable-next-line no-control-regex -- control characters are exactly what must be refused
@@ -50,6 +57,8 @@ export function safeReturnTo(value: unknown): string | undefined {
   // Stryker disable next-line ConditionalExpression: unreachable, see above
   if (url.origin !== PROBE_ORIGIN) return undefined;
   const path = url.pathname + url.search + url.hash;
+  // The normalised path is what travels in the login cookie: bounded again, after encoding.
+  if (path.length > MAX_RETURN_TO_LENGTH) return undefined;
   // Judged again after normalising: dot segments can bring an encoded "//" to the front
   // ("/./%2F%2Fevil"), and a later layer that decodes the path must not find another host.
   return readsAsAnotherHost(path) ? undefined : path;

@@ -6,17 +6,23 @@ export const REFUSAL_WARNING_INTERVAL_MS = 60 * 1000;
 const MAX_REASONS = 20;
 
 export interface RefusalLog {
-  /** logs the refusal at debug, and at warn when no warning went out in the last minute */
-  refused(reason: string): void;
+  /**
+   * Logs the refusal at debug, and at the log's level when none went out in the last minute.
+   * `fields` (never a token, code, cookie or session id) go with those two lines, not the summary.
+   */
+  refused(reason: string, fields?: Record<string, unknown>): void;
 }
 
 /**
- * Refusals of requests anyone can send (a back-channel logout POST needs no credential to
- * reach the route) are each logged at debug. The first of a window is also a warning, so an
- * operator sees a misconfigured provider at once; the others of that window are summed up
- * in one warning when it closes (counts by reason), so a flood costs two lines a minute.
+ * Everything a request without a session can make the package log goes through here: a
+ * back-channel logout POST needs no credential to reach the route, a stray cookie costs
+ * nothing to send, and a provider or store outage turns every anonymous request into a
+ * failure. Each is logged at debug. The first of a window is also logged at `level` (a
+ * warning unless said otherwise), so an operator sees a misconfigured provider at once; the
+ * others of that window are summed up in one line at that level when it closes (counts by
+ * reason), so a flood costs two lines a minute.
  */
-export function createRefusalLog(logger: Logger, message: string): RefusalLog {
+export function createRefusalLog(logger: Logger, message: string, level: 'warn' | 'error' = 'warn'): RefusalLog {
   let windowOpen = false;
   let counts = new Map<string, number>();
 
@@ -26,7 +32,7 @@ export function createRefusalLog(logger: Logger, message: string): RefusalLog {
     const reasons = Object.fromEntries(counts);
     const refused = [...counts.values()].reduce((sum, n) => sum + n, 0);
     counts = new Map();
-    logger.warn({ refused, reasons, perSeconds: REFUSAL_WARNING_INTERVAL_MS / 1000 }, `${message} (summary)`);
+    logger[level]({ refused, reasons, perSeconds: REFUSAL_WARNING_INTERVAL_MS / 1000 }, `${message} (summary)`);
     // The summary opens the next window: at most one warning per interval, whatever the rate.
     open();
   };
@@ -37,10 +43,10 @@ export function createRefusalLog(logger: Logger, message: string): RefusalLog {
   };
 
   return {
-    refused(reason) {
-      logger.debug({ reason }, message);
+    refused(reason, fields = {}) {
+      logger.debug({ ...fields, reason }, message);
       if (!windowOpen) {
-        logger.warn({ reason, note: 'further refusals within a minute are summed up in one warning' }, message);
+        logger[level]({ ...fields, reason, note: 'further ones within a minute are summed up in one line' }, message);
         open();
         return;
       }

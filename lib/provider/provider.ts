@@ -1,5 +1,6 @@
 import * as client from 'openid-client';
 import { describeError } from '../logging/logger.js';
+import { createRefusalLog } from '../logging/refusal-log.js';
 import type { ResolvedOptions } from '../options/options.js';
 import { basicCredentials, type BasicCredentials } from './basic-auth.js';
 import { translateDiscoveryError } from './errors.js';
@@ -39,6 +40,9 @@ function clientAuth(opts: ResolvedOptions, basic: BasicCredentials | undefined):
 export function createProvider(opts: ResolvedOptions): Provider {
   let pending: Promise<client.Configuration> | undefined;
   let resolved: client.Configuration | undefined;
+  // Any request can start a discovery attempt (an anonymous /login): while the provider is
+  // down, one line a minute says so, not one per request.
+  const failures = createRefusalLog(opts.logger, 'provider discovery failed');
 
   async function discover(): Promise<client.Configuration> {
     // openid-client checks the ID token's exp and iat with the same tolerance as the package's own checks.
@@ -75,7 +79,7 @@ export function createProvider(opts: ResolvedOptions): Provider {
           pending = undefined;
           const translated = translateDiscoveryError(err, opts.issuer);
           // The translated message names the URL and the status: the log must say as much as the page.
-          opts.logger.warn({ issuer: opts.issuer.href, reason: translated.message, ...describeError(err) }, 'provider discovery failed');
+          failures.refused(translated.message, { issuer: opts.issuer.href, ...describeError(err) });
           throw translated;
         },
       );

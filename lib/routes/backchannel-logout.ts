@@ -1,11 +1,11 @@
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { endSessions } from '../session/end-sessions.js';
 import { OidcAuthError } from '../errors.js';
-import { readForm, sendJson, single, type AsyncHandler } from '../http/http.js';
+import { readForm, sendJson, single } from '../http/http.js';
 import type { Instance } from '../instance.js';
 import { describeError } from '../logging/logger.js';
 import { LogoutTokenError, replayKey, validateLogoutToken, type LogoutTokenRefusal } from '../tokens/logout-token.js';
-import { errorTypeOf } from '../telemetry/telemetry.js';
+import { errorTypeOf, type TracedHandler } from '../telemetry/telemetry.js';
 import { createRefusalLog } from '../logging/refusal-log.js';
 
 /**
@@ -13,12 +13,17 @@ import { createRefusalLog } from '../logging/refusal-log.js';
  * a provider session (sid) or a user (sub) has logged out. Every rule of the logout token
  * is checked before any session is touched; the answer is 200 even when no session matched.
  */
-export function createBackchannelLogoutHandler(instance: Instance): AsyncHandler {
+export function createBackchannelLogoutHandler(instance: Instance): TracedHandler<Request, Response> {
   const { opts, provider, jwks } = instance;
   const refusals = createRefusalLog(opts.logger, 'back-channel logout refused');
-  const invalid = (res: Response, description: string, refusal: LogoutTokenRefusal | 'request'): void => {
+  // Before its token is found valid a request could come from anyone: a provider outage (no
+  // metadata, no keys) must not cost an error line per request.
+  const unavailable = createRefusalLog(opts.logger, 'back-channel logout could not be completed', 'error');
+  // The refusal is answered here, not passed on: its span is marked failed by hand, as the metric is.
+  const invalid = (res: Response, fail: (errorType: string) => void, description: string, refusal: LogoutTokenRefusal | 'request'): void => {
     refusals.refused(description);
     opts.telemetry.backchannel(refusal);
+    fail(refusal);
     sendJson(res, 400, { error: 'invalid_request', error_description: description });
   };
   /**
@@ -31,19 +36,20 @@ export function createBackchannelLogoutHandler(instance: Instance): AsyncHandler
       opts.logger.warn({ ...describeError(err) }, 'back-channel logout: the logout token id could not be remembered against replay (is the session index full?); the logout goes on');
       return true;
     });
-  return async function oidcBackchannelLogout(req, res, next) {
+  return async function oidcBackchannelLogout(req, res, next, fail) {
     const started = Date.now();
+    let validated = false;
     try {
       let form: URLSearchParams;
       try {
         form = await readForm(req);
       } catch {
-        invalid(res, 'the body must be application/x-www-form-urlencoded with a logout_token', 'request');
+        invalid(res, fail, 'the body must be application/x-www-form-urlencoded with a logout_token', 'request');
         return;
       }
       const token = single(form, 'logout_token');
       if (token === undefined) {
-        invalid(res, 'exactly one logout_token is required', 'request');
+        invalid(res, fail, 'exactly one logout_token is required', 'request');
         return;
       }
       const config = await provider.config();
@@ -53,9 +59,10 @@ export function createBackchannelLogoutHandler(instance: Instance): AsyncHandler
         claims = await validateLogoutToken(token, { issuer, clientId: opts.clientId, alg: opts.idTokenSigningAlg, jwks, maxAgeSec: opts.logout.backchannelMaxAgeSec, clockToleranceSec: opts.clockToleranceSec, claimOnce: rememberOrProceed });
       } catch (err) {
         if (!(err instanceof LogoutTokenError)) throw err;
-        invalid(res, err.message, err.refusal);
+        invalid(res, fail, err.message, err.refusal);
         return;
       }
+      validated = true;
       opts.logger.debug({ by: claims.sid !== undefined ? 'sid' : 'sub', ms: Date.now() - started }, 'back-channel logout: the logout token is valid');
       let ended: number;
       try {
@@ -72,9 +79,12 @@ export function createBackchannelLogoutHandler(instance: Instance): AsyncHandler
       res.statusCode = 200;
       res.end();
     } catch (err) {
-      opts.telemetry.backchannel(err instanceof OidcAuthError ? err.code : errorTypeOf(err));
+      const errorType = err instanceof OidcAuthError ? err.code : errorTypeOf(err);
+      opts.telemetry.backchannel(errorType);
       if (err instanceof OidcAuthError && err.status === 503) {
-        opts.logger.error({ ...describeError(err) }, 'back-channel logout could not be completed');
+        fail(errorType);
+        if (validated) opts.logger.error({ ...describeError(err) }, 'back-channel logout could not be completed');
+        else unavailable.refused(errorType, describeError(err));
         sendJson(res, 503, { error: 'temporarily_unavailable', error_description: err.message });
         return;
       }

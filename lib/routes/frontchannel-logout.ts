@@ -1,6 +1,7 @@
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { endSessions } from '../session/end-sessions.js';
-import { queryOf, single, type AsyncHandler } from '../http/http.js';
+import { queryOf, single } from '../http/http.js';
+import type { TracedHandler } from '../telemetry/telemetry.js';
 import type { Instance } from '../instance.js';
 import { createRefusalLog } from '../logging/refusal-log.js';
 
@@ -16,13 +17,13 @@ function page(res: Response, status: number, text: string): void {
  * default: ends the sessions of that provider session. iss must be the provider's exact
  * issuer, and sid is required: without it the request names no session we could trust.
  */
-export function createFrontchannelLogoutHandler(instance: Instance): AsyncHandler {
+export function createFrontchannelLogoutHandler(instance: Instance): TracedHandler<Request, Response> {
   const { opts, provider } = instance;
   const refusals = createRefusalLog(opts.logger, 'front-channel logout refused');
   // A sid that matches nothing usually means the provider's ID tokens carry no sid (or another
   // one): the user then stays logged in here, which an operator must hear about, at a bounded rate.
   const unmatched = createRefusalLog(opts.logger, 'front-channel logout matched no session (do the provider\'s ID tokens carry this sid?)');
-  return async function oidcFrontchannelLogout(req, res, next) {
+  return async function oidcFrontchannelLogout(req, res, next, fail) {
     try {
       const query = queryOf(req);
       const iss = single(query, 'iss');
@@ -31,6 +32,8 @@ export function createFrontchannelLogoutHandler(instance: Instance): AsyncHandle
       const issuer = config.serverMetadata().issuer;
       if (iss !== issuer || sid === undefined || sid === '') {
         refusals.refused(iss !== issuer ? 'iss is missing or not the issuer' : 'sid is missing');
+        // Answered here, not passed on: the span is marked failed by hand (error.type as back-channel's malformed request).
+        fail('request');
         page(res, 400, 'Logout request refused: iss and sid are required');
         return;
       }

@@ -44,6 +44,32 @@ export function isNavigation(req: Request): boolean {
   return req.headers['sec-fetch-mode'] === 'navigate' && dest === 'document';
 }
 
+/**
+ * A browser's own top-level navigation, as it says in Fetch Metadata: `Sec-Fetch-Mode:
+ * navigate` and `Sec-Fetch-Dest: document`, which browsers send together on every navigation
+ * (Chrome 80, Firefox 90, Safari 16.4 and later) and which a page's script cannot set. A client
+ * outside a browser can send them too: this keeps out clients that do not pretend (crawlers,
+ * link previews, monitors, scripts), not one that does; rate-limit the login route for those.
+ */
+export function isBrowserNavigation(req: Request): boolean {
+  return req.headers['sec-fetch-mode'] === 'navigate' && req.headers['sec-fetch-dest'] === 'document' && isNavigation(req);
+}
+
+/**
+ * With PAR every login start is a client-authenticated call to the provider's PAR endpoint,
+ * which providers rate-limit per client: if any anonymous request could make one, a bot
+ * could spend the app's allowance and the provider would refuse real users' logins. So only
+ * a browser navigation pushes; anything else is refused here, before any call.
+ */
+function assertMayPush(req: Request): void {
+  if (isBrowserNavigation(req)) return;
+  throw new OidcAuthError(
+    OidcAuthErrorCode.NAVIGATION_REQUIRED,
+    400,
+    'This login sends its parameters to the provider first (pushed authorization requests), so it only starts from a browser opening this page (a top-level navigation, with Sec-Fetch-Mode: navigate and Sec-Fetch-Dest: document). Open the link in an up-to-date browser (Chrome 80, Firefox 90, Safari 16.4 or later).',
+  );
+}
+
 export interface LoginStart {
   /** where the browser goes after the login: already judged by return-to.ts */
   returnTo: string;
@@ -86,6 +112,8 @@ export async function startLogin(instance: Instance, req: Request, res: Response
     redirect(res, 302, start.returnTo);
     return;
   }
+  // Known without the provider's metadata: refused before discovery could cost a call.
+  if (opts.pushedAuthorizationRequests) assertMayPush(req);
   const config = await provider.config();
   const state = client.randomState();
   const nonce = client.randomNonce();
@@ -113,6 +141,7 @@ export async function startLogin(instance: Instance, req: Request, res: Response
     throw new OidcAuthError(OidcAuthErrorCode.CONFIG_INVALID, 500, 'profile "fapi2" needs a provider that sends iss in its authorization responses (RFC 9207: authorization_response_iss_parameter_supported), and this one does not say it does.');
   }
   const pushed = opts.pushedAuthorizationRequests || metadata.require_pushed_authorization_requests === true;
+  if (pushed) assertMayPush(req);
   if (pushed && metadata.pushed_authorization_request_endpoint === undefined) {
     throw new OidcAuthError(OidcAuthErrorCode.CONFIG_INVALID, 500, 'pushedAuthorizationRequests is on, but the provider publishes no pushed_authorization_request_endpoint. Turn the option off, or enable PAR at the provider.');
   }

@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import { readCookie, sameString } from '../http/cookies.js';
 import type { ResolvedOptions } from '../options/options.js';
+import { createRefusalLog, type RefusalLog } from '../logging/refusal-log.js';
 
 /**
  * The end_session state travels with a short-lived cookie bound to this browser: the
@@ -18,16 +19,22 @@ export function rememberLogoutState(res: Response, opts: ResolvedOptions, state:
   res.cookie(LOGOUT_STATE_COOKIE, state, { ...cookieOptions(opts), maxAge: LOGOUT_STATE_MAX_AGE_MS });
 }
 
+/** The rate-limited log of post-logout returns whose state does not match: one per oidcAuth() instance. */
+export function logoutReturnRefusals(opts: ResolvedOptions): RefusalLog {
+  return createRefusalLog(opts.logger, 'post-logout return with an unverified state: not treated as a finished logout');
+}
+
 /**
  * On the post-logout redirect: true when the state the provider returned matches this
  * browser's logout cookie (then consumed). A missing or wrong state leaves the cookie
- * alone and is not a finished logout.
+ * alone and is not a finished logout. Anyone can send that cookie with any page request, so
+ * the mismatch goes to the rate-limited `refusals` log, never a warning per request.
  */
-export function verifyLogoutReturn(req: Request, res: Response, opts: ResolvedOptions, state: string | undefined): boolean {
+export function verifyLogoutReturn(req: Request, res: Response, opts: ResolvedOptions, refusals: RefusalLog, state: string | undefined): boolean {
   const expected = readCookie(req, LOGOUT_STATE_COOKIE);
   if (expected === undefined) return false;
   if (state === undefined || !sameString(state, expected)) {
-    opts.logger.warn({ reason: state === undefined ? 'missing state' : 'wrong state' }, 'post-logout return with an unverified state: not treated as a finished logout');
+    refusals.refused(state === undefined ? 'missing state' : 'wrong state');
     return false;
   }
   res.clearCookie(LOGOUT_STATE_COOKIE, cookieOptions(opts));

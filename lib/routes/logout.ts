@@ -5,6 +5,7 @@ import { isCrossSite } from '../http/cross-site.js';
 import { redirect, sendJson, wantsJson, type AsyncHandler } from '../http/http.js';
 import type { Instance } from '../instance.js';
 import { describeError } from '../logging/logger.js';
+import { createRefusalLog, type RefusalLog } from '../logging/refusal-log.js';
 import { rememberLogoutState } from './logout-return.js';
 import { silentLoginMarker } from '../access-gate.js';
 import type { ResolvedOptions } from '../options/options.js';
@@ -13,6 +14,7 @@ import { revokeTokens } from '../tokens/revocation.js';
 import { endedMarkTtlMs } from '../session/lifetime.js';
 import { destroySession, tokensOf, type AppSession, type Login } from '../session/session.js';
 import { TIMED_OUT, within } from '../timeout.js';
+import { errorTypeOf } from '../telemetry/telemetry.js';
 
 /** Where the hook may send the browser: an absolute http(s) URL or an origin-relative path (from the app's own code only). */
 function hookTarget(value: string): string | undefined {
@@ -56,13 +58,19 @@ function holdsData(session: AppSession): boolean {
   return Object.keys(session).some((key) => key !== 'cookie' && key !== 'oidc');
 }
 
+/** Rate-limited lines for what a logout without a login (anyone's POST) can make the package log. */
+interface AnonymousLogoutLogs {
+  storeFailures: RefusalLog;
+  badHookTargets: RefusalLog;
+}
+
 /**
  * Ends the request's session. Only a loaded login is marked ended and dropped from the index:
  * a request without one (a cookieless bot, the cookie of a session that already ended) leaves
  * nothing behind it could flood the store with. An anonymous session the app kept data in is
  * destroyed, which writes nothing.
  */
-async function invalidate({ opts, ended }: Instance, req: Request, res: Response, session: AppSession, login: Login | undefined, issuer: string | undefined): Promise<unknown> {
+async function invalidate({ opts, ended }: Instance, logs: AnonymousLogoutLogs, req: Request, res: Response, session: AppSession, login: Login | undefined, issuer: string | undefined): Promise<unknown> {
   const sessionId = req.sessionID;
   const stored = session.oidc?.login;
   let failure: unknown;
@@ -72,7 +80,9 @@ async function invalidate({ opts, ended }: Instance, req: Request, res: Response
     else if (holdsData(session)) await destroySession(req);
   } catch (err) {
     failure = err;
-    opts.logger.error({ ...describeError(err) }, 'logout: the session store failed to destroy the session');
+    if (login !== undefined) opts.logger.error({ ...describeError(err) }, 'logout: the session store failed to destroy the session');
+    // A logout without a login is anyone's POST: while the store is down, one line a minute.
+    else logs.storeFailures.refused(errorTypeOf(err), describeError(err));
   }
   if (login !== undefined && issuer !== undefined) {
     await opts.sessionIndex.remove({ issuer, sub: login.user.sub, sid: login.sid, sessionId }).catch((err: unknown) => {
@@ -90,6 +100,11 @@ async function invalidate({ opts, ended }: Instance, req: Request, res: Response
 export function createLogoutHandler(instance: Instance): AsyncHandler {
   const { opts, provider, vault } = instance;
   const marker = silentLoginMarker(instance);
+  const logs: AnonymousLogoutLogs = {
+    storeFailures: createRefusalLog(opts.logger, 'logout: the session store failed to destroy a session without a login', 'error'),
+    // The hook's answer is the app's code: one line a minute is enough to find it, whoever logs out.
+    badHookTargets: createRefusalLog(opts.logger, 'postLogout returned a redirectTo that is not an http(s) URL or a path; ignored'),
+  };
   return async function oidcLogout(req, res, next) {
     // Each step at debug, with the time since the request came in: a slow logout can be read from the log.
     const started = Date.now();
@@ -109,7 +124,7 @@ export function createLogoutHandler(instance: Instance): AsyncHandler {
       const issuer = config?.serverMetadata().issuer;
 
       debug({ session: session !== undefined, login: login !== undefined, provider: config !== undefined }, 'the session is read');
-      const storeFailure = session === undefined ? undefined : await invalidate(instance, req, res, session, login, issuer);
+      const storeFailure = session === undefined ? undefined : await invalidate(instance, logs, req, res, session, login, issuer);
       debug({ storeFailed: storeFailure !== undefined }, 'the session is ended in the store and the index');
       // The provider's session may outlive this logout (no end_session_endpoint): a silent login must not bring the user back.
       if (opts.access.attemptSilentLogin) marker.mark(res);
@@ -133,7 +148,7 @@ export function createLogoutHandler(instance: Instance): AsyncHandler {
         redirectTo = endSession.url.href;
       } else if (hookResult !== undefined) {
         const target = hookTarget(hookResult.redirectTo);
-        if (target === undefined) opts.logger.warn({ hook: 'postLogout' }, 'postLogout returned a redirectTo that is not an http(s) URL or a path; ignored');
+        if (target === undefined) logs.badHookTargets.refused('not an http(s) URL or a path', { hook: 'postLogout' });
         else redirectTo = target;
       }
       debug({ endSession: endSession !== undefined, hook: hookResult !== undefined }, 'postLogout ran; answering');

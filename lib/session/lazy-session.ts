@@ -1,4 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
+import { sessionCallback, type LateSaveLog } from './late-session-errors.js';
 
 /** True when the request may carry the session cookie (a cheap test: a false "yes" only costs a store read). */
 export function mayCarryCookie(req: Request, name: string): boolean {
@@ -21,7 +22,7 @@ type Marked = Request & { [DEFERRED]?: boolean };
  * generates a fresh session), so the getter can return the real session at once, with
  * express-session's own cookie and save hooks installed on the response.
  */
-export function deferSession(req: Request, res: Response, sessionMiddleware: RequestHandler): void {
+export function deferSession(req: Request, res: Response, sessionMiddleware: RequestHandler, lateSaves: LateSaveLog): void {
   (req as Marked)[DEFERRED] = true;
   Object.defineProperty(req, 'session', {
     configurable: true,
@@ -29,7 +30,8 @@ export function deferSession(req: Request, res: Response, sessionMiddleware: Req
     get() {
       (req as Marked)[DEFERRED] = false;
       Reflect.deleteProperty(req, 'session');
-      void sessionMiddleware(req, res, () => undefined);
+      // Nothing to load (express-session calls back at once); a save that fails at the end is logged.
+      void sessionMiddleware(req, res, sessionCallback(lateSaves, req, () => undefined));
       return req.session;
     },
     set(value: unknown) {

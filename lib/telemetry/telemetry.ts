@@ -172,15 +172,29 @@ export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
 }
 
 /**
- * A route handler in an active span: what it calls (provider, store) nests under it, and an
- * error it passes to `next` marks the span failed with its code.
+ * A handler traced by `traced`. `fail` marks its span failed for an answer the handler sends
+ * itself (a refused back-channel request answers 400 without passing an error on), with the
+ * same `error.type` its metric carries.
  */
-export function traced<Req, Res>(telemetry: Telemetry, name: string, handler: (req: Req, res: Res, next: (err?: unknown) => void) => Promise<void>): (req: Req, res: Res, next: (err?: unknown) => void) => Promise<void> {
+export type TracedHandler<Req, Res> = (req: Req, res: Res, next: (err?: unknown) => void, fail: (errorType: string) => void) => Promise<void>;
+
+/**
+ * A route handler in an active span: what it calls (provider, store) nests under it, and an
+ * error it passes to `next`, or a refusal it reports through `fail`, marks the span failed with its code.
+ */
+export function traced<Req, Res>(telemetry: Telemetry, name: string, handler: TracedHandler<Req, Res>): (req: Req, res: Res, next: (err?: unknown) => void) => Promise<void> {
   return (req, res, next) =>
     telemetry.inSpan(name, (span) =>
-      handler(req, res, (err?: unknown) => {
-        if (err !== undefined && err !== null) failSpan(span, errorTypeOf(err));
-        next(err);
-      }),
+      handler(
+        req,
+        res,
+        (err?: unknown) => {
+          if (err !== undefined && err !== null) failSpan(span, errorTypeOf(err));
+          next(err);
+        },
+        (errorType) => {
+          failSpan(span, errorType);
+        },
+      ),
     );
 }

@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { CookieJar } from 'tough-cookie';
 
 export interface Page {
@@ -21,13 +22,50 @@ export interface RequestOptions {
 }
 
 /**
+ * A GET sent as a browser's top-level navigation, with the Fetch Metadata a browser sends
+ * (Sec-Fetch-Mode: navigate, Sec-Fetch-Dest: document). Node's fetch cannot: it always says
+ * Sec-Fetch-Mode: cors. Plain http only (the tests' provider and apps).
+ */
+function navigate(url: string, headers: Headers): Promise<Response> {
+  const sent: Record<string, string> = { accept: 'text/html,application/xhtml+xml', 'sec-fetch-site': 'none', 'sec-fetch-user': '?1' };
+  headers.forEach((value, name) => {
+    sent[name] = value;
+  });
+  sent['sec-fetch-mode'] = 'navigate';
+  sent['sec-fetch-dest'] = 'document';
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: 'GET', headers: sent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () => {
+        const answer = new Headers();
+        for (const [name, value] of Object.entries(res.headers)) {
+          for (const one of Array.isArray(value) ? value : value === undefined ? [] : [value]) answer.append(name, one);
+        }
+        const status = res.statusCode ?? 0;
+        resolve(new Response(status === 204 || status === 304 ? null : Buffer.concat(chunks), { status, headers: answer }));
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
  * A headless "browser": a cookie jar and fetch with redirects handled by hand, so every
- * hop (app, provider, app) is visible to the test.
+ * hop (app, provider, app) is visible to the test. With `navigations`, its GETs are sent as
+ * a browser's top-level navigations (Fetch Metadata included), as a login with PAR needs.
  */
 export class Browser {
   readonly jar = new CookieJar();
   /** every URL visited, in order */
   readonly visited: string[] = [];
+  readonly navigations: boolean;
+
+  constructor(options: { navigations?: boolean } = {}) {
+    this.navigations = options.navigations === true;
+  }
 
   /**
    * `sameSiteContext` makes the jar enforce SameSite as a browser would for a request from
@@ -44,7 +82,8 @@ export class Browser {
       headers.set('content-type', 'application/x-www-form-urlencoded');
       body = new URLSearchParams(init.form).toString();
     }
-    const res = await fetch(url, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, body: body ?? null, redirect: 'manual' });
+    const method = init.method ?? (body === undefined ? 'GET' : 'POST');
+    const res = this.navigations && method === 'GET' ? await navigate(url, headers) : await fetch(url, { method, headers, body: body ?? null, redirect: 'manual' });
     for (const setCookie of res.headers.getSetCookie()) await this.jar.setCookie(setCookie, url, { ignoreError: true });
     const location = res.headers.get('location') ?? undefined;
     return { status: res.status, url, location: location === undefined ? undefined : new URL(location, url).href, headers: res.headers, body: await res.text() };
