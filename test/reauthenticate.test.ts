@@ -64,8 +64,9 @@ async function withApp(extra: AppOptions, run: (app: App) => Promise<void>): Pro
   }
 }
 
-async function loggedIn(app: App, user = 'alice'): Promise<Browser> {
-  const browser = new Browser();
+/** With PAR on, logins must be a browser's navigations (Fetch Metadata): `navigations` sends them so. */
+async function loggedIn(app: App, user = 'alice', navigations = false): Promise<Browser> {
+  const browser = new Browser({ navigations });
   const callback = await login(browser, `${app.appUrl}/login`, user);
   assert.equal(callback.status, 302, callback.body);
   return browser;
@@ -212,7 +213,7 @@ describe('logout.reauthenticate: a browser signed out here must sign in again at
   test('with PAR, prompt=login travels in the pushed request, not through the browser', async () => {
     const features = { pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false } };
     await withApp({ options: { pushedAuthorizationRequests: true }, provider: { features } }, async (app) => {
-      const browser = await loggedIn(app);
+      const browser = await loggedIn(app, 'alice', true);
       await logOut(browser, app.appUrl);
       const seen = recordProviderRequests(app.op);
       const next = await nextLogin(browser, app.appUrl);
