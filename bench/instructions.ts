@@ -1,11 +1,12 @@
 /**
- * `npm run bench:instructions -- <commit> [<commit>…]`: instructions per authenticated request (connect-redis,
- * the Redis session index, one real login) for this checkout's lib/ and earlier commits', counted by
+ * `npm run bench:instructions -- <commit> [<commit>…]`: instructions per authenticated and per
+ * anonymous request (connect-redis, the Redis session index, one real login) for this
+ * checkout's lib/ and earlier commits', counted by
  * valgrind's callgrind, which counts instructions, not time: unlike req/s, the figure does not
- * move with the shared machine's load. Each library's server runs twice under callgrind, with
- * the same start-up and SMALL then LARGE requests; (I(LARGE) − I(SMALL)) / (LARGE − SMALL) is
- * its cost of one request once warm. Writes bench/INSTRUCTIONS.md. Needs valgrind (Debian's
- * package); about two minutes a library.
+ * move with the shared machine's load. Each library's server runs three times under callgrind,
+ * with the same start-up: SMALL requests of each route, then LARGE of one route; the extra
+ * instructions over LARGE − SMALL are that route's cost of one request once warm. Writes
+ * bench/INSTRUCTIONS.md. Needs valgrind (Debian's package); about three minutes a library.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -34,6 +35,7 @@ await redis.connect();
 const app = express();
 app.use(oidcAuth({ issuer: e.ISSUER, clientId: e.CLIENT_ID, clientSecret: e.CLIENT_SECRET, baseUrl: 'http://127.0.0.1:' + e.PORT, allowInsecureRequests: true, session: { secret: e.SESSION_SECRET, store: new RedisStore({ client: redis }) }, sessionIndex: redisSessionIndex(redis) }));
 app.get('/profile', requiresAuth(), (req, res) => { res.json({ sub: req.oidc.user?.sub }); });
+app.get('/public', (_req, res) => { res.json({ ok: true }); });
 app.get('/exit', (_req, res) => { res.end('bye'); setTimeout(() => process.exit(0), 50); });
 app.listen(Number(e.PORT), '127.0.0.1', () => console.log('ready'));
 `;
@@ -49,8 +51,11 @@ const log = (line: string): void => {
   console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
 };
 
-/** Total instructions of one server run under callgrind: start-up, `requests` GET /profile with the login's cookie, exit. */
-async function count(top: Topology<string>, lib: string, requests: number, cookie: string): Promise<number> {
+/**
+ * Total instructions of one server run under callgrind: start-up, `authenticated` GET /profile
+ * with the login's cookie, `anonymous` GET /public without a cookie, exit.
+ */
+async function count(top: Topology<string>, lib: string, authenticated: number, anonymous: number, cookie: string): Promise<number> {
   const port = 40000 + Math.floor(Math.random() * 20000);
   const server = path.join(WORK_DIR, 'instructions-server.mjs');
   const child = spawn('valgrind', ['--tool=callgrind', '--smc-check=all-non-file', '--callgrind-out-file=/dev/null', process.execPath, server], {
@@ -66,10 +71,15 @@ async function count(top: Topology<string>, lib: string, requests: number, cooki
     });
     void exited.then(() => { reject(new Error(`the server under callgrind exited:\n${stderr.slice(-2000)}`)); });
   });
-  for (let i = 0; i < requests; i++) {
+  for (let i = 0; i < authenticated; i++) {
     const res = await fetch(`http://127.0.0.1:${String(port)}/profile`, { headers: { cookie } });
     const body = await res.text();
     if (res.status !== 200 || !body.includes('"sub":"alice"')) throw new Error(`GET /profile answered ${String(res.status)} ${body.slice(0, 200)}`);
+  }
+  for (let i = 0; i < anonymous; i++) {
+    const res = await fetch(`http://127.0.0.1:${String(port)}/public`);
+    const body = await res.text();
+    if (res.status !== 200 || res.headers.has('set-cookie')) throw new Error(`GET /public answered ${String(res.status)} ${body.slice(0, 200)}`);
   }
   await fetch(`http://127.0.0.1:${String(port)}/exit`);
   await exited;
@@ -89,24 +99,27 @@ try {
   const app = topology.servers[NAME];
   if (app === undefined) throw new Error('no login server');
   const { cookie } = await realLogin(app.url, 'alice', ['oidc.sid']);
-  const perRequest: number[] = [];
+  // Three runs a library: both routes SMALL times; the authenticated one LARGE; the anonymous one
+  // LARGE. Each difference to the first, over LARGE − SMALL, is one warm request of that route.
+  const perRequest: { authenticated: number; anonymous: number }[] = [];
   const rows: string[] = [];
   for (const [label, lib] of libraries) {
-    const small = await count(topology, lib, SMALL, cookie);
-    const large = await count(topology, lib, LARGE, cookie);
-    const each = (large - small) / (LARGE - SMALL);
-    perRequest.push(each);
-    rows.push(`| ${label} | ${small.toLocaleString('en')} | ${large.toLocaleString('en')} | ${Math.round(each).toLocaleString('en')} |`);
-    log(`${label}: ${Math.round(each).toLocaleString('en')} instructions a request`);
+    const base = await count(topology, lib, SMALL, SMALL, cookie);
+    const authenticated = (await count(topology, lib, LARGE, SMALL, cookie) - base) / (LARGE - SMALL);
+    const anonymous = (await count(topology, lib, SMALL, LARGE, cookie) - base) / (LARGE - SMALL);
+    perRequest.push({ authenticated, anonymous });
+    rows.push(`| ${label} | ${Math.round(authenticated).toLocaleString('en')} | ${Math.round(anonymous).toLocaleString('en')} |`);
+    log(`${label}: ${Math.round(authenticated).toLocaleString('en')} instructions an authenticated request, ${Math.round(anonymous).toLocaleString('en')} an anonymous one`);
   }
-  const ratios = commits.map((c, i) => `This checkout ÷ ${c.commit}: **${((perRequest[0] ?? Number.NaN) / (perRequest[i + 1] ?? Number.NaN)).toFixed(3)}×** the instructions a request.`);
+  const ratio = (route: 'authenticated' | 'anonymous', i: number): string => ((perRequest[0]?.[route] ?? Number.NaN) / (perRequest[i + 1]?.[route] ?? Number.NaN)).toFixed(3);
+  const ratios = commits.map((c, i) => `This checkout ÷ ${c.commit}: **${ratio('authenticated', i)}×** the instructions an authenticated request, **${ratio('anonymous', i)}×** an anonymous one.`);
   const report = [
-    '# Instructions per authenticated request',
+    '# Instructions per request',
     '',
-    `Made by \`npm run bench:instructions\` (bench/instructions.ts) on ${machine.date.slice(0, 10)}, node ${machine.node}, valgrind callgrind. One server per library (its lib/ compiled by tsc; connect-redis and the Redis session index; no OpenTelemetry SDK), holding one real login through oidc-provider, run twice under callgrind from start to exit: ${String(SMALL)} then ${String(LARGE)} sequential \`GET /profile\` requests. The difference of the two totals over the ${String(LARGE - SMALL)} extra requests is one warm request's instructions; start-up, the JIT's warm-up and exit cancel out.`,
+    `Made by \`npm run bench:instructions\` (bench/instructions.ts) on ${machine.date.slice(0, 10)}, node ${machine.node}, valgrind callgrind. One server per library (its lib/ compiled by tsc; connect-redis and the Redis session index; no OpenTelemetry SDK), holding one real login through oidc-provider, run three times under callgrind from start to exit: ${String(SMALL)} sequential \`GET /profile\` with the login's cookie and ${String(SMALL)} \`GET /public\` without a cookie; then ${String(LARGE)} of the first; then ${String(LARGE)} of the second. The difference of each total to the first over the ${String(LARGE - SMALL)} extra requests is one warm request's instructions; start-up, the JIT's warm-up and exit cancel out.`,
     '',
-    '| library | instructions, ' + String(SMALL) + ' requests | instructions, ' + String(LARGE) + ' requests | per request |',
-    '| --- | --- | --- | --- |',
+    '| library | instructions, authenticated `GET /profile` | instructions, anonymous `GET /public` |',
+    '| --- | --- | --- |',
     ...rows,
     '',
     ...ratios.flatMap((line) => [line, '']),
