@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
-import express from 'express';
-import { oidcAuth, type OidcAuthHandler, type OidcAuthOptions, type SessionIndex } from '../lib/index.js';
+import type express from 'express';
+import type { OidcAuthOptions, SessionIndex } from '../lib/index.js';
 import { memorySessionIndex } from '../lib/session-index/session-index.js';
-import { addTestRoutes, baseOptions, capturingLogger, jsonErrorHandler, type Captured } from './helpers/app.js';
+import { baseOptions, capturingLogger, type Captured } from './helpers/app.js';
 import { ACCEPT_JSON, assertLoggedOut } from './helpers/assertions.js';
 import { Browser, login } from './helpers/browser.js';
 import { browserWith, send } from './helpers/gates.js';
-import { providerForInstances, sharedRedisOptions } from './helpers/instances.js';
+import { appWithSessionAdmin, providerForInstances, sharedRedisOptions } from './helpers/instances.js';
 import { lateServer, type LateServer } from './helpers/late-server.js';
 import { logoutClaims, postLogoutToken, sidOf, signLogoutToken } from './helpers/logout-token.js';
 import { sessionIdFromCookie } from './helpers/logout.js';
@@ -57,19 +57,9 @@ describe('logout stays final under pressure: a flood of logouts, a full Redis', 
   const logs = new Map<LateServer, Captured[]>();
 
   function instance(server: LateServer, options: OidcAuthOptions): express.Express {
-    const app = express();
-    app.set('env', 'test');
     const captured = capturingLogger();
     logs.set(server, captured.lines);
-    const auth: OidcAuthHandler = oidcAuth({ ...options, logger: captured.logger });
-    app.use(auth);
-    addTestRoutes(app);
-    // "Sign out everywhere", as the README's recipe has it.
-    app.post('/admin/end-user', (req, res, next) => {
-      auth.endSessions({ sub: typeof req.query['sub'] === 'string' ? req.query['sub'] : '' }, { request: req }).then((result) => res.json(result), next);
-    });
-    app.use(jsonErrorHandler);
-    return app;
+    return appWithSessionAdmin({ ...options, logger: captured.logger });
   }
 
   before(async () => {

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import express from 'express';
-import { oidcAuth } from '../lib/index.js';
-import { addTestRoutes, CLIENT_ID, clientFor, jsonErrorHandler } from './helpers/app.js';
+import type express from 'express';
+import { CLIENT_ID, clientFor } from './helpers/app.js';
 import { ACCEPT_JSON, assertLoggedOut, assertOidcError, jsonOf } from './helpers/assertions.js';
 import { Browser, deliver, login } from './helpers/browser.js';
-import { providerForInstances, sharedRedisOptions } from './helpers/instances.js';
+import { appWithSessionAdmin, providerForInstances, sharedRedisOptions } from './helpers/instances.js';
 import { lateServer, type LateServer } from './helpers/late-server.js';
 import { startTestProvider, type TestProvider } from './helpers/provider.js';
 import { REDIS_SUITE_SKIP, startRedisWithClient, type RedisClient, type RedisServer } from './helpers/redis.js';
@@ -18,19 +17,8 @@ describe('logout.reauthenticate with two instances on Redis', { skip: REDIS_SUIT
   let a: LateServer;
   let b: LateServer;
 
-  function instance(server: LateServer): express.Express {
-    const app = express();
-    app.set('env', 'test');
-    // Without the consent prompt the shared options ask for (a refresh token): a silent login is then visible as such.
-    const auth = oidcAuth({ ...sharedRedisOptions(op.issuer, server, client), scope: 'openid profile email', authorizationParams: {} });
-    app.use(auth);
-    addTestRoutes(app);
-    app.post('/admin/end-user', (req, res, next) => {
-      auth.endSessions({ sub: typeof req.query['sub'] === 'string' ? req.query['sub'] : '' }, { request: req }).then((result) => res.json(result), next);
-    });
-    app.use(jsonErrorHandler);
-    return app;
-  }
+  // Without the consent prompt the shared options ask for (a refresh token): a silent login is then visible as such.
+  const instance = (server: LateServer): express.Express => appWithSessionAdmin({ ...sharedRedisOptions(op.issuer, server, client), scope: 'openid profile email', authorizationParams: {} });
 
   before(async () => {
     ({ redis, client } = await startRedisWithClient());
@@ -95,12 +83,7 @@ describe('logout.reauthenticate on Redis, at a provider without an end_session_e
     server = await lateServer();
     // Logins 10 minutes old (auth_time), so an answer from the old provider session shows it.
     op = await startTestProvider({ clients: [clientFor(server.url, { require_auth_time: true })], features: { rpInitiatedLogout: { enabled: false } }, authentication: () => ({ ageSec: 600 }) });
-    const app = express();
-    app.set('env', 'test');
-    app.use(oidcAuth({ ...sharedRedisOptions(op.issuer, server, client), scope: 'openid profile email', authorizationParams: {} }));
-    addTestRoutes(app);
-    app.use(jsonErrorHandler);
-    server.setHandler(app);
+    server.setHandler(appWithSessionAdmin({ ...sharedRedisOptions(op.issuer, server, client), scope: 'openid profile email', authorizationParams: {} }));
   });
   after(async () => {
     await server.close();

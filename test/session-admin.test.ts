@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import express from 'express';
+import type express from 'express';
 import type { Session } from 'express-session';
-import { oidcAuth, requiresAuth, type OidcAuthHandler, type PostLogoutContext } from '../lib/index.js';
-import { addTestRoutes, capturingLogger, jsonErrorHandler } from './helpers/app.js';
+import { oidcAuth, requiresAuth, type PostLogoutContext } from '../lib/index.js';
+import { capturingLogger } from './helpers/app.js';
 import { ACCEPT_JSON, assertLoggedInAs, assertLoggedOut, assertOidcError, jsonOf } from './helpers/assertions.js';
 import { Browser, login } from './helpers/browser.js';
 import { Gate } from './helpers/gates.js';
-import { providerForInstances, sharedRedisOptions } from './helpers/instances.js';
+import { appWithSessionAdmin, providerForInstances, sharedRedisOptions } from './helpers/instances.js';
 import { lateServer, type LateServer } from './helpers/late-server.js';
 import type { TestProvider } from './helpers/provider.js';
 import { REDIS_SUITE_SKIP, startRedisWithClient, type RedisClient, type RedisServer } from './helpers/redis.js';
@@ -34,29 +34,20 @@ describe('ending and listing a user\'s sessions from the app\'s own code, two in
   let gate: Gate | undefined;
 
   function instance(server: LateServer): express.Express {
-    const app = express();
-    app.set('env', 'test');
-    const auth: OidcAuthHandler = oidcAuth({ ...sharedRedisOptions(op.issuer, server, client), hooks: { postLogout: (ctx) => void ended.push(ctx) } });
-    app.use(auth);
-    addTestRoutes(app);
-    // An administrator's action (in a real app behind its own authorization).
-    app.post('/admin/end-user', (req, res, next) => {
-      auth.endSessions({ sub: typeof req.query['sub'] === 'string' ? req.query['sub'] : '' }, { request: req }).then((result) => res.json(result), next);
+    return appWithSessionAdmin({ ...sharedRedisOptions(op.issuer, server, client), hooks: { postLogout: (ctx) => void ended.push(ctx) } }, (app, auth) => {
+      app.get('/me/sessions', requiresAuth((req, res, next) => {
+        auth.listSessions({ sub: req.oidc.user.sub }, { request: req }).then((sessions) => res.json(sessions), next);
+      }));
+      app.post('/me/sessions/end', requiresAuth((req, res, next) => {
+        auth.endSessions({ sub: req.oidc.user.sub, session: typeof req.query['session'] === 'string' ? req.query['session'] : '' }, { request: req }).then((result) => res.json(result), next);
+      }));
+      // A request of the session still running when the sessions are ended, which then writes to it.
+      app.get('/held', requiresAuth(async (req, res) => {
+        await gate?.hold();
+        (req.session as Session & { note?: string }).note = 'written after the end';
+        res.json({ ok: true });
+      }));
     });
-    app.get('/me/sessions', requiresAuth((req, res, next) => {
-      auth.listSessions({ sub: req.oidc.user.sub }, { request: req }).then((sessions) => res.json(sessions), next);
-    }));
-    app.post('/me/sessions/end', requiresAuth((req, res, next) => {
-      auth.endSessions({ sub: req.oidc.user.sub, session: typeof req.query['session'] === 'string' ? req.query['session'] : '' }, { request: req }).then((result) => res.json(result), next);
-    }));
-    // A request of the session still running when the sessions are ended, which then writes to it.
-    app.get('/held', requiresAuth(async (req, res) => {
-      await gate?.hold();
-      (req.session as Session & { note?: string }).note = 'written after the end';
-      res.json({ ok: true });
-    }));
-    app.use(jsonErrorHandler);
-    return app;
   }
 
   before(async () => {

@@ -1,6 +1,7 @@
 import { RedisStore } from 'connect-redis';
-import { redisSessionIndex, type OidcAuthOptions } from '../../lib/index.js';
-import { baseOptions, clientFor, SESSION_SECRET } from './app.js';
+import express from 'express';
+import { oidcAuth, redisSessionIndex, type OidcAuthHandler, type OidcAuthOptions } from '../../lib/index.js';
+import { addTestRoutes, baseOptions, clientFor, jsonErrorHandler, SESSION_SECRET } from './app.js';
 import type { LateServer } from './late-server.js';
 import { WITH_REFRESH_TOKEN } from './logout.js';
 import { startTestProvider, type TestProvider } from './provider.js';
@@ -26,4 +27,24 @@ export function sharedRedisOptions(issuer: string, server: LateServer, client: R
     session: { secret: SESSION_SECRET, store: new RedisStore({ client, prefix: 'sess:' }) },
     sessionIndex: redisSessionIndex(indexClient),
   };
+}
+
+/**
+ * An app instance as the README's "sign out everywhere" recipe has it: oidcAuth, the test
+ * routes, `POST /admin/end-user?sub=` calling `endSessions({ sub })`, `extra` routes of the
+ * test's own, and JSON errors.
+ */
+export function appWithSessionAdmin(options: OidcAuthOptions, extra: (app: express.Express, auth: OidcAuthHandler) => void = () => undefined): express.Express {
+  const app = express();
+  app.set('env', 'test');
+  const auth = oidcAuth(options);
+  app.use(auth);
+  addTestRoutes(app);
+  // An administrator's action (in a real app behind its own authorization).
+  app.post('/admin/end-user', (req, res, next) => {
+    auth.endSessions({ sub: typeof req.query['sub'] === 'string' ? req.query['sub'] : '' }, { request: req }).then((result) => res.json(result), next);
+  });
+  extra(app, auth);
+  app.use(jsonErrorHandler);
+  return app;
 }
