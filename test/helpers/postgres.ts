@@ -18,6 +18,12 @@ export interface PostgresServer {
   /** stop the server (to test an outage); start() brings it back on the same port, with its data */
   stop(): Promise<void>;
   start(): Promise<void>;
+  /**
+   * SIGSTOP the server and every backend (a database that hangs: connections stay open, no
+   * answer comes); thaw() lets them go on
+   */
+  freeze(): void;
+  thaw(): void;
   close(): Promise<void>;
 }
 
@@ -88,11 +94,40 @@ export async function startPostgres(): Promise<PostgresServer> {
     url: `postgres://postgres@127.0.0.1:${String(port)}/postgres`,
     stop,
     start,
+    freeze: () => {
+      signalCluster(data, 'SIGSTOP');
+    },
+    thaw: () => {
+      signalCluster(data, 'SIGCONT');
+    },
     async close() {
+      signalCluster(data, 'SIGCONT');
       await stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The postmaster (its pid from its own file) and its children: every process of this one cluster. */
+function clusterPids(data: string): number[] {
+  let postmaster: number;
+  try {
+    postmaster = Number(readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return [];
+  }
+  const children = spawnSync('ps', ['--ppid', String(postmaster), '-o', 'pid=']).stdout.toString().split('\n').map((line) => Number(line.trim())).filter((pid) => pid > 0);
+  return [postmaster, ...children];
+}
+
+function signalCluster(data: string, signal: NodeJS.Signals): void {
+  for (const pid of clusterPids(data)) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // ended meanwhile
+    }
+  }
 }
 
 /** The last resort when pg_ctl cannot stop it: the postmaster's pid, from its own file. */
