@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import session, { type SessionData } from 'express-session';
 import connectPgSimple from 'connect-pg-simple';
@@ -64,10 +66,29 @@ describe('the PostgreSQL session index on its own', { skip: POSTGRES_SUITE_SKIP 
     assert.equal(counts['race_claims'], 0);
   });
 
-  test('createTables: false creates nothing: the app runs the SQL itself', async () => {
+  test("createTables: false creates nothing; the README's SQL makes the tables it needs", async () => {
     const index = postgresSessionIndex(pool, { tablePrefix: 'mine_', createTables: false });
     await assert.rejects(index.isEnded('x'), /relation "mine_ended" does not exist/);
     assert.equal((await rowCounts(pool))['mine_ended'], undefined);
+
+    const readme = readFileSync(path.resolve(import.meta.dirname, '..', 'README.md'), 'utf8');
+    const sql = /createTables: false[\s\S]*?```sql\n([\s\S]*?)```/.exec(readme)?.[1];
+    assert.ok(sql !== undefined, 'the README has the SQL');
+    // In a schema of its own, as a migration would run it there: the README's names are the defaults.
+    const client = await pool.connect();
+    try {
+      await client.query('CREATE SCHEMA migrated; SET search_path TO migrated');
+      await client.query(sql);
+      await client.query('SET search_path TO public');
+    } finally {
+      client.release();
+    }
+    const migrated = postgresSessionIndex(pool, { schema: 'migrated', createTables: false });
+    await migrated.add({ issuer: ISSUER, sub: 'm', sid: 'm-sid', sessionId: 'm-1' }, 60_000);
+    await migrated.markEnded('m-1', 60_000);
+    assert.equal(await migrated.claimOnce('m-claim', 60_000), true);
+    assert.deepEqual(await migrated.lookup(ISSUER, { sid: 'm-sid' }), ['m-1']);
+    assert.equal(await migrated.isEnded('m-1'), true);
   });
 
   test('sessions are found by sid and by sub until they expire or are removed', async () => {
