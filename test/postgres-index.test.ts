@@ -180,6 +180,33 @@ describe('the PostgreSQL session index on its own', { skip: POSTGRES_SUITE_SKIP 
     assert.equal(await storeGet(store, 'fresh') ?? null, null);
   });
 
+  test("an update sent while a logout's delete holds the row waits for it, then writes nothing", { timeout: 20_000 }, async () => {
+    const store = new PGStore({ pool, createTableIfMissing: true, pruneSessionInterval: false });
+    const index = postgresSessionIndex(pool);
+    const writer = index.atomicWriter?.(store);
+    assert.ok(writer !== undefined);
+    assert.equal(await writer.setUnlessEnded('held', loginData(60_000), 'create'), 'written');
+    // A logout whose mark was lost, as one transaction left open: its delete, not yet committed.
+    const logout = await pool.connect();
+    try {
+      await logout.query('BEGIN');
+      await logout.query('DELETE FROM session WHERE sid = $1', ['held']);
+      const holder = (await logout.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
+      const update = writer.setUnlessEnded('held', { ...loginData(60_000), note: 'late' } as SessionData, 'update');
+      // The gate: the write is seen waiting for the logout's transaction (no timing involved).
+      for (;;) {
+        const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [holder]);
+        if (rows[0]?.n === '1') break;
+        await new Promise((r) => setImmediate(r));
+      }
+      await logout.query('COMMIT');
+      assert.equal(await update, 'ended', 'the row it waited for is gone: nothing written');
+    } finally {
+      logout.release();
+    }
+    assert.equal((await storeGet(store, 'held')) ?? null, null);
+  });
+
   test('the expire the index writes is the one connect-pg-simple computes itself (cookie expiry, else its ttl)', async () => {
     const store = new PGStore({ pool, ttl: 1234, createTableIfMissing: true, pruneSessionInterval: false });
     const writer = postgresSessionIndex(pool).atomicWriter?.(store);
