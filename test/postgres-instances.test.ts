@@ -39,8 +39,9 @@ describe('several app instances sharing PostgreSQL', { skip: POSTGRES_SUITE_SKIP
     a = await lateServer();
     b = await lateServer();
     op = await providerForInstances([a, b]);
-    a.setHandler(postgresInstance(op.issuer, a, pool, ended));
-    b.setHandler(postgresInstance(op.issuer, b, pool, ended));
+    const frontchannel = { routes: { frontchannelLogout: '/frontchannel-logout' } };
+    a.setHandler(postgresInstance(op.issuer, a, pool, ended, frontchannel));
+    b.setHandler(postgresInstance(op.issuer, b, pool, ended, frontchannel));
   });
   after(async () => {
     await a.close();
@@ -78,6 +79,17 @@ describe('several app instances sharing PostgreSQL', { skip: POSTGRES_SUITE_SKIP
       assert.deepEqual(await rowsOf(pool, s.id), { session: 0, index: 0 });
     }
     await assertLoggedInAs(other.browser, a.url, 'pg-gus');
+  });
+
+  test('a front-channel logout (an iframe without the cookie) on A ends a session made on B', async () => {
+    const { browser, id, tokens } = await loggedIn(b, 'pg-hugo');
+    const query = new URLSearchParams({ iss: op.issuer, sid: sidOf(tokens.idToken) ?? '' });
+    const answer = await fetch(`${a.url}/frontchannel-logout?${query.toString()}`);
+    assert.equal(answer.status, 200);
+    await answer.arrayBuffer();
+    await assertLoggedOut(browser, b.url);
+    await assertLoggedOut(browser, a.url);
+    assert.deepEqual(await rowsOf(pool, id), { session: 0, index: 0 });
   });
 
   test('a logout token replayed to the other instance is refused: the replay memory is shared', async () => {
