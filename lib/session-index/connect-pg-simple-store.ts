@@ -1,11 +1,11 @@
 import type { SessionData, Store } from 'express-session';
 
 /**
- * What the package needs of a connect-pg-simple `PGStore` (v10 is tested; any release with these methods) to write its sessions
- * itself, exactly as connect-pg-simple would: the same table (its own quotedTable(), schema
- * included), the same connection (its own query(), which also creates its table first when
- * `createTableIfMissing` is on), the same expiry. Recognised by shape, so the package does
- * not depend on connect-pg-simple.
+ * What the package needs of a connect-pg-simple `PGStore` (v10 is tested; any release with
+ * these methods) to write its sessions itself, exactly as connect-pg-simple would: the same
+ * table (its own quotedTable(), schema included), the same connection (its own query(), which
+ * also creates its table first when `createTableIfMissing` is on), the same expiry.
+ * Recognised by shape, so the package does not depend on connect-pg-simple.
  */
 export interface ConnectPgSimpleStore {
   /** the quoted, schema-qualified session table */
