@@ -54,7 +54,7 @@ cat > tsconfig.json <<'JSON'
 JSON
 npm pkg set type=module >/dev/null
 typescript=$(node -p "require('$root/node_modules/typescript/package.json').version")
-npm install --no-audit --no-fund --silent "typescript@$typescript" @types/node@20 @types/express@5 @types/express-session@1 connect-redis@9 redis@5 "@opentelemetry/sdk-metrics@$(otel sdk-metrics)" "@opentelemetry/sdk-trace-base@$(otel sdk-trace-base)" >/dev/null
+npm install --no-audit --no-fund --silent "typescript@$typescript" @types/node@20 @types/express@5 @types/express-session@1 connect-redis@9 redis@5 pg@8 @types/pg@8 connect-pg-simple@10 @types/connect-pg-simple@7 "@opentelemetry/sdk-metrics@$(otel sdk-metrics)" "@opentelemetry/sdk-trace-base@$(otel sdk-trace-base)" >/dev/null
 npx tsc -p tsconfig.json
 echo 'pack-check: the README examples compile (strict, exactOptionalPropertyTypes, skipLibCheck: false) with @types/express 5'
 npm install --no-audit --no-fund --silent @types/express@4 >/dev/null

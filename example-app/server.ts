@@ -8,7 +8,7 @@
  *   BASE_URL/ as post-logout redirect URI, BASE_URL/backchannel-logout for back-channel logout),
  *   SESSION_SECRET (required then: at least 32 random characters).
  * Either way: PORT (default 3000), PROVIDER_PORT (default 3001, embedded provider only),
- * REDIS_URL (keep sessions in Redis), LOG_LEVEL (debug, info, warn, error; default info).
+ * REDIS_URL (keep sessions in Redis) or DATABASE_URL (in PostgreSQL), LOG_LEVEL (debug, info, warn, error; default info).
  *
  * The library itself never reads process.env: this file is the only place that does.
  */
@@ -39,10 +39,12 @@ function readConfig(): { options: StartExampleOptions; problems: string[] } {
     port: portFrom('PORT', 3000, problems),
     providerPort: portFrom('PROVIDER_PORT', 3001, problems),
     redisUrl: nonEmpty('REDIS_URL'),
+    databaseUrl: nonEmpty('DATABASE_URL'),
     baseUrl: nonEmpty('BASE_URL'),
     sessionSecret: nonEmpty('SESSION_SECRET'),
     logger: consoleLogger(isLogLevel(level) ? level : 'info'),
   };
+  if (options.redisUrl !== undefined && options.databaseUrl !== undefined) problems.push('REDIS_URL and DATABASE_URL are both set: keep sessions in one of them');
   const issuer = nonEmpty('OIDC_ISSUER');
   if (issuer !== undefined) {
     const clientId = nonEmpty('OIDC_CLIENT_ID');

@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '../lib/index.js';
+import type { Store } from 'express-session';
+import type { Logger, SessionIndex } from '../lib/index.js';
 import { createExampleApp } from './app.js';
 import type { DevProvider } from './dev-provider.js';
 import { consoleLogger } from './logger.js';
-import { connectRedisStore, type RedisSessionStore } from './session-store.js';
+import { connectPostgresStore } from './postgres-store.js';
+import { connectRedisStore } from './session-store.js';
 
 /** The example listens on the loopback interface only. */
 export const HOST = '127.0.0.1';
@@ -31,6 +33,8 @@ export interface StartExampleOptions {
   sessionSecret?: string | undefined;
   /** redis:// URL: keep sessions in Redis (connect-redis) instead of in memory */
   redisUrl?: string | undefined;
+  /** postgres:// URL: keep sessions in PostgreSQL (connect-pg-simple) instead of in memory; not with redisUrl */
+  databaseUrl?: string | undefined;
   /** default: info and above to the console */
   logger?: Logger | undefined;
 }
@@ -42,7 +46,7 @@ export interface RunningExample {
   readonly issuer: string;
   /** the embedded development provider, when it runs (to fire a back-channel logout from a test, say) */
   readonly devProvider: DevProvider | undefined;
-  /** stops the app, the provider and the Redis client */
+  /** stops the app, the provider and the Redis client or PostgreSQL pool */
   close(): Promise<void>;
 }
 
@@ -124,12 +128,18 @@ export async function startExample(options: StartExampleOptions = {}): Promise<R
       logger.warn({}, 'no session secret given: using a random one for this run, so sessions end when the server stops');
     }
 
-    let redis: RedisSessionStore | undefined;
+    if (options.redisUrl !== undefined && options.databaseUrl !== undefined) throw new Error('keep sessions in Redis or in PostgreSQL, not both: give redisUrl or databaseUrl');
+    let shared: { store: Store; sessionIndex: SessionIndex } | undefined;
     if (options.redisUrl !== undefined) {
       const connected = await connectRedisStore(options.redisUrl, logger);
       cleanup.push(() => connected.close());
-      redis = connected;
+      shared = connected;
       logger.info({}, 'sessions are kept in Redis');
+    } else if (options.databaseUrl !== undefined) {
+      const connected = await connectPostgresStore(options.databaseUrl, logger);
+      cleanup.push(() => connected.close());
+      shared = connected;
+      logger.info({}, 'sessions are kept in PostgreSQL');
     }
 
     const app = createExampleApp({
@@ -138,8 +148,8 @@ export async function startExample(options: StartExampleOptions = {}): Promise<R
       clientSecret,
       baseUrl,
       sessionSecret,
-      sessionStore: redis?.store,
-      sessionIndex: redis?.sessionIndex,
+      sessionStore: shared?.store,
+      sessionIndex: shared?.sessionIndex,
       // an http: issuer is only acceptable for a provider on this machine, as the embedded one is
       allowInsecureRequests: new URL(issuer).protocol === 'http:',
       logger,

@@ -21,3 +21,4 @@ export type {
   RevocationOutcome,
 } from './public-types.js';
 export { redisSessionIndex, type RedisCommandClient, type RedisSessionIndexOptions } from './session-index/redis.js';
+export { postgresSessionIndex, type PostgresPool, type PostgresSessionIndexOptions } from './session-index/postgres.js';

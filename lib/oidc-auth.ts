@@ -91,7 +91,7 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
   if (opts.session !== false && opts.session.store === undefined && process.env['NODE_ENV'] === 'production') {
     opts.logger.warn(
       {},
-      'NODE_ENV is production but no session store was given: sessions live in this process\'s memory, are lost on restart and are not seen by other instances. Pass session.store (connect-redis: new RedisStore({ client })) and sessionIndex: redisSessionIndex(client).',
+      'NODE_ENV is production but no session store was given: sessions live in this process\'s memory, are lost on restart and are not seen by other instances. Pass session.store and sessionIndex on one shared database: connect-redis (new RedisStore({ client })) with redisSessionIndex(client), or connect-pg-simple (new PGStore({ pool })) with postgresSessionIndex(pool).',
     );
   }
 
@@ -99,7 +99,7 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
   if (exposure !== undefined) opts.logger.warn({}, exposure);
 
   if (appStore !== undefined && !(appStore instanceof MemoryStore) && !opts.sessionIndex.shared) {
-    opts.logger.warn({}, 'a shared session store is used with the in-memory session index: back-channel and front-channel logout only reach sessions created by this process. Pass sessionIndex: redisSessionIndex(client).');
+    opts.logger.warn({}, 'a shared session store is used with the in-memory session index: back-channel and front-channel logout only reach sessions created by this process. Pass sessionIndex: redisSessionIndex(client) or postgresSessionIndex(pool), on the same connection as the store.');
   }
 
   if (appStore !== undefined && opts.sessionIndex.shared) {
@@ -107,7 +107,7 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
       { atomicWrites: atomic !== undefined },
       atomic !== undefined
         ? 'sessions are written atomically with their ended mark: requests read the session only'
-        : 'the session index cannot write sessions of this store atomically with their ended mark (connect-redis on the index\'s own client can): every request of a logged-in session also reads the mark',
+        : 'the session index cannot write sessions of this store atomically with their ended mark (connect-redis on the index\'s own client can, and connect-pg-simple with postgresSessionIndex): every request of a logged-in session also reads the mark',
     );
   }
 

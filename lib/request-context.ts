@@ -27,7 +27,7 @@ export interface OidcAccessToken {
   isExpired(): boolean;
   /**
    * refreshes now with the refresh token, single-flight per session (across instances with
-   * redisSessionIndex); a refusal ends the session and rejects with OIDC_REFRESH_FAILED (401)
+   * redisSessionIndex or postgresSessionIndex); a refusal ends the session and rejects with OIDC_REFRESH_FAILED (401)
    */
   refresh(): Promise<OidcAccessToken>;
 }

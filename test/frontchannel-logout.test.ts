@@ -337,6 +337,7 @@ describe('start-up warning about the session index', () => {
     const warnings = indexWarnings({ store: new MapStore() });
     assert.equal(warnings.length, 1);
     assert.match(warnings[0] ?? '', /redisSessionIndex/);
+    assert.match(warnings[0] ?? '', /postgresSessionIndex/);
   });
 
   test('a non-memory session store with a shared session index logs no such warning', () => {

@@ -649,7 +649,7 @@ void describe('httpTimeoutMs', () => {
 
 void describe('logger, hooks, context and sessionIndex', () => {
   const LOGGER_RULE = '"logger" must have debug, info, warn and error methods, as pino and console do';
-  const INDEX_RULE = '"sessionIndex" must be a session index with add, remove, lookup, claimOnce, release, markEnded and isEnded methods, such as redisSessionIndex(client)';
+  const INDEX_RULE = '"sessionIndex" must be a session index with add, remove, lookup, claimOnce, release, markEnded and isEnded methods, such as redisSessionIndex(client) or postgresSessionIndex(pool)';
 
   void test('a logger without debug is refused', () => {
     assertProblems(withOptions({ logger: {} }), [`${LOGGER_RULE} (got an object without the "debug" method)`]);

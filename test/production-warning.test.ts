@@ -26,6 +26,8 @@ describe('start-up warning: production without a session store', () => {
     assert.equal(warnings.length, 1);
     assert.match(warnings[0] ?? '', /connect-redis/);
     assert.match(warnings[0] ?? '', /redisSessionIndex/);
+    assert.match(warnings[0] ?? '', /connect-pg-simple/);
+    assert.match(warnings[0] ?? '', /postgresSessionIndex/);
   });
 
   test('NODE_ENV=production with a store given: no such warning', () => {

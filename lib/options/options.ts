@@ -201,7 +201,7 @@ export interface OidcAuthOptions<TContext = undefined> {
    * after a logout, nor in a browser whose session was ended elsewhere). Default `false`
    */
   attemptSilentLogin?: boolean;
-  /** where back-channel and front-channel logout find the sessions of a `sid` or `sub`. Default: in memory (one process); several instances need `redisSessionIndex(client)` */
+  /** where back-channel and front-channel logout find the sessions of a `sid` or `sub`. Default: in memory (one process); several instances need `redisSessionIndex(client)` or `postgresSessionIndex(pool)` */
   sessionIndex?: SessionIndex;
   /** access token refresh. Default: see RefreshOptions */
   refresh?: RefreshOptions;

@@ -101,7 +101,7 @@ function checkSessionIndex(value: unknown, problems: Problems): SessionIndex {
   const missing = isRecord(value) ? ['add', 'remove', 'lookup', 'claimOnce', 'release', 'markEnded', 'isEnded'].find((m) => typeof value[m] !== 'function') : undefined;
   if (!isRecord(value) || missing !== undefined) {
     const gotIndex = missing === undefined ? got(value) : `an object without the "${missing}" method`;
-    problems.push(`"sessionIndex" must be a session index with add, remove, lookup, claimOnce, release, markEnded and isEnded methods, such as redisSessionIndex(client) (got ${gotIndex})`);
+    problems.push(`"sessionIndex" must be a session index with add, remove, lookup, claimOnce, release, markEnded and isEnded methods, such as redisSessionIndex(client) or postgresSessionIndex(pool) (got ${gotIndex})`);
     return memorySessionIndex();
   }
   return value as unknown as SessionIndex;

@@ -26,7 +26,7 @@ export interface SessionIndexEntry {
 }
 
 export interface SessionIndex {
-  /** true when every app instance sees the same index (Redis); false for one process */
+  /** true when every app instance sees the same index (Redis, PostgreSQL); false for one process */
   readonly shared: boolean;
   /** index a session until `ttlMs` from now (the session's own lifetime) */
   add(entry: SessionIndexEntry, ttlMs: number): Promise<void>;

@@ -13,8 +13,9 @@ import type { StoredLogin } from './session.js';
  *
  *   C1 (create) only the callback's first save of a new login may create a login's key;
  *              every later write of that login is an update, and an update succeeds only
- *              while the key still exists (connect-redis: a check in the same script; a
- *              MemoryStore: the same turn; any other store: read just before the write).
+ *              while the key still exists (connect-redis: a check in the same script;
+ *              connect-pg-simple: the same UPDATE's WHERE; a MemoryStore: the same turn;
+ *              any other store: read just before the write).
  *              A destroyed login stays destroyed even when its mark is gone (evicted,
  *              expired, never written because the store was full).
  *   E1 (end)   mark the id ended in the index, THEN destroy it in the store. A mark that
@@ -34,9 +35,10 @@ import type { StoredLogin } from './session.js';
  * after s. Otherwise s < c < m < d, so the destroy d comes after the write s. Either way the
  * last word on the id is a destroy. R1 makes a load between s and W's own destroy worthless.
  *
- * With an atomic writer (connect-redis on the index's own client, MemoryStore with the
- * in-memory index) C1 and the mark's check are one step with the write: no write ever lands
- * after d, so reads skip the mark (one Redis command per request instead of two).
+ * With an atomic writer (connect-redis on the index's own client, connect-pg-simple with the
+ * PostgreSQL index, MemoryStore with the in-memory index) C1 and the mark's check are one step
+ * with the write: no write ever lands after d, so reads skip the mark (one Redis command or
+ * SQL query per request instead of two).
  *
  * This instance also remembers the ids it ended, so its own requests still in flight see the
  * end at once (isAuthenticated() turns false) and skip their write entirely.

@@ -99,15 +99,16 @@ export function withLatestActivity(login: StoredLogin, other: StoredLogin): Stor
 /**
  * With `session: false` the app's own express-session holds its store: its saves go through
  * `req.sessionStore.set` (express-session's Session#save), so the request gets a view of that
- * store whose set is writeLogin, everything else inherited (generate, regenerate, touch…).
+ * store whose set is writeLogin, everything else the store's own (generate, regenerate, touch…).
+ * The view is a proxy whose methods run on the store itself, not an object inheriting from it:
+ * a store with private class fields (connect-pg-simple 10) refuses any other receiver.
  */
 export function guardedStoreFactory(ended: EndedSessions): <S extends Store>(store: S) => S {
   const views = new WeakMap<Store, Store>();
   return <S extends Store>(store: S): S => {
     let view = views.get(store) as S | undefined;
     if (view === undefined) {
-      const guarded = Object.create(store) as S;
-      guarded.set = (sid, data, callback) => {
+      const guardedSet: Store['set'] = (sid, data, callback) => {
         const ops: SessionOps = {
           get: (done) => {
             store.get(sid, done);
@@ -121,7 +122,13 @@ export function guardedStoreFactory(ended: EndedSessions): <S extends Store>(sto
         };
         writeLogin(ops, ended, sid, data, callback ?? (() => undefined));
       };
-      view = guarded;
+      view = new Proxy(store, {
+        get(target, property) {
+          if (property === 'set') return guardedSet;
+          const value: unknown = Reflect.get(target, property, target);
+          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        },
+      });
       views.set(store, view);
     }
     return view;

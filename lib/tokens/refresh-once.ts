@@ -10,8 +10,10 @@ import { STORE_TIMEOUT_MS } from '../session/store-calls.js';
  *
  * 1. here, within a process: concurrent refreshes of one session share one promise;
  * 2. here, across instances: the refresh lock, a key in the session index
- *    (`refresh:<session id>`) that one instance holds for the time of the grant, while the
- *    others wait for the new tokens to appear in the store (refresh.ts waitForOther);
+ *    (`refresh:<session id>`; a Redis key or a PostgreSQL claims row, each with an expiry,
+ *    so that a holder that dies frees it when it lapses) that one instance holds for the
+ *    time of the grant, while the others wait for the new tokens to appear in the store
+ *    (refresh.ts waitForOther);
  * 3. refresh.ts refreshLocked: under the lock, the session is read again, and tokens newer
  *    than the ones the request saw are taken instead of spending the old refresh token;
  * 4. session-write.ts writeLogin: a request that loaded the session before a refresh never
