@@ -1,11 +1,14 @@
 import type { Request } from 'express';
-import type { Logger } from '../logging/logger.js';
-import { describeError } from '../logging/logger.js';
+import { describeError, type Logger } from '../logging/logger.js';
 import { createRefusalLog } from '../logging/refusal-log.js';
 import { errorTypeOf } from '../telemetry/telemetry.js';
-import type { AppSession } from './session.js';
 
 const SAVE_FAILED = 'could not save the session after the answer: the changes this request made to it are lost';
+
+/** req.session is typed as always there, but is gone once a logout destroyed it. */
+function hasLogin(session: { oidc?: { login?: unknown } } | undefined): boolean {
+  return session?.oidc?.login !== undefined;
+}
 
 /** Where a save that failed after the answer is reported; one per oidcAuth() instance. */
 export interface LateSaveLog {
@@ -21,7 +24,7 @@ export function lateSaveLog(logger: Logger): LateSaveLog {
   const anonymous = createRefusalLog(logger, `${SAVE_FAILED} (a session without a login)`, 'error');
   return {
     failed(req, err) {
-      if ((req.session as AppSession | undefined)?.oidc?.login !== undefined) logger.error({ ...describeError(err) }, SAVE_FAILED);
+      if (hasLogin(req.session)) logger.error({ ...describeError(err) }, SAVE_FAILED);
       else anonymous.refused(errorTypeOf(err), describeError(err));
     },
   };
