@@ -6,8 +6,8 @@ import type { TransactionCookies } from './session/login-transactions.js';
 import type { LoginVault } from './session/login-vault.js';
 import type { ResolvedOptions } from './options/options.js';
 import type { Provider } from './provider/provider.js';
-import type { Refresher } from './tokens/refresh.js';
 import type { DpopHandles } from './tokens/dpop.js';
+import type { Login } from './session/session.js';
 import type { LoginMarker } from './session/reauthentication.js';
 
 /**
@@ -40,3 +40,15 @@ export interface Instance {
 
 /** The instance before its refresher, which is built from it. */
 export type InstanceCore = Omit<Instance, 'refresher'>;
+
+/**
+ * Refreshes access tokens, once per session however many requests ask (tokens/refresh.ts).
+ * Declared here, not beside its implementation: the instance holds one, and the refresher is
+ * built from the instance, so the type living with the implementation made an import circle.
+ */
+export interface Refresher {
+  /** a valid access token: refreshed first when it is about to expire (automatic refresh on) */
+  getAccessToken(req: Request): Promise<string>;
+  /** refreshes now, whatever the expiry; single-flight per session */
+  refresh(req: Request): Promise<Login>;
+}

@@ -72,3 +72,6 @@ export interface OidcHooks<TContext = unknown> {
   /** runs once per ended session, after it is destroyed and its tokens revoked. Default: none */
   postLogout?: (ctx: PostLogoutContext<TContext>) => PostLogoutResult | Promise<PostLogoutResult>;
 }
+
+/** How the package calls the provider: the shape of the global `fetch`, which is the default. */
+export type ProviderFetch = (url: string, init: RequestInit) => Promise<Response>;

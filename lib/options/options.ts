@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import type { SessionOptions } from 'express-session';
 import type { BoundHooks } from '../hooks.js';
 import type { Logger } from '../logging/logger.js';
-import type { OidcHooks } from '../public-types.js';
+import type { OidcHooks, ProviderFetch } from '../public-types.js';
 import type { Sealer } from '../session/sealing.js';
 import type { SessionIndex } from '../session-index/session-index.js';
 import type { ResolvedAccess } from './access.js';
@@ -89,8 +89,7 @@ export interface LifetimeOptions {
   idleSec?: number | false;
 }
 
-/** How the package calls the provider: the shape of the global `fetch`, which is the default. */
-export type ProviderFetch = (url: string, init: RequestInit) => Promise<Response>;
+export type { ProviderFetch } from '../public-types.js';
 
 export interface OidcAuthOptions<TContext = undefined> {
   /**

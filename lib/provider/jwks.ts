@@ -1,5 +1,5 @@
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
-import type { ProviderFetch } from '../options/options.js';
+import type { ProviderFetch } from '../public-types.js';
 import { TIMED_OUT, within } from '../timeout.js';
 
 /** Forced refetches (for an unknown kid) are at most this frequent, so a flood of bad tokens cannot hammer the provider. */

@@ -4,7 +4,7 @@ import { createRefusalLog } from '../logging/refusal-log.js';
 import type { ResolvedOptions } from '../options/options.js';
 import { basicCredentials, type BasicCredentials } from './basic-auth.js';
 import { translateDiscoveryError } from './errors.js';
-import type { ProviderFetch } from '../options/options.js';
+import type { ProviderFetch } from '../public-types.js';
 
 /** openid-client's calls, through the app's fetch (a byte body copied: fetch's types take only ArrayBuffer-backed arrays). */
 function providerFetch(fetch: ProviderFetch): client.CustomFetch {

@@ -1,5 +1,5 @@
 import type { Attributes } from '@opentelemetry/api';
-import type { ProviderFetch } from '../options/options.js';
+import type { ProviderFetch } from '../public-types.js';
 import { ATTR, errorTypeOf, type Telemetry } from './telemetry.js';
 
 /** The provider's endpoints the package calls, named for the `express_oidc_auth.provider.endpoint` attribute. */

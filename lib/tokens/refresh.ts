@@ -4,7 +4,7 @@ import * as client from 'openid-client';
 import { endSessions } from '../session/end-sessions.js';
 import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
 import { verifyIdTokenSignature } from './id-token.js';
-import type { InstanceCore } from '../instance.js';
+import type { InstanceCore, Refresher } from '../instance.js';
 import { describeError } from '../logging/logger.js';
 import { translateCallbackError } from '../provider/errors.js';
 import { revokeTokens } from './revocation.js';
@@ -16,12 +16,6 @@ import { STORE_TIMEOUT_MS, storeGet, storeSet } from '../session/store-calls.js'
 
 const POLL_MS = 50;
 
-export interface Refresher {
-  /** a valid access token: refreshed first when it is about to expire (automatic refresh on) */
-  getAccessToken(req: Request): Promise<string>;
-  /** refreshes now, whatever the expiry; single-flight per session */
-  refresh(req: Request): Promise<Login>;
-}
 
 function notAuthenticated(message: string): OidcAuthError {
   return new OidcAuthError(OidcAuthErrorCode.NOT_AUTHENTICATED, 401, message);
