@@ -3,6 +3,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import type express from 'express';
 import session from 'express-session';
 import { RedisStore } from 'connect-redis';
+import { RedisStore as RedisStore10 } from 'connect-redis-10';
 import { redisSessionIndex, type OidcAuthOptions, type SessionIndex } from '../lib/index.js';
 import { memorySessionIndex } from '../lib/session-index/session-index.js';
 import { baseOptions, buildApp, SESSION_SECRET } from './helpers/app.js';
@@ -41,6 +42,12 @@ const REDIS_PATHS: readonly WritePath[] = [
     cookieName: 'oidc.sid',
     separateIndexClient: false,
     options: (op, server, client) => sharedRedisOptions(op.issuer, server, client),
+  },
+  {
+    name: 'connect-redis 10 on the index\'s own client (the atomic script)',
+    cookieName: 'oidc.sid',
+    separateIndexClient: false,
+    options: (op, server, client) => ({ ...sharedRedisOptions(op.issuer, server, client), session: { secret: SESSION_SECRET, store: new RedisStore10({ client, prefix: 'sess:' }) } }),
   },
   {
     name: 'the index on a client of its own (read before the write, mark checked after)',

@@ -1,6 +1,7 @@
 import { after, before, describe } from 'node:test';
 import { RedisStore } from 'connect-redis';
 import { RedisStore as RedisStore8 } from 'connect-redis-8';
+import { RedisStore as RedisStore10 } from 'connect-redis-10';
 import { connectClient, REDIS_SUITE_SKIP, startRedisWithClient, type RedisClient, type RedisServer } from './helpers/redis.js';
 import { connectIoRedis } from './helpers/redis-cluster.js';
 import { sharedRedisSuite } from './helpers/shared-redis-suite.js';
@@ -25,6 +26,23 @@ describe('two instances on a single Redis, each client', { skip: REDIS_SUITE_SKI
       return {
         client,
         store: new RedisStore({ client, prefix: 'sess:' }),
+        close: async () => {
+          await client.quit();
+        },
+      };
+    },
+  });
+
+  // connect-redis 10, the current major, declares Node >= 22 in its engines; it runs on Node 20
+  // too (npm only warns), and CI runs this file on Node 20, 22 and 24.
+  sharedRedisSuite({
+    name: 'node-redis createClient, connect-redis 10',
+    atomic: true,
+    async connect() {
+      const client = await connectClient(redis);
+      return {
+        client,
+        store: new RedisStore10({ client, prefix: 'sess:' }),
         close: async () => {
           await client.quit();
         },
