@@ -215,6 +215,9 @@ export interface OidcAuthOptions<TContext = undefined> {
   secret?: string | readonly string[];
 }
 
+/** express-session options with the session cookie's name decided (lib/options/session.ts). */
+export type ResolvedSession = SessionOptions & { name: string };
+
 export interface ResolvedOptions {
   issuer: URL;
   clientId: string;
@@ -241,7 +244,8 @@ export interface ResolvedOptions {
     frontchannelLogout: string | false;
     postLogoutRedirect: string;
   };
-  session: SessionOptions | false;
+  /** express-session options as oidcAuth mounts it, the cookie name always set; false with the app's own express-session */
+  session: ResolvedSession | false;
   logout: {
     methods: ReadonlySet<string>;
     revokeAccessToken: boolean;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { SessionOptions } from 'express-session';
 import { got, type Problems } from './checks.js';
 import { kind } from './secrets.js';
-import { DEFAULT_SESSION_COOKIE } from './options.js';
+import { DEFAULT_SESSION_COOKIE, type ResolvedSession } from './options.js';
 import { isRecord } from '../values.js';
 
 /**
@@ -40,7 +40,7 @@ function hostOnly(cookie: Record<string, unknown>): boolean {
   return cookie['secure'] === true && cookie['path'] === '/' && cookie['domain'] === undefined;
 }
 
-export function resolveSession(value: unknown, baseUrl: URL | undefined, problems: Problems): SessionOptions | false {
+export function resolveSession(value: unknown, baseUrl: URL | undefined, problems: Problems): ResolvedSession | false {
   if (value === false) return false;
   if (value === undefined) {
     problems.push('"session" is required: express-session options ({ secret, store }), or false when the app mounts express-session itself');

@@ -44,7 +44,7 @@ function clearSessionCookie(res: Response, opts: ResolvedOptions, session: AppSe
   // With session: false the cookie's name is the app's; destroying the session in the store already voids it.
   if (opts.session === false) return;
   const { path, domain, secure, sameSite } = session.cookie;
-  res.clearCookie(opts.session.name ?? 'connect.sid', {
+  res.clearCookie(opts.session.name, {
     path: path ?? '/',
     httpOnly: true,
     secure: secure === true,
