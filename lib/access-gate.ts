@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { readCookie } from './http/cookies.js';
+import { pathSuffix } from './options/session.js';
 import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
 import { returnToOr } from './http/return-to.js';
 import type { Instance } from './instance.js';
@@ -17,7 +18,7 @@ export interface SilentLoginMarker {
 
 export function silentLoginMarker(instance: Pick<Instance, 'opts'>): SilentLoginMarker {
   const https = instance.opts.baseUrl.protocol === 'https:';
-  const name = `${https ? '__Host-' : ''}${SILENT_TRIED}`;
+  const name = https ? `__Host-${SILENT_TRIED}${pathSuffix(instance.opts.baseUrl.pathname)}` : SILENT_TRIED;
   return {
     // A browser-session cookie, no maxAge: closing the browser is when a silent login may be tried again.
     mark: (res) => res.cookie(name, '1', { httpOnly: true, secure: https, sameSite: 'lax', path: '/' }),

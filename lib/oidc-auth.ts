@@ -76,7 +76,7 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
     appStore === undefined ? undefined : wrapStore(appStore, { bounded: !(appStore instanceof MemoryStore), touch: opts.lifetime.idleSec === undefined, ended, atomic, telemetry: opts.telemetry });
   const sessionMiddleware = opts.session === false ? undefined : session({ ...opts.session, store: ownStore });
   const cookieName = opts.session === false ? undefined : opts.session.name;
-  const guarded = guardedStoreFactory(ended);
+  const guarded = guardedStoreFactory(ended, (store) => opts.sessionIndex.atomicWriter?.(store));
   const storeOf = (req: Request): Store | undefined => {
     // Typed as always there, but only set when the app's express-session ran for this request.
     const { sessionStore: mounted } = req as { sessionStore?: Store };

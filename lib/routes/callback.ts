@@ -94,7 +94,7 @@ export function createCallbackHandler({ opts, provider, jwks, transactions, vaul
       if (tx.requirements !== undefined) checkRequirements(tx.requirements, claims, nowSec, opts.clockToleranceSec);
       if (tx.reauthenticateAfter !== undefined) {
         try {
-          checkReauthenticated(tx.reauthenticateAfter, claims, nowSec, opts.clockToleranceSec);
+          checkReauthenticated(tx.reauthenticateAfter, claims, nowSec, opts.clockToleranceSec, opts.logout.reauthenticate !== false && opts.logout.reauthenticate.maxAgeZero);
         } catch (err) {
           // Not floodable (it takes the provider's own tokens), and the operator must learn which provider it is.
           opts.logger.warn({ issuer: config.serverMetadata().issuer }, 'login refused: the provider ignored prompt=login and answered from its earlier session (see logout.reauthenticate and the README\'s provider recipes)');
@@ -126,7 +126,7 @@ export function createCallbackHandler({ opts, provider, jwks, transactions, vaul
       await saveSession(req);
       try {
         const entry = { issuer: config.serverMetadata().issuer, sub: claims.sub, sid: login.sid, sessionId: req.sessionID };
-        await opts.sessionIndex.add(entry, indexTtlMs(opts.lifetime, fresh.cookie.originalMaxAge));
+        await opts.sessionIndex.add(entry, indexTtlMs(opts.lifetime));
       } catch (err) {
         // A session that back-channel logout could not find must not exist: fail closed.
         await destroySession(req).catch(() => undefined);

@@ -76,7 +76,7 @@ async function invalidate({ opts, ended }: Instance, logs: AnonymousLogoutLogs, 
   let failure: unknown;
   try {
     // Marked before it is destroyed: a request of this session still running cannot write it back (ended-sessions.ts).
-    if (stored !== undefined) await ended.end(sessionId, endedMarkTtlMs(opts.lifetime, stored, session.cookie.originalMaxAge, Date.now()), () => destroySession(req));
+    if (stored !== undefined) await ended.end(sessionId, endedMarkTtlMs(opts.lifetime, stored, Date.now()), () => destroySession(req));
     else if (holdsData(session)) await destroySession(req);
   } catch (err) {
     failure = err;

@@ -146,14 +146,14 @@ export function memorySessionIndex(now: () => number = Date.now): SessionIndex {
     atomicWriter(store) {
       // express-session's MemoryStore writes synchronously (only its callback is deferred), so
       // the check and the write below run in one turn of this process: nothing comes between.
-      if (!(store instanceof MemoryStore)) return undefined;
-      const held = heldSessions(store);
-      if (held === undefined) return undefined;
+      if (!(store instanceof MemoryStore) || heldSessions(store) === undefined) return undefined;
       return {
         setUnlessEnded(sessionId, data, mode) {
           const expiresAt = ended.get(sessionId);
           if (expiresAt !== undefined && expiresAt > now()) return Promise.resolve('ended');
-          if (mode === 'update' && !Object.hasOwn(held, sessionId)) return Promise.resolve('ended');
+          // Read at each write: MemoryStore.clear() replaces the object.
+          const held = heldSessions(store);
+          if (mode === 'update' && (held === undefined || !Object.hasOwn(held, sessionId))) return Promise.resolve('ended');
           return new Promise((resolve, reject) => {
             store.set(sessionId, data, (err?: unknown) => {
               if (err === undefined || err === null) resolve('written');

@@ -30,7 +30,7 @@ export async function endSessions(
       const stored = data?.oidc?.login;
       // A login no configured secret opens still ends; its index entries then lapse with their ttl.
       const login = stored === undefined ? undefined : vault.open(stored);
-      await ended.end(sessionId, endedMarkTtlMs(opts.lifetime, stored, data?.cookie.originalMaxAge, Date.now()), () => storeDestroy(store, sessionId, STORE_TIMEOUT_MS));
+      await ended.end(sessionId, endedMarkTtlMs(opts.lifetime, stored, Date.now()), () => storeDestroy(store, sessionId, STORE_TIMEOUT_MS));
       if (login === undefined) return false;
       if (issuer !== undefined) await opts.sessionIndex.remove({ issuer, sub: login.user.sub, sid: login.sid, sessionId });
       const tokens = tokensOf(login);

@@ -23,12 +23,14 @@ export function judgeLifetime({ absoluteSec, idleSec }: Lifetimes, login: LoginT
   return nowSec - lastSeen >= Math.min(MAX_TOUCH_INTERVAL_SEC, Math.ceil(idleSec / 10)) ? 'touch' : 'live';
 }
 
-/** How long the session index keeps an entry: as long as the session can live. */
-export function indexTtlMs({ absoluteSec }: Lifetimes, cookieMaxAgeMs: number | null | undefined): number {
-  const absoluteMs = absoluteSec === undefined ? undefined : absoluteSec * 1000;
-  const candidates = [absoluteMs, cookieMaxAgeMs ?? undefined].filter((v): v is number => v !== undefined);
-  // No bound at all (no absolute lifetime, a browser-session cookie): keep entries a year rather than lose them.
-  return candidates.length === 0 ? 365 * 24 * 3600 * 1000 : Math.min(...candidates);
+/**
+ * How long the session index keeps an entry: as long as the session can live. The entry is
+ * written once, at login, while the session's cookie and store expiry are renewed by every
+ * activity note and refresh (and by each answer with `rolling`): the cookie's maxAge is no
+ * bound on the session, only the absolute lifetime is. Without one, a year.
+ */
+export function indexTtlMs({ absoluteSec }: Lifetimes): number {
+  return absoluteSec === undefined ? 365 * 24 * 3600 * 1000 : absoluteSec * 1000;
 }
 
 /**
@@ -39,8 +41,8 @@ export function indexTtlMs({ absoluteSec }: Lifetimes, cookieMaxAgeMs: number | 
 export const ENDED_MARK_MARGIN_MS = 5 * 60 * 1000;
 
 /** How long the ended-mark of a session is kept (see ended-sessions.ts). */
-export function endedMarkTtlMs(lifetime: Lifetimes, login: LoginTimes | undefined, cookieMaxAgeMs: number | null | undefined, nowMs: number): number {
+export function endedMarkTtlMs(lifetime: Lifetimes, login: LoginTimes | undefined, nowMs: number): number {
   const { absoluteSec } = lifetime;
-  if (absoluteSec === undefined || login === undefined) return indexTtlMs(lifetime, cookieMaxAgeMs) + ENDED_MARK_MARGIN_MS;
+  if (absoluteSec === undefined || login === undefined) return indexTtlMs(lifetime) + ENDED_MARK_MARGIN_MS;
   return Math.max(0, (login.loggedInAt + absoluteSec) * 1000 - nowMs) + ENDED_MARK_MARGIN_MS;
 }

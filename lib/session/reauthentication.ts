@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import type { IDToken } from 'openid-client';
 import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
 import { readCookie } from '../http/cookies.js';
+import { pathSuffix } from '../options/session.js';
 import type { ResolvedOptions } from '../options/options.js';
 import { unmetRequirement } from '../tokens/step-up.js';
 
@@ -31,17 +32,18 @@ export interface LoginMarker {
 export function loginMarker(opts: Pick<ResolvedOptions, 'baseUrl' | 'lifetime'>): LoginMarker {
   const https = opts.baseUrl.protocol === 'https:';
   // __Host-: a sibling subdomain cannot overwrite or shadow it (it could only add one, which asks for more).
-  const name = `${https ? '__Host-' : ''}${NAME}`;
+  // The app's path in the name, as for the session cookie: two apps on one host keep their own.
+  const name = https ? `__Host-${NAME}${pathSuffix(opts.baseUrl.pathname)}` : NAME;
   const base = { httpOnly: true, secure: https, sameSite: 'lax', path: '/' } as const;
   const absoluteMs = opts.lifetime.absoluteSec === undefined ? undefined : opts.lifetime.absoluteSec * 1000;
   // Requests of this instance that cleared the marker: the cookie they carry is stale from then on.
   const cleared = new WeakSet<Request>();
   return {
     set(res, cookieMaxAgeMs) {
-      // As long as the session cookie: a browser-session cookie when it is one (closing the
-      // browser ends both), else its maxAge, never past the absolute lifetime (by then the
-      // session is over anyway, ended or not, and the next login may be silent).
-      const maxAge = typeof cookieMaxAgeMs === 'number' ? Math.min(cookieMaxAgeMs, absoluteMs ?? cookieMaxAgeMs) : undefined;
+      // A browser-session cookie when the session cookie is one (closing the browser ends both);
+      // else as long as the session can live: the absolute lifetime, not the cookie's maxAge,
+      // which every activity note and refresh renews (without an absolute lifetime, that maxAge).
+      const maxAge = typeof cookieMaxAgeMs === 'number' ? (absoluteMs ?? cookieMaxAgeMs) : undefined;
       res.cookie(name, '1', maxAge === undefined ? base : { ...base, maxAge });
     },
     clear(req, res) {
@@ -64,12 +66,19 @@ export function withPromptLogin(prompt: string | undefined): string {
  * auth_time is older than that login's start was answered from the provider's old session
  * (the provider ignored prompt=login, or something stripped it on the way: it travels
  * through the browser unless PAR is on). Judged with the clock tolerance, by step-up's own
- * rule. A token without auth_time cannot show it either way, and is accepted: OpenID
- * Connect only requires auth_time when max_age was sent.
+ * rule. A token without auth_time cannot show it either way, and is accepted, unless
+ * max_age was sent (`maxAgeSent`): OpenID Connect Core 3.1.2.1 then makes auth_time REQUIRED.
  */
-export function checkReauthenticated(startedSec: number, claims: IDToken, nowSec: number, toleranceSec: number): void {
+export function checkReauthenticated(startedSec: number, claims: IDToken, nowSec: number, toleranceSec: number, maxAgeSent = false): void {
   const authTime = typeof claims.auth_time === 'number' ? claims.auth_time : undefined;
-  if (authTime === undefined) return;
+  if (authTime === undefined && !maxAgeSent) return;
+  if (authTime === undefined) {
+    throw new OidcAuthError(
+      OidcAuthErrorCode.REAUTHENTICATION_FAILED,
+      403,
+      'This browser was signed out, so the login asked the provider for a fresh sign-in with max_age=0, but the ID token has no auth_time to show one happened. No session was created.',
+    );
+  }
   if (unmetRequirement({ authTime }, { maxAge: Math.max(0, nowSec - startedSec) }, nowSec, toleranceSec) === undefined) return;
   throw new OidcAuthError(
     OidcAuthErrorCode.REAUTHENTICATION_FAILED,

@@ -1,5 +1,6 @@
 import type { SessionData, Store } from 'express-session';
 import type { EndedSessions } from './ended-sessions.js';
+import type { AtomicSessionWriter } from '../session-index/session-index.js';
 import type { StoredLogin } from './session.js';
 
 type Done = (err?: unknown) => void;
@@ -103,11 +104,14 @@ export function withLatestActivity(login: StoredLogin, other: StoredLogin): Stor
  * The view is a proxy whose methods run on the store itself, not an object inheriting from it:
  * a store with private class fields (connect-pg-simple 10) refuses any other receiver.
  */
-export function guardedStoreFactory(ended: EndedSessions): <S extends Store>(store: S) => S {
+export function guardedStoreFactory(ended: EndedSessions, atomicWriterOf: (store: Store) => AtomicSessionWriter | undefined): <S extends Store>(store: S) => S {
   const views = new WeakMap<Store, Store>();
   return <S extends Store>(store: S): S => {
     let view = views.get(store) as S | undefined;
     if (view === undefined) {
+      // The app's store may be one the index writes atomically (connect-redis on its client,
+      // connect-pg-simple with postgresSessionIndex): then C1 and the mark hold in one step here too.
+      const atomic = atomicWriterOf(store);
       const guardedSet: Store['set'] = (sid, data, callback) => {
         const ops: SessionOps = {
           get: (done) => {
@@ -120,6 +124,13 @@ export function guardedStoreFactory(ended: EndedSessions): <S extends Store>(sto
             store.destroy(sid, done);
           },
         };
+        if (atomic !== undefined) {
+          ops.setUnlessEnded = (next, mode, done) => {
+            atomic.setUnlessEnded(sid, next, mode).then((outcome) => {
+              done(undefined, outcome);
+            }, done);
+          };
+        }
         writeLogin(ops, ended, sid, data, callback ?? (() => undefined));
       };
       view = new Proxy(store, {

@@ -110,6 +110,12 @@ export function createRefresher(instance: InstanceCore): Refresher {
     // Written now, not when the response ends: other instances are waiting to read it.
     const sealed = vault.seal(next);
     await storeSet(store, sessionId, { ...data, oidc: { ...data.oidc, login: sealed } }, STORE_TIMEOUT_MS);
+    // A write refused because the session ended meanwhile (or its key is gone: C1 of
+    // ended-sessions.ts) reports no error: read it back, and revoke what nobody will hold.
+    if ((await storeGet(store, sessionId, STORE_TIMEOUT_MS))?.oidc?.login?.tokens !== sealed.tokens) {
+      await revokeTokens(opts, provider.ready(), tokensOf(next));
+      throw new OidcAuthError(OidcAuthErrorCode.REFRESH_FAILED, 401, 'The session ended while its token was being refreshed. Log in again.');
+    }
     return sealed;
   }
 
