@@ -108,7 +108,7 @@ const THROUGHPUT_TARGETS: { a: string; b: string; atLeast: number; whyNot: strin
     b: 'auth/express-session/postgres',
     atLeast: 1.0,
     whyNot:
-      'per request express-oidc-auth sends PostgreSQL one SELECT of the session row (its writes are atomic with the ended mark, so reads skip the mark) and express-session alone the same SELECT and an UPDATE for its touch; both on pg pools of the same size. What remains is the library layer (req.oidc, the lifetime check, opening the claims: scenario 7) and a sealed session document to parse, against the UPDATE that express-session alone pays; see the CPU columns.',
+      'per request express-oidc-auth sends PostgreSQL one SELECT of the session row (its writes are atomic with the ended mark, so reads skip the mark; no touch, the activity note is written at most once a minute) and express-session alone the same SELECT and an UPDATE for connect-pg-simple\'s touch; both on pg pools of the same size, in one PostgreSQL sharing the 2 cores with the servers and the load generator. What remains against that UPDATE is the library layer (req.oidc, the lifetime check, opening the claims: scenario 7) and a sealed session document to parse; with both halves this close, the shared machine\'s swings between rounds decide the req/s ratio: see the CPU columns, the steadier figure.',
   },
   { a: 'auth/oidc-auth/memory', b: 'auth/eoc/cookie', atLeast: 1.8, whyNot: 'express-openid-connect decrypts and re-encrypts its cookie session on every request; see the CPU columns.' },
   { a: 'auth/oidc-auth/redis', b: 'auth/eoc/redis', atLeast: 1.0, whyNot: 'both read the same kind of session from Redis; see the CPU columns.' },
