@@ -22,7 +22,20 @@ export interface BenchResults {
   providerRequests: ProviderRequestsResult[];
   logout: LogoutResult;
   backchannel: BackchannelResult;
+  /** scenario 4 on PostgreSQL (absent from runs made before it existed) */
+  backchannelPostgres?: BackchannelResult;
   sealing: SealingResult;
+}
+
+/** What `npm run bench -- --postgres` measures: the PostgreSQL pair of scenario 1 and scenario 4 on PostgreSQL, nothing else. */
+export interface PostgresBenchResults {
+  mode: 'postgres' | 'postgres-quick';
+  plan: BenchResults['plan'];
+  machine: MachineInfo;
+  loadAverageAfter: number[];
+  durationSec: number;
+  throughput: ThroughputResult[];
+  backchannelPostgres: BackchannelResult;
 }
 
 interface Target {
@@ -43,6 +56,8 @@ function byId(results: readonly ThroughputResult[], id: string): ThroughputResul
   return r;
 }
 
+const has = (results: readonly ThroughputResult[], id: string): boolean => results.some((t) => t.id === id);
+
 const rpsOf = (r: ThroughputResult): number[] => r.samples.map((s) => s.rps);
 const cpuOf = (r: ThroughputResult): number[] => r.samples.map((s) => s.cpuMicrosPerRequest);
 
@@ -50,6 +65,7 @@ function comparisons(results: readonly ThroughputResult[]): string[] {
   const pairs: [string, string][] = [
     ['auth/oidc-auth/memory', 'auth/express-session/memory'],
     ['auth/oidc-auth/redis', 'auth/express-session/redis'],
+    ['auth/oidc-auth/postgres', 'auth/express-session/postgres'],
     ['auth/oidc-auth/memory', 'auth/eoc/cookie'],
     ['auth/oidc-auth/redis', 'auth/eoc/redis'],
     ['anon/oidc-auth', 'anon/bare'],
@@ -57,7 +73,8 @@ function comparisons(results: readonly ThroughputResult[]): string[] {
     ['anon/eoc', 'anon/bare'],
   ];
   const lines = ['| scenario | A | B | req/s A ÷ B | CPU/req A ÷ B | CPU/req A − B |', '| --- | --- | --- | --- | --- | --- |'];
-  for (const [a, b] of pairs) {
+  // A run has only the pairs it measured (`--postgres`: one; runs before PostgreSQL: no PostgreSQL pair).
+  for (const [a, b] of pairs.filter(([a, b]) => has(results, a) && has(results, b))) {
     const ra = byId(results, a);
     const rb = byId(results, b);
     const diffs = ra.samples.map((s, i) => s.cpuMicrosPerRequest - (rb.samples[i]?.cpuMicrosPerRequest ?? Number.NaN));
@@ -86,6 +103,13 @@ const THROUGHPUT_TARGETS: { a: string; b: string; atLeast: number; whyNot: strin
     whyNot:
       'close, not there (0.76× and about +115 µs CPU a request in the run before writes became atomic with the ended mark). Per request express-oidc-auth now sends Redis one GET (its writes are atomic with the ended mark, so reads skip the mark) and express-session alone a GET and an EXPIRE for its touch; the store\'s call deadlines no longer make garbage per call. What remains is the library layer (req.oidc, the lifetime check, opening the claims: scenario 7), the store deadline, and a sealed session document about 40 % larger to parse and hash (scenario 6), against which express-session alone only pays an EXPIRE. With MemoryStore, whose touch parses and rewrites the session, dropping the touch more than pays for the same layer.',
   },
+  {
+    a: 'auth/oidc-auth/postgres',
+    b: 'auth/express-session/postgres',
+    atLeast: 1.0,
+    whyNot:
+      'per request express-oidc-auth sends PostgreSQL one SELECT of the session row (its writes are atomic with the ended mark, so reads skip the mark; no touch, the activity note is written at most once a minute) and express-session alone the same SELECT and an UPDATE for connect-pg-simple\'s touch; both on pg pools of the same size, in one PostgreSQL sharing the 2 cores with the servers and the load generator. What remains against that UPDATE is the library layer (req.oidc, the lifetime check, opening the claims: scenario 7) and a sealed session document to parse; with both halves this close, the shared machine\'s swings between rounds decide the req/s ratio: see the CPU columns, the steadier figure.',
+  },
   { a: 'auth/oidc-auth/memory', b: 'auth/eoc/cookie', atLeast: 1.8, whyNot: 'express-openid-connect decrypts and re-encrypts its cookie session on every request; see the CPU columns.' },
   { a: 'auth/oidc-auth/redis', b: 'auth/eoc/redis', atLeast: 1.0, whyNot: 'both read the same kind of session from Redis; see the CPU columns.' },
   {
@@ -98,7 +122,7 @@ const THROUGHPUT_TARGETS: { a: string; b: string; atLeast: number; whyNot: strin
 ];
 
 function throughputTargetRows(results: readonly ThroughputResult[]): Target[] {
-  return THROUGHPUT_TARGETS.map(({ a, b, atLeast, whyNot }) => {
+  return THROUGHPUT_TARGETS.filter(({ a, b }) => has(results, a) && has(results, b)).map(({ a, b, atLeast, whyNot }) => {
     const ra = byId(results, a);
     const rb = byId(results, b);
     const rps = pairedRatio(rpsOf(ra), rpsOf(rb));
@@ -130,17 +154,8 @@ function targets(r: BenchResults): Target[] {
     measured: `logout ${ms(percentile(logout.logoutMs, 99))}; bound ${ms(slowestP99)} + 10 ms = ${ms(slowestP99 + 10)}`,
     met: percentile(logout.logoutMs, 99) <= slowestP99 + 10,
   });
-  const first = backchannel.perSize[0];
-  const last = backchannel.perSize.at(-1);
-  if (first !== undefined && last !== undefined) {
-    const ratio = median(last.latencyMs) / median(first.latencyMs);
-    out.push({
-      scenario: '4',
-      target: `back-channel logout median at ${last.sessions.toLocaleString('en')} sessions ≤ 1.2× median at ${first.sessions.toLocaleString('en')}`,
-      measured: `${ms(median(last.latencyMs))} vs ${ms(median(first.latencyMs))}: ${x(ratio)}`,
-      met: ratio <= 1.2,
-    });
-  }
+  out.push(...backchannelTarget(backchannel, 'Redis'));
+  if (r.backchannelPostgres !== undefined) out.push(...backchannelTarget(r.backchannelPostgres, 'PostgreSQL'));
   for (const p of r.providerRequests.filter((q) => q.server.startsWith('oidc-auth'))) {
     const [cold, ...warm] = p.logins;
     const warmOk = warm.length > 0 && warm.every((l) => l.total === 1 && l.byPath['/token'] === 1);
@@ -168,6 +183,42 @@ function targets(r: BenchResults): Target[] {
   return out;
 }
 
+/** Scenario 4's target: the median at the largest size ≤ 1.2× the median at the smallest. */
+function backchannelTarget(b: BackchannelResult, where: string): Target[] {
+  const first = b.perSize[0];
+  const last = b.perSize.at(-1);
+  if (first === undefined || last === undefined) return [];
+  const ratio = median(last.latencyMs) / median(first.latencyMs);
+  return [
+    {
+      scenario: '4',
+      target: `back-channel logout median at ${last.sessions.toLocaleString('en')} sessions in ${where} ≤ 1.2× median at ${first.sessions.toLocaleString('en')}`,
+      measured: `${ms(median(last.latencyMs))} vs ${ms(median(first.latencyMs))}: ${x(ratio)}`,
+      met: ratio <= 1.2,
+    },
+  ];
+}
+
+function backchannelTable(b: BackchannelResult, where: string): string[] {
+  return [
+    `| sessions in ${where} | median | p90 | p99 | medians per round | ratio to the smallest |`,
+    '| --- | --- | --- | --- | --- | --- |',
+    ...b.perSize.map(
+      (s) =>
+        `| ${s.sessions.toLocaleString('en')} | ${ms(median(s.latencyMs))} | ${ms(percentile(s.latencyMs, 90))} | ${ms(percentile(s.latencyMs, 99))} | ${s.roundMedians.map((v) => v.toFixed(2)).join(', ')} | ${x(median(s.latencyMs) / median(b.perSize[0]?.latencyMs ?? []))} |`,
+    ),
+  ];
+}
+
+function backchannelPostgresSection(b: BackchannelResult): string[] {
+  return section('4. Back-channel logout with many sessions in PostgreSQL', [
+    `The same requests on express-oidc-auth with connect-pg-simple and postgresSessionIndex on one pool (PostgreSQL 15, a throwaway cluster with fsync off). Each round truncates the tables, then fills them with bulk INSERTs (${Math.round(b.fillRate).toLocaleString('en')} sessions/s): connect-pg-simple's \`session\` rows (the JSON of a real session with its own sub, sid and access token) and the index's \`oidc_index\` rows \`sub:<issuer>:<sub>\` and \`sid:<issuer>:<sid>\`, then runs ANALYZE on both tables (what autovacuum does after such a fill); ` +
+      `at each size, ${String(b.requestsPerSize)} back-channel logout requests (after 3 warm-up ones), one at a time, each naming the sid of a random stored session; each must answer 200 and delete that session's row. ${String(b.rounds)} rounds. Table and index bytes per seeded session (session row plus its two index rows): ${Math.round(b.bytesPerSeededSession).toLocaleString('en')}.`,
+    '',
+    ...backchannelTable(b, 'PostgreSQL'),
+  ]);
+}
+
 /** Cookie sizes of every express-oidc-auth login of the run (scenario 1 and the logout scenario). */
 function allOidcAuthCookies(r: BenchResults): number[] {
   return [...r.sizes.cookies.filter((c) => c.server.startsWith('oidc-auth')).map((c) => c.cookieBytes), ...r.logout.cookieBytes];
@@ -181,6 +232,60 @@ function describePaths(byPath: Record<string, number>): string {
 
 function section(title: string, body: string[]): string[] {
   return [`## ${title}`, '', ...body, ''];
+}
+
+function machineSection(r: BenchResults | PostgresBenchResults): string[] {
+  const m = r.machine;
+  return [
+    ...section('Machine and versions', [
+      `- machine: ${String(m.nproc)} CPUs (nproc), ${m.cpuModel}, ${String(m.memoryGiB)} GiB memory, ${m.os}; load average ${m.loadAverage.join(' / ')} at the start, ${r.loadAverageAfter.join(' / ')} at the end (a shared machine)`,
+      `- node ${m.node}, redis-server ${m.redisServer}${m.postgres === undefined ? '' : `, PostgreSQL ${m.postgres}`}`,
+      `- express-oidc-auth ${m.versions['express-oidc-auth'] ?? '?'} (commit ${m.commit}), ${Object.entries(m.versions)
+        .filter(([k]) => k !== 'express-oidc-auth')
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    ]),
+  ];
+}
+
+function throughputSection(r: BenchResults | PostgresBenchResults): string[] {
+  const p = r.plan;
+  return [
+    ...section('1 and 2. Throughput and server CPU per request', [
+      `autocannon, ${String(CONNECTIONS)} connections, \`GET /profile\` (scenario 1, answers \`{ sub }\`) and \`GET /public\` (scenario 2, answers \`{ ok: true }\`), ${String(p.rounds)} interleaved rounds × ${String(p.seconds)} s per server after a ${String(p.warmupSeconds)} s warm-up (each round in its own shuffled order, so no server always follows the same neighbour, except that the two servers of each target against express-session alone or bare Express run back to back, in an order flipped every round, so both halves of a ratio see the same spell of the shared machine); each server is its own Node process (NODE_ENV=production), autocannon runs in the orchestrator's process. ` +
+        'express-oidc-auth is loaded as published: lib/ compiled by tsc at the start of the run (the servers\' own small files run under tsx, which would otherwise also transpile the library and add esbuild\'s keepNames helper to every closure it creates per request). ' +
+        'CPU is the server process\'s own `process.cpuUsage()` (user + system) over the run divided by the requests it served, read over IPC: on this shared 2-core machine it is the steadier figure, since req/s also depends on how much CPU the load generator got. ' +
+        'Scenario 1 servers hold a session from a real login through oidc-provider (express-session alone: the same login unsealed, as an app keeping the tokens itself would store it, opened from the express-oidc-auth session in Redis, or for the connect-pg-simple pair from its row in PostgreSQL, with the bench\'s secret and seeded through a bench-only route; the two connect-pg-simple servers each have a pg pool of the default size on a database of their own in one PostgreSQL); every answer is checked (200, `sub`) before and after, and any non-2xx answer under load fails the run. express-oidc-auth opens the sealed claims on every `/profile` request (scenario 7 gives that cost alone).',
+      '',
+      ...throughputTable(r.throughput),
+      '',
+      'Ratios, as the median of the per-round ratios (A and B measured in the same round):',
+      '',
+      ...comparisons(r.throughput),
+    ]),
+  ];
+}
+
+/** The report of `npm run bench -- --postgres`: the PostgreSQL targets and figures of one run, and nothing else. */
+export function renderPostgresResults(r: PostgresBenchResults): string {
+  const all = [...throughputTargetRows(r.throughput), ...backchannelTarget(r.backchannelPostgres, 'PostgreSQL')];
+  const unmet = all.filter((t) => !t.met);
+  return `${[
+    '# Benchmark results: PostgreSQL only',
+    '',
+    `Made by \`npm run bench -- --postgres${r.mode === 'postgres-quick' ? ' --quick' : ''}\` (bench/run.ts) on ${r.machine.date.slice(0, 10)} (${r.machine.date}), in ${String(Math.round(r.durationSec / 60))} minutes: the connect-pg-simple pair of scenario 1 and scenario 4 on PostgreSQL, measured as in a full run (RESULTS.md), the other servers not started. ` +
+      'Every figure below comes from this one run; ratios compare servers measured in the same rounds.',
+    '',
+    ...section('Targets', [
+      '| scenario | target | measured | met |',
+      '| --- | --- | --- | --- |',
+      ...all.map((t) => `| ${t.scenario} | ${t.target} | ${t.measured} | ${t.met ? 'met' : '**not met**'} |`),
+      ...(unmet.length === 0 ? [] : ['', `Not met in this run: ${String(unmet.length)} of ${String(all.length)}.`, '', ...unmet.map((t) => `- ${t.target}: ${t.why ?? 'see the figures below.'}`)]),
+    ]),
+    ...machineSection(r),
+    ...throughputSection(r),
+    ...backchannelPostgresSection(r.backchannelPostgres),
+  ].join('\n')}\n`;
 }
 
 export function renderResults(r: BenchResults): string {
@@ -198,32 +303,7 @@ export function renderResults(r: BenchResults): string {
   const why = unmet.length === 0 ? [] : ['', `Not met in this run: ${String(unmet.length)} of ${String(all.length)}.`, '', ...unmet.map((t) => `- ${t.target}: ${t.why ?? 'see the figures below.'}`)];
   out.push(...section('Targets', ['| scenario | target | measured | met |', '| --- | --- | --- | --- |', ...all.map((t) => `| ${t.scenario} | ${t.target} | ${t.measured} | ${t.met ? 'met' : '**not met**'} |`), ...why]));
 
-  out.push(
-    ...section('Machine and versions', [
-      `- machine: ${String(m.nproc)} CPUs (nproc), ${m.cpuModel}, ${String(m.memoryGiB)} GiB memory, ${m.os}; load average ${m.loadAverage.join(' / ')} at the start, ${r.loadAverageAfter.join(' / ')} at the end (a shared machine)`,
-      `- node ${m.node}, redis-server ${m.redisServer}`,
-      `- express-oidc-auth ${m.versions['express-oidc-auth'] ?? '?'} (commit ${m.commit}), ${Object.entries(m.versions)
-        .filter(([k]) => k !== 'express-oidc-auth')
-        .map(([k, v]) => `${k} ${v}`)
-        .join(', ')}`,
-    ]),
-  );
-
-  const p = r.plan;
-  out.push(
-    ...section('1 and 2. Throughput and server CPU per request', [
-      `autocannon, ${String(CONNECTIONS)} connections, \`GET /profile\` (scenario 1, answers \`{ sub }\`) and \`GET /public\` (scenario 2, answers \`{ ok: true }\`), ${String(p.rounds)} interleaved rounds × ${String(p.seconds)} s per server after a ${String(p.warmupSeconds)} s warm-up (each round in its own shuffled order, so no server always follows the same neighbour, except that the two servers of each target against express-session alone or bare Express run back to back, in an order flipped every round, so both halves of a ratio see the same spell of the shared machine); each server is its own Node process (NODE_ENV=production), autocannon runs in the orchestrator's process. ` +
-        'express-oidc-auth is loaded as published: lib/ compiled by tsc at the start of the run (the servers\' own small files run under tsx, which would otherwise also transpile the library and add esbuild\'s keepNames helper to every closure it creates per request). ' +
-        'CPU is the server process\'s own `process.cpuUsage()` (user + system) over the run divided by the requests it served, read over IPC: on this shared 2-core machine it is the steadier figure, since req/s also depends on how much CPU the load generator got. ' +
-        'Scenario 1 servers hold a session from a real login through oidc-provider (express-session alone: the same login unsealed, as an app keeping the tokens itself would store it, opened from the express-oidc-auth session in Redis with the bench\'s secret and seeded through a bench-only route); every answer is checked (200, `sub`) before and after, and any non-2xx answer under load fails the run. express-oidc-auth opens the sealed claims on every `/profile` request (scenario 7 gives that cost alone).',
-      '',
-      ...throughputTable(r.throughput),
-      '',
-      'Ratios, as the median of the per-round ratios (A and B measured in the same round):',
-      '',
-      ...comparisons(r.throughput),
-    ]),
-  );
+  out.push(...machineSection(r), ...throughputSection(r));
 
   const l = r.logout;
   out.push(
@@ -255,14 +335,10 @@ export function renderResults(r: BenchResults): string {
         `at each size, ${String(b.requestsPerSize)} back-channel logout requests (after 3 warm-up ones), one at a time, each with a valid logout token signed with the provider's key naming the sid of a random stored session; each must answer 200 and remove that session. ` +
         `Each request also revokes that session's access token at the provider. ${String(b.rounds)} rounds. Redis memory per seeded session (session key plus its two index sets): ${Math.round(b.bytesPerSeededSession).toLocaleString('en')} bytes.`,
       '',
-      '| sessions in Redis | median | p90 | p99 | medians per round | ratio to the smallest |',
-      '| --- | --- | --- | --- | --- | --- |',
-      ...b.perSize.map(
-        (s) =>
-          `| ${s.sessions.toLocaleString('en')} | ${ms(median(s.latencyMs))} | ${ms(percentile(s.latencyMs, 90))} | ${ms(percentile(s.latencyMs, 99))} | ${s.roundMedians.map((v) => v.toFixed(2)).join(', ')} | ${x(median(s.latencyMs) / median(b.perSize[0]?.latencyMs ?? []))} |`,
-      ),
+      ...backchannelTable(b, 'Redis'),
     ]),
   );
+  if (r.backchannelPostgres !== undefined) out.push(...backchannelPostgresSection(r.backchannelPostgres));
 
   out.push(
     ...section('5. Provider requests per login', [
@@ -307,6 +383,14 @@ export function renderResults(r: BenchResults): string {
     ]),
   );
   return `${out.join('\n')}\n`;
+}
+
+/** Writes RESULTS-postgres.md into `dir`. */
+export function writePostgresReport(r: PostgresBenchResults, dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const results = path.join(dir, 'RESULTS-postgres.md');
+  writeFileSync(results, renderPostgresResults(r));
+  return results;
 }
 
 /** Writes RESULTS.md and chart.svg into `dir`. */

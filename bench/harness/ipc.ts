@@ -31,8 +31,10 @@ export interface AppSettings {
   clientId: string;
   clientSecret: string;
   sessionSecret: string;
-  /** where sessions live: express-session's MemoryStore or connect-redis */
-  store: 'memory' | 'redis';
+  /** where sessions live: express-session's MemoryStore, connect-redis or connect-pg-simple */
+  store: 'memory' | 'redis' | 'postgres';
+  /** postgres://postgres@127.0.0.1:PORT/DATABASE, for store 'postgres': a database of this server's own */
+  postgresUrl?: string;
   /** redis://127.0.0.1:PORT/DB, for store 'redis' */
   redisUrl?: string;
   /** scope asked at login (express-oidc-auth servers); default the library's */

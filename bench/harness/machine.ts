@@ -11,11 +11,13 @@ export interface MachineInfo {
   os: string;
   node: string;
   redisServer: string;
+  /** the PostgreSQL server the harness starts (test/helpers/postgres.ts) */
+  postgres?: string;
   versions: Record<string, string>;
   commit: string;
 }
 
-const PACKAGES = ['express', 'express-session', 'openid-client', 'express-openid-connect', 'connect-redis', 'redis', 'oidc-provider', 'jose', 'autocannon', 'tsx'];
+const PACKAGES = ['express', 'express-session', 'openid-client', 'express-openid-connect', 'connect-redis', 'redis', 'connect-pg-simple', 'pg', 'oidc-provider', 'jose', 'autocannon', 'tsx'];
 
 function run(cmd: string, args: string[]): string {
   try {
@@ -50,6 +52,7 @@ export function machineInfo(): MachineInfo {
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,
     redisServer: run('redis-server', ['--version']).replace(/^Redis server /, '').split(' ')[0] ?? 'unknown',
+    postgres: run('/usr/lib/postgresql/15/bin/postgres', ['--version']).replace(/^postgres \(PostgreSQL\) /, ''),
     versions,
     commit: `${run('git', ['-C', root.pathname, 'rev-parse', '--short', 'HEAD'])}${dirty ? ' + uncommitted changes in lib/' : ''}`,
   };

@@ -3,6 +3,7 @@ import { indexHashes } from '../../lib/session-index/hashed.js';
 import { createLoginVault } from '../../lib/session/login-vault.js';
 import { createSealer } from '../../lib/session/sealing.js';
 import type { Login } from '../../lib/session/session.js';
+import type pg from 'pg';
 import type { Redis } from '../harness/redis.js';
 import { SESSION_SECRET } from '../harness/topology.js';
 
@@ -28,6 +29,49 @@ const sealer = createSealer(SESSION_SECRET);
 const vault = createLoginVault(sealer);
 const indexHash = (issuer: string, kind: 'sub' | 'sid', value: string): string => indexHashes(sealer, issuer, kind, value)[0] ?? '';
 
+/** A seeded session's document: the real session's JSON with its own sub, sid, access token and expiry, sealed. */
+function seededDocument(template: SessionTemplate, session: SeededSession, now: number): string {
+  const { document, login } = template;
+  return JSON.stringify({
+    ...document,
+    cookie: { ...document.cookie, expires: new Date(now + TTL_SEC * 1000).toISOString() },
+    oidc: { ...document.oidc, login: vault.seal({ ...login, user: { ...login.user, sub: session.sub }, sid: session.sid, accessToken: randomBytes(32).toString('base64url'), loggedInAt: Math.floor(now / 1000) }) },
+  });
+}
+
+function newSession(i: number): SeededSession {
+  return { id: randomBytes(24).toString('base64url'), sub: `bc-user-${String(i)}`, sid: randomBytes(16).toString('base64url') };
+}
+
+/**
+ * Writes sessions `from`..`to`-1 in the library's format on PostgreSQL, a bulk INSERT per
+ * batch into each table: connect-pg-simple's `session` (sid, sess, expire) and
+ * postgresSessionIndex's `oidc_index` (key, session_id, expires_at), with the keys
+ * `sub:<issuer>:<hash of sub>` and `sid:<issuer>:<hash of sid>`.
+ */
+export async function fillPostgresSessions(pool: pg.Pool, template: SessionTemplate, issuer: string, from: number, to: number, out: SeededSession[]): Promise<void> {
+  for (let start = from; start < to; start += BATCH) {
+    const now = Date.now();
+    const expiresMs = now + TTL_SEC * 1000;
+    const ids: string[] = [];
+    const documents: string[] = [];
+    const keys: string[] = [];
+    const keyIds: string[] = [];
+    for (let i = start; i < Math.min(to, start + BATCH); i++) {
+      const session = newSession(i);
+      ids.push(session.id);
+      documents.push(seededDocument(template, session, now));
+      keys.push(`sub:${issuer}:${indexHash(issuer, 'sub', session.sub)}`, `sid:${issuer}:${indexHash(issuer, 'sid', session.sid)}`);
+      keyIds.push(session.id, session.id);
+      out.push(session);
+    }
+    await Promise.all([
+      pool.query('INSERT INTO session (sid, sess, expire) SELECT id, doc, to_timestamp($3::double precision) FROM unnest($1::text[], $2::json[]) AS u(id, doc)', [ids, documents, expiresMs / 1000]),
+      pool.query('INSERT INTO oidc_index (key, session_id, expires_at) SELECT k, id, to_timestamp($3::double precision) FROM unnest($1::text[], $2::text[]) AS u(k, id)', [keys, keyIds, expiresMs / 1000]),
+    ]);
+  }
+}
+
 /**
  * Writes sessions `from`..`to`-1 in the library's format, pipelined: connect-redis
  * `sess:<id>` (JSON of the real session with its own sub, sid, access token and expiry, sealed) and
@@ -35,20 +79,14 @@ const indexHash = (issuer: string, kind: 'sub' | 'sid', value: string): string =
  * (member: the session id, score: its expiry in ms; the set expires with its member).
  */
 export async function fillSessions(redis: Redis, template: SessionTemplate, issuer: string, from: number, to: number, out: SeededSession[]): Promise<void> {
-  const { document, login } = template;
   for (let start = from; start < to; start += BATCH) {
     const now = Date.now();
-    const expires = new Date(now + TTL_SEC * 1000).toISOString();
     const score = String(now + TTL_SEC * 1000);
     const ttlMs = String(TTL_SEC * 1000);
     const writes: Promise<unknown>[] = [];
     for (let i = start; i < Math.min(to, start + BATCH); i++) {
-      const session: SeededSession = { id: randomBytes(24).toString('base64url'), sub: `bc-user-${String(i)}`, sid: randomBytes(16).toString('base64url') };
-      const value = JSON.stringify({
-        ...document,
-        cookie: { ...document.cookie, expires },
-        oidc: { ...document.oidc, login: vault.seal({ ...login, user: { ...login.user, sub: session.sub }, sid: session.sid, accessToken: randomBytes(32).toString('base64url'), loggedInAt: Math.floor(now / 1000) }) },
-      });
+      const session = newSession(i);
+      const value = seededDocument(template, session, now);
       const subKey = `oidc:sub:${issuer}:${indexHash(issuer, 'sub', session.sub)}`;
       const sidKey = `oidc:sid:${issuer}:${indexHash(issuer, 'sid', session.sid)}`;
       writes.push(

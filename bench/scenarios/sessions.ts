@@ -1,7 +1,8 @@
 import { realLogin, sessionIdOf, type LoggedIn } from '../harness/login.js';
 import { memoryUsage } from '../harness/redis.js';
 import { openStoredLogin } from '../harness/open-login.js';
-import { SESSION_SECRET, type ServerName, type Topology } from '../harness/topology.js';
+import type { Login } from '../../lib/session/session.js';
+import { SESSION_SECRET, type PostgresServerName, type ServerName, type Topology } from '../harness/topology.js';
 
 /** The session cookie each scenario-1 server gets, and what that session weighs. */
 export interface Sessions {
@@ -57,16 +58,40 @@ export async function prepareSessions(top: Topology): Promise<Sessions> {
   // express-session alone holds the same login unsealed: what an app keeping tokens itself would store.
   const plainLogin = openStoredLogin(stored, SESSION_SECRET);
   for (const server of ['express-session-memory', 'express-session-redis'] as const) {
-    const res = await fetch(`${top.servers[server].url}/bench/seed`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ oidc: { login: plainLogin } }),
-    });
-    if (res.status !== 204) throw new Error(`seeding ${server} answered ${String(res.status)}`);
-    const setCookie = res.headers.getSetCookie().filter((line) => line.startsWith('oidc.sid='));
-    cookies[server] = { cookie: setCookie.map((line) => line.split(';')[0] ?? '').join('; '), setCookie };
+    cookies[server] = await seedExpressSession(top.servers[server].url, plainLogin);
   }
-  return { cookies, oidcAuthDocument };
+  return { cookies: { ...cookies, ...(await preparePostgresSessions(top)) }, oidcAuthDocument };
+}
+
+/** express-session alone given `login` unsealed through its bench-only route: its cookie. */
+async function seedExpressSession(url: string, login: Login): Promise<LoggedIn> {
+  const res = await fetch(`${url}/bench/seed`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ oidc: { login } }),
+  });
+  if (res.status !== 204) throw new Error(`seeding ${url} answered ${String(res.status)}`);
+  const setCookie = res.headers.getSetCookie().filter((line) => line.startsWith('oidc.sid='));
+  return { cookie: setCookie.map((line) => line.split(';')[0] ?? '').join('; '), setCookie };
+}
+
+/** connect-pg-simple's row of a session, its `sess` as text (the JSON the store wrote); throws when there is none. */
+export async function storedInPostgres(top: Topology<PostgresServerName>, server: PostgresServerName, sessionId: string): Promise<string> {
+  const { rows } = await top.postgres(server).query<{ sess: string }>('SELECT sess::text AS sess FROM session WHERE sid = $1', [sessionId]);
+  const stored = rows[0]?.sess;
+  if (stored === undefined) throw new Error(`the ${server} session is not in PostgreSQL`);
+  return stored;
+}
+
+/**
+ * The PostgreSQL pair of scenario 1: a real login on express-oidc-auth (connect-pg-simple and
+ * postgresSessionIndex), and the same login, opened from its row, seeded unsealed into
+ * express-session with connect-pg-simple alone: the same payload the Redis pair holds.
+ */
+export async function preparePostgresSessions(top: Topology<PostgresServerName>): Promise<Partial<Record<PostgresServerName, LoggedIn>>> {
+  const oidcAuth = await realLogin(top.servers['oidc-auth-postgres'].url, 'alice', ['oidc.sid']);
+  const plainLogin = openStoredLogin(await storedInPostgres(top, 'oidc-auth-postgres', sessionIdOf(oidcAuth.cookie)), SESSION_SECRET);
+  return { 'oidc-auth-postgres': oidcAuth, 'express-session-postgres': await seedExpressSession(top.servers['express-session-postgres'].url, plainLogin) };
 }
 
 function jsonBytes(value: unknown): number {

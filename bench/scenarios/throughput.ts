@@ -1,5 +1,6 @@
 import { checkTarget, load, type LoadSample, type LoadTarget } from '../harness/load.js';
-import type { Topology } from '../harness/topology.js';
+import type { PostgresServerName, ServerName, Topology } from '../harness/topology.js';
+import type { LoggedIn } from '../harness/login.js';
 import type { Sessions } from './sessions.js';
 
 export interface ThroughputPlan {
@@ -16,29 +17,32 @@ export interface ThroughputResult {
   samples: LoadSample[];
 }
 
+/** A scenario-1 target: the authenticated GET of a requiresAuth() route, with the session cookie of a login on that server. */
+function authenticated<Name extends ServerName>(top: Topology<Name>, cookies: Partial<Record<Name, LoggedIn>>, id: string, label: string, child: Name): LoadTarget {
+  const logged = cookies[child];
+  if (logged === undefined) throw new Error(`no session for ${child}`);
+  return { id, label, scenario: 1, child: top.servers[child], path: '/profile', headers: { cookie: logged.cookie }, expect: '"sub":"alice"' };
+}
+
+/** The PostgreSQL pair of scenario 1 (`npm run bench -- --postgres` runs only these). */
+export function postgresThroughputTargets(top: Topology<PostgresServerName>, cookies: Partial<Record<PostgresServerName, LoggedIn>>): LoadTarget[] {
+  return [
+    authenticated(top, cookies, 'auth/oidc-auth/postgres', 'express-oidc-auth, connect-pg-simple', 'oidc-auth-postgres'),
+    authenticated(top, cookies, 'auth/express-session/postgres', 'express-session alone, connect-pg-simple', 'express-session-postgres'),
+  ];
+}
+
 /** Scenario 1 (authenticated GET of a requiresAuth() route) and 2 (anonymous GET of a public route). */
 export function throughputTargets(top: Topology, sessions: Sessions): LoadTarget[] {
   const s = top.servers;
-  const cookie = (name: keyof Sessions['cookies']): Record<string, string> => {
-    const logged = sessions.cookies[name];
-    if (logged === undefined) throw new Error(`no session for ${name}`);
-    return { cookie: logged.cookie };
-  };
-  const authed = (id: string, label: string, child: keyof Sessions['cookies']): LoadTarget => ({
-    id,
-    label,
-    scenario: 1,
-    child: s[child],
-    path: '/profile',
-    headers: cookie(child),
-    expect: '"sub":"alice"',
-  });
+  const authed = (id: string, label: string, child: ServerName): LoadTarget => authenticated(top, sessions.cookies, id, label, child);
   const anonymous = (id: string, label: string, child: keyof typeof s): LoadTarget => ({ id, label, scenario: 2, child: s[child], path: '/public', headers: {}, expect: '"ok":true' });
   return [
     authed('auth/oidc-auth/memory', 'express-oidc-auth, MemoryStore', 'oidc-auth-memory'),
     authed('auth/express-session/memory', 'express-session alone, MemoryStore', 'express-session-memory'),
     authed('auth/oidc-auth/redis', 'express-oidc-auth, connect-redis', 'oidc-auth-redis'),
     authed('auth/express-session/redis', 'express-session alone, connect-redis', 'express-session-redis'),
+    ...postgresThroughputTargets(top, sessions.cookies),
     authed('auth/eoc/cookie', 'express-openid-connect, cookie session', 'eoc-cookie'),
     authed('auth/eoc/redis', 'express-openid-connect, connect-redis', 'eoc-redis'),
     anonymous('anon/bare', 'bare Express', 'bare'),
@@ -77,6 +81,7 @@ const SETTLE_MS = 500;
 export const BACK_TO_BACK: readonly (readonly string[])[] = [
   ['auth/oidc-auth/memory', 'auth/express-session/memory'],
   ['auth/oidc-auth/redis', 'auth/express-session/redis'],
+  ['auth/oidc-auth/postgres', 'auth/express-session/postgres'],
   ['anon/oidc-auth', 'anon/bare'],
 ];
 

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import pg from 'pg';
 import { lateServer, type LateServer } from '../../test/helpers/late-server.js';
 import { isCommandMessage, type AppSettings, type ChildMessage, type ServerStats } from '../harness/ipc.js';
 
@@ -61,3 +62,16 @@ export function runAppServer(build: (settings: AppSettings) => Promise<Handler>)
 }
 
 export { connectRedis } from '../harness/redis.js';
+
+/**
+ * A server's own node-postgres pool on its own database, pg's default size (10), as an app
+ * would make one; connect-pg-simple (and express-oidc-auth's index) share it.
+ */
+export function postgresPool(url: string | undefined): pg.Pool {
+  if (url === undefined) throw new Error('store "postgres" needs postgresUrl');
+  const pool = new pg.Pool({ connectionString: url });
+  pool.on('error', (err: unknown) => {
+    console.error('postgres pool error', err);
+  });
+  return pool;
+}

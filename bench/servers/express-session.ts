@@ -1,8 +1,9 @@
+import connectPgSimple from 'connect-pg-simple';
 import { RedisStore } from 'connect-redis';
 import express from 'express';
 import session, { type SessionOptions } from 'express-session';
 import type { Login } from '../../lib/session/session.js';
-import { connectRedis, runAppServer } from './child.js';
+import { connectRedis, postgresPool, runAppServer } from './child.js';
 
 declare module 'express-session' {
   interface SessionData {
@@ -25,6 +26,8 @@ runAppServer(async (s) => {
     cookie: { httpOnly: true, sameSite: 'lax', secure: false, path: '/' },
   };
   if (s.store === 'redis') options.store = new RedisStore({ client: await connectRedis(s.redisUrl) });
+  // connect-pg-simple alone, on a pool of its own (the same size as express-oidc-auth's), with its defaults.
+  if (s.store === 'postgres') options.store = new (connectPgSimple(session))({ pool: postgresPool(s.postgresUrl), createTableIfMissing: true });
 
   const app = express();
   app.use(session(options));
