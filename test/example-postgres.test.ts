@@ -2,11 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type pg from 'pg';
 import { startExample, type RunningExample } from '../example-app/start.js';
-import type { Logger } from '../lib/index.js';
+import { quietLogger } from './helpers/app.js';
 import { Browser, login } from './helpers/browser.js';
 import { poolFor, POSTGRES_SUITE_SKIP, rowCounts, startPostgres, type PostgresServer } from './helpers/postgres.js';
-
-const silent: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /* The example app with DATABASE_URL (example-app/server.ts passes it as databaseUrl); test/browser.test.ts clicks through it in memory and in Redis. */
 describe('the example app with sessions in PostgreSQL', { skip: POSTGRES_SUITE_SKIP }, () => {
@@ -17,7 +15,7 @@ describe('the example app with sessions in PostgreSQL', { skip: POSTGRES_SUITE_S
   before(async () => {
     server = await startPostgres();
     pool = poolFor(server);
-    running = await startExample({ port: 0, providerPort: 0, databaseUrl: server.url, logger: silent });
+    running = await startExample({ port: 0, providerPort: 0, databaseUrl: server.url, logger: quietLogger });
   });
   after(async () => {
     await running.close();
@@ -44,6 +42,6 @@ describe('the example app with sessions in PostgreSQL', { skip: POSTGRES_SUITE_S
   });
 
   test('REDIS_URL and DATABASE_URL together are refused: one place for the sessions', async () => {
-    await assert.rejects(startExample({ port: 0, providerPort: 0, redisUrl: 'redis://127.0.0.1:1', databaseUrl: server.url, logger: silent }), /not both/);
+    await assert.rejects(startExample({ port: 0, providerPort: 0, redisUrl: 'redis://127.0.0.1:1', databaseUrl: server.url, logger: quietLogger }), /not both/);
   });
 });

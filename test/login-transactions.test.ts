@@ -1,21 +1,16 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import v8 from 'node:v8';
-import vm from 'node:vm';
-import { Worker } from 'node:worker_threads';
-import { RedisStore } from 'connect-redis';
 import express from 'express';
 import express4 from 'express4';
 import { MemoryStore } from 'express-session';
-import { redisSessionIndex, type OidcAuthOptions } from '../lib/index.js';
-import { baseOptions, buildApp, clientFor, FLAVOURS, SESSION_SECRET, setup, type TestSetup } from './helpers/app.js';
-import { ACCEPT_JSON, assertLoggedInAs, assertLoggedOut, assertLoginCookies, assertOidcError, jsonOf } from './helpers/assertions.js';
-import { authorize, Browser, deliver, login, rawLocation, type Page } from './helpers/browser.js';
+import { baseOptions, buildApp, clientFor, FLAVOURS, quietLogger, SESSION_SECRET, setup, type TestSetup } from './helpers/app.js';
+import { sessionCount } from './helpers/hammer.js';
+import { ACCEPT_JSON, assertLoggedInAs, assertLoggedOut, assertLoginCookies, assertOidcError } from './helpers/assertions.js';
+import { authorize, Browser, deliver, rawLocation, type Page } from './helpers/browser.js';
 import { allSetCookies, BIND_PREFIX, loginCookieNames, SESSION_COOKIE, setCookiesNamed, stateOf, TX_PREFIX } from './helpers/cookies.js';
 import { lateServer, type LateServer } from './helpers/late-server.js';
 import { startTestProvider, type TestProvider } from './helpers/provider.js';
-import { REDIS_SUITE_SKIP, startRedisWithClient, type RedisClient, type RedisServer } from './helpers/redis.js';
 
 /*
  * Login transactions live in two cookies per login in flight (README, "Login"): nothing is
@@ -26,24 +21,7 @@ import { REDIS_SUITE_SKIP, startRedisWithClient, type RedisClient, type RedisSer
 
 /** README: at most this many logins in flight per browser. */
 const LOGINS_IN_FLIGHT = 5;
-const MIB = 1024 * 1024;
 
-/** The tests' own measurements must not be skewed by a logger that keeps every line. */
-const quietLogger: NonNullable<OidcAuthOptions['logger']> = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};
-
-function sessionCount(store: MemoryStore): Promise<number> {
-  return new Promise((resolve, reject) => {
-    store.length((err: unknown, length?: number) => {
-      if (err !== null && err !== undefined) reject(err instanceof Error ? err : new Error('MemoryStore.length failed'));
-      else resolve(length ?? 0);
-    });
-  });
-}
 
 function clearStore(store: MemoryStore): Promise<void> {
   return new Promise((resolve) => {
@@ -72,72 +50,6 @@ function rawGet(url: string, headers: Record<string, string> = {}): Promise<RawA
     });
     req.on('error', reject);
   });
-}
-
-interface HammerResult {
-  /** [status, how many answers had it], by status */
-  statuses: [number, number][];
-  /** answers that set the session cookie */
-  sessionCookies: number;
-}
-
-/**
- * The load generator, run in a worker thread: the client's own work then runs on another core
- * and outside the heap of this thread, which holds the app and is what the test measures.
- */
-const HAMMER = `
-const http = require('node:http');
-const { parentPort, workerData } = require('node:worker_threads');
-const { url, total, parallel, sessionCookie } = workerData;
-const agent = new http.Agent({ keepAlive: true, maxSockets: parallel });
-const statuses = new Map();
-let sessionCookies = 0;
-let started = 0;
-const one = () => new Promise((resolve, reject) => {
-  const req = http.get(url, { agent }, (res) => {
-    statuses.set(res.statusCode, (statuses.get(res.statusCode) || 0) + 1);
-    if ((res.headers['set-cookie'] || []).some((c) => c.startsWith(sessionCookie + '='))) sessionCookies++;
-    res.resume();
-    res.on('end', resolve);
-    res.on('error', reject);
-  });
-  req.on('error', reject);
-});
-const worker = async () => { while (started < total) { started++; await one(); } };
-Promise.all(Array.from({ length: parallel }, worker)).then(() => {
-  agent.destroy();
-  parentPort.postMessage({ statuses: [...statuses].sort((a, b) => a[0] - b[0]), sessionCookies });
-}, (err) => { throw err; });
-`;
-
-/** `total` cookieless GETs of `url`, `parallel` at a time over keep-alive connections. */
-function hammer(url: string, total: number, parallel = 50): Promise<HammerResult> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(HAMMER, { eval: true, workerData: { url, total, parallel, sessionCookie: SESSION_COOKIE } });
-    worker.once('message', (result: HammerResult) => {
-      resolve(result);
-    });
-    worker.once('error', reject);
-    worker.once('exit', (code) => {
-      reject(new Error(`the load worker exited (${String(code)}) without a result`));
-    });
-  });
-}
-
-/** The garbage collector, without --expose-gc on the command line. */
-function exposeGc(): () => void {
-  v8.setFlagsFromString('--expose-gc');
-  const gc: unknown = vm.runInNewContext('gc');
-  assert.equal(typeof gc, 'function', 'gc is exposed');
-  return gc as () => void;
-}
-
-async function heapUsedAfterGc(gc: () => void): Promise<number> {
-  for (let i = 0; i < 4; i++) {
-    gc();
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  return process.memoryUsage().heapUsed;
 }
 
 /** The login cookies this browser would send to the callback. */
@@ -458,74 +370,3 @@ for (const flavour of FLAVOURS) {
     });
   });
 }
-
-describe('10,000 cookieless GET /login with the MemoryStore', () => {
-  const store = new MemoryStore();
-  let s: TestSetup;
-  before(async () => {
-    s = await setup({ jsonErrors: true, options: { session: { secret: SESSION_SECRET, store }, logger: quietLogger } });
-  });
-  after(async () => {
-    await s.close();
-  });
-
-  test('every answer is 302, the store holds 0 sessions, and heap used after GC grows by at most 1 MiB', async (t) => {
-    const gc = exposeGc();
-    // Warm-up: the first few thousand requests leave up to about 0.7 MiB of optimised code and
-    // its metadata on the heap (V8's, not the app's: seen in heap snapshots); measured from here on,
-    // 10,000 logins leave the heap where it was.
-    const warmUp = await hammer(`${s.appUrl}/login`, 2000);
-    assert.deepEqual(warmUp.statuses, [[302, 2000]]);
-    const heapBefore = await heapUsedAfterGc(gc);
-
-    const run = await hammer(`${s.appUrl}/login?returnTo=%2Fprofile`, 10_000);
-    const heapAfter = await heapUsedAfterGc(gc);
-    assert.deepEqual(run.statuses, [[302, 10_000]], 'every answer was a redirect to the provider');
-    assert.equal(run.sessionCookies, 0, 'no answer set a session cookie');
-    assert.equal(await sessionCount(store), 0, 'the store holds no session');
-    const growth = heapAfter - heapBefore;
-    t.diagnostic(`heap used after GC: ${(heapBefore / MIB).toFixed(2)} MiB before, ${(heapAfter / MIB).toFixed(2)} MiB after 10,000 logins`);
-    assert.ok(growth <= 1 * MIB, `heap used grew by ${(growth / MIB).toFixed(2)} MiB over 10,000 logins (at most 1 MiB)`);
-
-    // The store is the one the app writes to: a real login does put a session there.
-    const callback = await login(new Browser(), `${s.appUrl}/login`);
-    assert.equal(callback.status, 302, callback.body);
-    assert.equal(await sessionCount(store), 1);
-  });
-});
-
-
-describe('10,000 cookieless GET /login with Redis as session store and session index', { skip: REDIS_SUITE_SKIP }, () => {
-  let redis: RedisServer;
-  let client: RedisClient;
-  let s: TestSetup;
-  before(async () => {
-    ({ redis, client } = await startRedisWithClient());
-    s = await setup({
-      jsonErrors: true,
-      options: { session: { secret: SESSION_SECRET, store: new RedisStore({ client, prefix: 'sess:' }) }, sessionIndex: redisSessionIndex(client), logger: quietLogger },
-    });
-  });
-  after(async () => {
-    try {
-      await s.close();
-    } finally {
-      await client.quit().catch(() => undefined);
-      await redis.close();
-    }
-  });
-
-  test('every answer is 302 and Redis holds 0 keys afterwards (DBSIZE); a real login then does write keys', async () => {
-    assert.equal(await client.dbSize(), 0, 'a fresh Redis');
-    const run = await hammer(`${s.appUrl}/login?returnTo=%2Fprofile`, 10_000);
-    assert.deepEqual(run.statuses, [[302, 10_000]], 'every answer was a redirect to the provider');
-    assert.equal(run.sessionCookies, 0, 'no answer set a session cookie');
-    assert.equal(await client.dbSize(), 0, 'no key in Redis');
-
-    const b = new Browser();
-    const callback = await login(b, `${s.appUrl}/login`);
-    assert.equal(callback.status, 302, callback.body);
-    assert.ok((await client.dbSize()) > 0, 'the session and its index entries are in this Redis');
-    assert.equal((jsonOf(await b.get(`${s.appUrl}/profile`, ACCEPT_JSON)) as { sub?: unknown }).sub, 'alice');
-  });
-});

@@ -2,7 +2,8 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { webcrypto } from 'node:crypto';
 import { MemoryStore } from 'express-session';
-import { oidcAuth, OidcAuthError, type Logger, type OidcAuthOptions, type SessionIndex } from '../lib/index.js';
+import { oidcAuth, OidcAuthError, type OidcAuthOptions, type SessionIndex } from '../lib/index.js';
+import { quietLogger } from './helpers/app.js';
 
 const SESSION_SECRET = 'session-secret-for-option-tests-0123456789';
 const CLIENT_SECRET = 'client-secret-for-option-tests';
@@ -58,8 +59,6 @@ async function privateKey(): Promise<CryptoKey> {
   const pair = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
   return pair.privateKey;
 }
-
-const quietLogger: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 const PATH_RULE = 'a path that starts with "/" (not "//") and has no query, fragment, backslash or whitespace';
 const SECRET_RULE = '"session.secret" must be a random string of at least 32 characters, or an array of them (newest first)';
