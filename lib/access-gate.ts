@@ -3,7 +3,7 @@ import { readCookie } from './http/cookies.js';
 import { pathSuffix } from './options/session.js';
 import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
 import { returnToOr } from './http/return-to.js';
-import type { Instance } from './instance.js';
+import type { Instance } from './instance/instance.js';
 import { guarded } from './requires-auth.js';
 import { isNavigation, startLogin } from './routes/login.js';
 

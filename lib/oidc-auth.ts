@@ -1,13 +1,13 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import session, { MemoryStore, type Store } from 'express-session';
-import { wrapStore } from './session/bounded-store.js';
-import { deferSession, mayCarryCookie } from './session/lazy-session.js';
-import { lateSaveLog, sessionCallback } from './session/late-session-errors.js';
+import { wrapStore } from './store/bounded-store.js';
+import { deferSession, mayCarryCookie } from './store/lazy-session.js';
+import { lateSaveLog, sessionCallback } from './store/late-session-errors.js';
 import { createJwksCache } from './provider/jwks.js';
 import type { Configuration } from 'openid-client';
 import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
 import { noStore, queryOf, single } from './http/http.js';
-import type { Instance, InstanceCore } from './instance.js';
+import type { Instance, InstanceCore } from './instance/instance.js';
 import { joinUrl, type OidcAuthOptions } from './options/options.js';
 import { resolveOptions } from './options/validation.js';
 import { sessionCookieExposure } from './options/session.js';
@@ -20,15 +20,15 @@ import { createSessionAdmin, type SessionAdmin } from './session-admin.js';
 import { readCookie } from './http/cookies.js';
 import { LOGOUT_STATE_COOKIE, logoutReturnRefusals, verifyLogoutReturn } from './routes/logout-return.js';
 import { forgetSession, peekLogin, requireSession, type StoredLogin } from './session/session.js';
-import { createEndedSessions } from './session/ended-sessions.js';
-import { transactionCookies } from './session/login-transactions.js';
-import { createLoginVault } from './session/login-vault.js';
-import { guardedStoreFactory } from './session/session-write.js';
-import { endSessions } from './session/end-sessions.js';
+import { createEndedSessions } from './ended/ended-marks.js';
+import { transactionCookies } from './login/login-transactions.js';
+import { createLoginVault } from './login/login-vault.js';
+import { guardedStoreFactory } from './ended/session-write.js';
+import { endSessions } from './ended/end-sessions.js';
 import { judgeLifetime } from './session/lifetime.js';
-import { createRefresher } from './tokens/refresh.js';
+import { createRefresher } from './refresh/refresh.js';
 import { dpopHandles } from './tokens/dpop.js';
-import { loginMarker } from './session/reauthentication.js';
+import { loginMarker } from './login/reauthentication.js';
 
 function normalisePath(path: string): string {
   return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
@@ -125,7 +125,7 @@ export function oidcAuth<TContext = undefined>(options: OidcAuthOptions<TContext
   const accessGate = createAccessGate(instance, silentLoginMarker(instance));
 
   /**
-   * A loaded login goes on only if no logout ended it (R1 of ended-sessions.ts: one index
+   * A loaded login goes on only if no logout ended it (R1 of ended-marks.ts: one index
    * read per request of a logged-in session, made by the package's store alongside the
    * session read, or here for the app's own express-session) and it is within its
    * lifetimes; otherwise the request goes on anonymous.

@@ -3,7 +3,7 @@ import type { SessionOptions } from 'express-session';
 import type { BoundHooks } from '../hooks.js';
 import type { Logger } from '../logging/logger.js';
 import type { OidcHooks, ProviderFetch } from '../public-types.js';
-import type { Sealer } from '../session/sealing.js';
+import type { Sealer } from '../crypto/sealing.js';
 import type { SessionIndex } from '../session-index/session-index.js';
 import type { ResolvedAccess } from './access.js';
 import type { Telemetry, TelemetryOptions } from '../telemetry/telemetry.js';

@@ -5,11 +5,11 @@ import { DEFAULTS, joinUrl, type ClientAuthMethod, type OidcAuthOptions, type Re
 import { LIFETIME_KEYS, REFRESH_KEYS, resolveLifetime, resolveRefresh } from './refresh-and-lifetime.js';
 import { hashedSessionIndex } from '../session-index/hashed.js';
 import { bindHooks } from '../hooks.js';
-import { createSealer } from '../session/sealing.js';
+import { createSealer } from '../crypto/sealing.js';
 import { kind, resolveSecrets } from './secrets.js';
 import { resolveSession } from './session.js';
 import { boundedSessionIndex, memorySessionIndex, type SessionIndex } from '../session-index/session-index.js';
-import { STORE_TIMEOUT_MS } from '../session/store-calls.js';
+import { STORE_TIMEOUT_MS } from '../store/store-calls.js';
 import type { OidcHooks } from '../public-types.js';
 import { checkMillis, checkUnknownKeys, got, isFunctionOption, parseUrl, type Problems } from './checks.js';
 import { isRecord } from '../values.js';

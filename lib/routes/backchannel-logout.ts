@@ -1,8 +1,8 @@
 import type { Request, Response } from 'express';
-import { endSessions } from '../session/end-sessions.js';
+import { endSessions } from '../ended/end-sessions.js';
 import { OidcAuthError } from '../errors.js';
 import { readForm, sendJson, single } from '../http/http.js';
-import type { Instance } from '../instance.js';
+import type { Instance } from '../instance/instance.js';
 import { describeError } from '../logging/logger.js';
 import { LogoutTokenError, replayKey, validateLogoutToken, type LogoutTokenRefusal } from '../tokens/logout-token.js';
 import { errorTypeOf, type TracedHandler } from '../telemetry/telemetry.js';

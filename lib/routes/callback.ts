@@ -1,7 +1,7 @@
 import * as client from 'openid-client';
 import type { IDToken } from 'openid-client';
-import { checkRequirements } from '../tokens/step-up.js';
-import { checkReauthenticated } from '../session/reauthentication.js';
+import { checkRequirements } from '../login/step-up.js';
+import { checkReauthenticated } from '../login/reauthentication.js';
 import { newDpopKey } from '../tokens/dpop.js';
 import { revokeTokens } from '../tokens/revocation.js';
 import type { OidcTokens } from '../public-types.js';
@@ -13,7 +13,7 @@ import { describeError } from '../logging/logger.js';
 import { errorTypeOf } from '../telemetry/telemetry.js';
 import { createRefusalLog } from '../logging/refusal-log.js';
 import { queryOf, readForm, redirect, single, type AsyncHandler } from '../http/http.js';
-import type { Instance } from '../instance.js';
+import type { Instance } from '../instance/instance.js';
 import { authorizationError, translateCallbackError } from '../provider/errors.js';
 import { destroySession, regenerateSession, requireSession, saveSession, tokensOf, type Login } from '../session/session.js';
 
@@ -120,7 +120,7 @@ export function createCallbackHandler({ opts, provider, jwks, transactions, vaul
       await regenerateSession(req);
       const fresh = requireSession(req);
       const sealed = vault.seal(login);
-      // The one write that may create a login's key (C1 of ended-sessions.ts): this new login's first save.
+      // The one write that may create a login's key (C1 of ended-marks.ts): this new login's first save.
       ended.permitCreate(sealed);
       fresh.oidc = { ...fresh.oidc, login: sealed };
       await saveSession(req);

@@ -1,8 +1,8 @@
 import type { Request, Response } from 'express';
-import { endSessions } from '../session/end-sessions.js';
+import { endSessions } from '../ended/end-sessions.js';
 import { queryOf, single } from '../http/http.js';
 import type { TracedHandler } from '../telemetry/telemetry.js';
-import type { Instance } from '../instance.js';
+import type { Instance } from '../instance/instance.js';
 import { createRefusalLog } from '../logging/refusal-log.js';
 
 function page(res: Response, status: number, text: string): void {

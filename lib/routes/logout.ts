@@ -3,7 +3,7 @@ import * as client from 'openid-client';
 import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
 import { isCrossSite } from '../http/cross-site.js';
 import { redirect, sendJson, wantsJson, type AsyncHandler } from '../http/http.js';
-import type { Instance } from '../instance.js';
+import type { Instance } from '../instance/instance.js';
 import { describeError } from '../logging/logger.js';
 import { createRefusalLog, type RefusalLog } from '../logging/refusal-log.js';
 import { rememberLogoutState } from './logout-return.js';
@@ -75,7 +75,7 @@ async function invalidate({ opts, ended }: Instance, logs: AnonymousLogoutLogs, 
   const stored = session.oidc?.login;
   let failure: unknown;
   try {
-    // Marked before it is destroyed: a request of this session still running cannot write it back (ended-sessions.ts).
+    // Marked before it is destroyed: a request of this session still running cannot write it back (ended-marks.ts).
     if (stored !== undefined) await ended.end(sessionId, endedMarkTtlMs(opts.lifetime, stored, Date.now()), () => destroySession(req));
     else if (holdsData(session)) await destroySession(req);
   } catch (err) {

@@ -1,5 +1,5 @@
 import type { AsyncHandler } from '../http/http.js';
-import type { Instance } from '../instance.js';
+import type { Instance } from '../instance/instance.js';
 import { createBackchannelLogoutHandler } from './backchannel-logout.js';
 import { createCallbackHandler } from './callback.js';
 import { createFrontchannelLogoutHandler } from './frontchannel-logout.js';

@@ -3,7 +3,7 @@ import { Deadlines } from '../timeout.js';
 
 /**
  * Writes a session only while its id carries no ended mark and, for an update, only while
- * its key still exists, in one atomic step with both checks (W1 and C1 of ended-sessions.ts
+ * its key still exists, in one atomic step with both checks (W1 and C1 of ended-marks.ts
  * without their window): no write can land after an end, with or without the mark.
  */
 export interface AtomicSessionWriter {
@@ -43,7 +43,7 @@ export interface SessionIndex {
   release(key: string): Promise<void>;
   /**
    * Remembers for `ttlMs` that this session id was ended by a logout: written before the
-   * session is destroyed, read after every write of that session (see ended-sessions.ts).
+   * session is destroyed, read after every write of that session (see ended-marks.ts).
    */
   markEnded(sessionId: string, ttlMs: number): Promise<void>;
   /** true while an ended-marker for this session id is held */
@@ -51,7 +51,7 @@ export interface SessionIndex {
   /**
    * Optional: a writer for `store` when this index can write its sessions atomically with the
    * ended mark (the store and the index in one database); undefined otherwise. With one, a
-   * session read needs no mark check (see ended-sessions.ts).
+   * session read needs no mark check (see ended-marks.ts).
    */
   atomicWriter?(store: Store): AtomicSessionWriter | undefined;
 }

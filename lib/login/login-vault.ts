@@ -1,6 +1,6 @@
 import type { JWK } from 'jose';
-import type { Sealer } from './sealing.js';
-import type { Login, StoredLogin } from './session.js';
+import type { Sealer } from '../crypto/sealing.js';
+import type { Login, StoredLogin } from '../session/session.js';
 import type { OidcUser } from '../public-types.js';
 
 export interface SealedClaims {

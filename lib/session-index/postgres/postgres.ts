@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { asConnectPgSimpleStore } from './connect-pg-simple-store.js';
-import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
+import { OidcAuthError, OidcAuthErrorCode } from '../../errors.js';
 import { atomicWriteSql, createTablesSql, indexSql, postgresTables } from './postgres-tables.js';
-import type { SessionIndex, SessionIndexEntry } from './session-index.js';
+import type { SessionIndex, SessionIndexEntry } from '../session-index.js';
 
 /**
  * What the index uses of a node-postgres `pg.Pool` (pg 8): parameterised queries. Recognised

@@ -1,18 +1,18 @@
 import type { Request } from 'express';
 import type { Store } from 'express-session';
 import * as client from 'openid-client';
-import { endSessions } from '../session/end-sessions.js';
+import { endSessions } from '../ended/end-sessions.js';
 import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
-import { verifyIdTokenSignature } from './id-token.js';
-import type { InstanceCore, Refresher } from '../instance.js';
+import { verifyIdTokenSignature } from '../tokens/id-token.js';
+import type { InstanceCore, Refresher } from '../instance/instance.js';
 import { describeError } from '../logging/logger.js';
 import { translateCallbackError } from '../provider/errors.js';
-import { revokeTokens } from './revocation.js';
-import { withLatestActivity } from '../session/session-write.js';
+import { revokeTokens } from '../tokens/revocation.js';
+import { withLatestActivity } from '../ended/session-write.js';
 import { refreshOnce } from './refresh-once.js';
 import { errorTypeOf } from '../telemetry/telemetry.js';
 import { peekLogin, regenerateSession, requireStore, tokensOf, type AppSession, type Login, type StoredLogin } from '../session/session.js';
-import { STORE_TIMEOUT_MS, storeGet, storeSet } from '../session/store-calls.js';
+import { STORE_TIMEOUT_MS, storeGet, storeSet } from '../store/store-calls.js';
 
 const POLL_MS = 50;
 
@@ -111,7 +111,7 @@ export function createRefresher(instance: InstanceCore): Refresher {
     const sealed = vault.seal(next);
     await storeSet(store, sessionId, { ...data, oidc: { ...data.oidc, login: sealed } }, STORE_TIMEOUT_MS);
     // A write refused because the session ended meanwhile (or its key is gone: C1 of
-    // ended-sessions.ts) reports no error: read it back, and revoke what nobody will hold.
+    // ended-marks.ts) reports no error: read it back, and revoke what nobody will hold.
     if ((await storeGet(store, sessionId, STORE_TIMEOUT_MS))?.oidc?.login?.tokens !== sealed.tokens) {
       await revokeTokens(opts, provider.ready(), tokensOf(next));
       throw new OidcAuthError(OidcAuthErrorCode.REFRESH_FAILED, 401, 'The session ended while its token was being refreshed. Log in again.');

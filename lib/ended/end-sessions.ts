@@ -1,15 +1,15 @@
 import type { Request } from 'express';
-import type { Instance } from '../instance.js';
-import { endedMarkTtlMs } from './lifetime.js';
+import type { Instance } from '../instance/instance.js';
+import { endedMarkTtlMs } from '../session/lifetime.js';
 import { revokeTokens } from '../tokens/revocation.js';
-import { forgetSession, requireStore, tokensOf } from './session.js';
-import { STORE_TIMEOUT_MS, storeDestroy, storeGet } from './store-calls.js';
+import { forgetSession, requireStore, tokensOf } from '../session/session.js';
+import { STORE_TIMEOUT_MS, storeDestroy, storeGet } from '../store/store-calls.js';
 import type { LogoutTrigger } from '../public-types.js';
 
 /**
  * Ends sessions the provider asked to end (back-channel, front-channel) or that can no longer
  * live (expired, refresh refused): each is read, marked ended (so no write brings it back:
- * ended-sessions.ts), destroyed in the store, dropped from the index, its tokens revoked, and
+ * ended-marks.ts), destroyed in the store, dropped from the index, its tokens revoked, and
  * postLogout run once. A mark the index cannot write does not stop the destroy; a destroy the
  * store refuses rejects (the caller answers 503, and the provider may retry).
  */

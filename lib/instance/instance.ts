@@ -1,14 +1,14 @@
 import type { Request } from 'express';
 import type { Store } from 'express-session';
-import type { EndedSessions } from './session/ended-sessions.js';
-import type { JwksCache } from './provider/jwks.js';
-import type { TransactionCookies } from './session/login-transactions.js';
-import type { LoginVault } from './session/login-vault.js';
-import type { ResolvedOptions } from './options/options.js';
-import type { Provider } from './provider/provider.js';
-import type { DpopHandles } from './tokens/dpop.js';
-import type { Login } from './session/session.js';
-import type { LoginMarker } from './session/reauthentication.js';
+import type { EndedSessions } from '../ended/ended-marks.js';
+import type { JwksCache } from '../provider/jwks.js';
+import type { TransactionCookies } from '../login/login-transactions.js';
+import type { LoginVault } from '../login/login-vault.js';
+import type { ResolvedOptions } from '../options/options.js';
+import type { Provider } from '../provider/provider.js';
+import type { DpopHandles } from '../tokens/dpop.js';
+import type { Login } from '../session/session.js';
+import type { LoginMarker } from '../login/reauthentication.js';
 
 /**
  * Everything one oidcAuth() instance shares with its routes, its req.oidc objects and its
@@ -42,7 +42,7 @@ export interface Instance {
 export type InstanceCore = Omit<Instance, 'refresher'>;
 
 /**
- * Refreshes access tokens, once per session however many requests ask (tokens/refresh.ts).
+ * Refreshes access tokens, once per session however many requests ask (refresh/refresh.ts).
  * Declared here, not beside its implementation: the instance holds one, and the refresher is
  * built from the instance, so the type living with the implementation made an import circle.
  */
