@@ -4,7 +4,7 @@ import { Cookie, MemoryStore, type SessionData } from 'express-session';
 import { wrapStore } from '../lib/store/bounded-store.js';
 import { createTelemetry } from '../lib/telemetry/telemetry.js';
 import { createEndedSessions } from '../lib/ended/ended-marks.js';
-import { memorySessionIndex } from '../lib/session-index/session-index.js';
+import { memorySessionIndex } from '../lib/session-index/memory.js';
 import { capturingLogger } from './helpers/app.js';
 
 /** A logged-in session as express-session hands it to the store (sealed parts stand in as text). */

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { refreshLockTtlMs, refreshOnce } from '../lib/refresh/refresh-once.js';
 import type { StoredLogin } from '../lib/session/session.js';
-import { memorySessionIndex, type SessionIndex } from '../lib/session-index/session-index.js';
+import { memorySessionIndex } from '../lib/session-index/memory.js';
+import type { SessionIndex } from '../lib/session-index/session-index.js';
 
 /*
  * The refresh-once rule of lib/refresh/refresh-once.ts at the unit level (the races through real

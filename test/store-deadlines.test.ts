@@ -8,7 +8,9 @@ import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { CollectingReader } from './helpers/otel.js';
 import { capturingLogger } from './helpers/app.js';
 import { createEndedSessions } from '../lib/ended/ended-marks.js';
-import { boundedSessionIndex, memorySessionIndex, type SessionIndex } from '../lib/session-index/session-index.js';
+import { boundedSessionIndex } from '../lib/session-index/bounded.js';
+import { memorySessionIndex } from '../lib/session-index/memory.js';
+import type { SessionIndex } from '../lib/session-index/session-index.js';
 
 /** The README: "Every call to the store and the index is bounded (3 s)". */
 const BOUND_MS = 3000;

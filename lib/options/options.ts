@@ -1,13 +1,10 @@
 import type { Request } from 'express';
 import type { SessionOptions } from 'express-session';
-import type { BoundHooks } from '../hooks.js';
 import type { Logger } from '../logging/logger.js';
 import type { OidcHooks, ProviderFetch } from '../public-types.js';
-import type { Sealer } from '../crypto/sealing.js';
 import type { SessionIndex } from '../session-index/session-index.js';
 import type { ResolvedAccess } from './access.js';
-import type { Telemetry, TelemetryOptions } from '../telemetry/telemetry.js';
-import type { EndpointNames } from '../telemetry/provider-calls.js';
+import type { TelemetryOptions } from '../telemetry/telemetry.js';
 
 /** How the app authenticates at the token endpoint ([OpenID Connect Core 9](https://openid.net/specs/openid-connect-core-1_0.html#ClientAuthentication)). */
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
@@ -256,26 +253,27 @@ export interface ResolvedOptions {
     /** false: off; else whether max_age=0 goes along with prompt=login */
     reauthenticate: false | { maxAgeZero: boolean };
   };
-  /** the app's hooks, bound to its context factory */
-  hooks: BoundHooks;
   logger: Logger;
   allowInsecureRequests: boolean;
   httpTimeoutMs: number;
-  /** the app's fetch (or the global one) in a span and the provider-call histogram */
-  fetch: ProviderFetch;
-  /** the package's metrics and spans */
-  telemetry: Telemetry;
-  /** names the provider's endpoints for the telemetry, learned at discovery */
-  providerEndpoints: EndpointNames;
+  /** the app's fetch as given; undefined: the global one (createInstance wraps either in telemetry) */
+  fetch: ProviderFetch | undefined;
+  /** where the package's metrics and spans go */
+  telemetry: TelemetryOptions;
   clockToleranceSec: number;
   access: ResolvedAccess;
-  sessionIndex: SessionIndex;
+  /** the app's index as given; undefined: one in memory (createInstance builds and wraps it) */
+  sessionIndex: SessionIndex | undefined;
   refresh: { automatic: boolean; earlySeconds: number };
   lifetime: { absoluteSec: number | undefined; idleSec: number | undefined };
   /** newest first */
   secrets: readonly string[];
-  /** keys derived from `secrets`: seals what the package keeps in cookies and the store */
-  sealer: Sealer;
+}
+
+/** The configuration with the app's own code, typed by its context: createInstance binds the hooks to it. */
+export interface ResolvedConfig<TContext> extends ResolvedOptions {
+  hooks: Readonly<OidcHooks<TContext>>;
+  context: (req: Request) => TContext | Promise<TContext>;
 }
 
 export const DEFAULT_SESSION_COOKIE = 'oidc.sid';

@@ -1,4 +1,5 @@
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import type { Configuration } from 'openid-client';
 import type { ProviderFetch } from '../public-types.js';
 import { TIMED_OUT, within } from '../timeout.js';
 
@@ -15,6 +16,15 @@ export interface JwksCache {
    * against that set and no new fetch is made.
    */
   refreshForUnknownKid(failed?: JWTVerifyGetKey): boolean;
+}
+
+/** The provider's jwks_uri from its metadata: https only, unless insecure requests are allowed. */
+export function jwksUriOf(config: Configuration, allowInsecure: boolean): URL {
+  const uri = config.serverMetadata().jwks_uri;
+  if (uri === undefined) throw new Error('the provider publishes no jwks_uri');
+  const url = new URL(uri);
+  if (url.protocol !== 'https:' && !(allowInsecure && url.protocol === 'http:')) throw new Error('the provider jwks_uri is not https');
+  return url;
 }
 
 /** The provider's JWKS, fetched lazily, cached per instance, one fetch in flight at a time. */
