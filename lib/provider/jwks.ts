@@ -2,6 +2,7 @@ import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } f
 import type { Configuration } from 'openid-client';
 import type { ProviderFetch } from '../public-types.js';
 import { TIMED_OUT, within } from '../timeout.js';
+import { unavailable } from './errors.js';
 
 /** Forced refetches (for an unknown kid) are at most this frequent, so a flood of bad tokens cannot hammer the provider. */
 const MIN_REFETCH_INTERVAL_MS = 5000;
@@ -77,4 +78,13 @@ export function createJwksCache(jwksUri: () => Promise<URL>, timeoutMs: number, 
 
 export function isUnknownKid(err: unknown): boolean {
   return err instanceof errors.JWKSNoMatchingKey;
+}
+
+/** The provider's keys for a verification; failing to fetch them is our outage (503: the provider retries), not a bad token. */
+export async function signingKeysOf(jwks: JwksCache): Promise<JWTVerifyGetKey> {
+  try {
+    return await jwks.resolve();
+  } catch (err) {
+    throw unavailable('its signing keys could not be fetched', err);
+  }
 }

@@ -1,5 +1,5 @@
 import { MemoryStore } from 'express-session';
-import type { SessionIndex, SessionIndexEntry } from './session-index.js';
+import { entryKeys, type SessionIndex, type SessionIndexEntry } from './session-index.js';
 
 /**
  * MemoryStore's own record of its sessions (`sessions`, an object keyed by id, in every
@@ -28,8 +28,7 @@ export function memorySessionIndex(now: () => number = Date.now): SessionIndex {
     for (const [k, expiresAt] of map) if (expiresAt <= t) map.delete(k);
     return Math.max(SWEEP_FLOOR, 2 * map.size);
   };
-  const keysOf = (e: SessionIndexEntry): string[] =>
-    e.sid === undefined ? [`sub\u0000${e.issuer}\u0000${e.sub}`] : [`sub\u0000${e.issuer}\u0000${e.sub}`, `sid\u0000${e.issuer}\u0000${e.sid}`];
+  const keysOf = (e: SessionIndexEntry): string[] => entryKeys(e, (kind, value) => `${kind}\u0000${e.issuer}\u0000${value}`);
   const live = (key: string): string[] => {
     const bucket = buckets.get(key);
     if (bucket === undefined) return [];

@@ -24,6 +24,11 @@ export interface SessionIndexEntry {
   sessionId: string;
 }
 
+/** The keys an entry is found by: its user's, and its provider session's when it has one. */
+export function entryKeys(entry: SessionIndexEntry, keyOf: (kind: 'sub' | 'sid', value: string) => string): string[] {
+  return entry.sid === undefined ? [keyOf('sub', entry.sub)] : [keyOf('sub', entry.sub), keyOf('sid', entry.sid)];
+}
+
 export interface SessionIndex {
   /** true when every app instance sees the same index (Redis, PostgreSQL); false for one process */
   readonly shared: boolean;
