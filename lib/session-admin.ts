@@ -4,7 +4,7 @@ import { isCrossSite } from './http/cross-site.js';
 import type { Instance } from './instance/instance.js';
 import { endSessions } from './ended/end-sessions.js';
 import { requireStore } from './session/session.js';
-import { STORE_TIMEOUT_MS, storeGet } from './store/store-calls.js';
+import { STORE_TIMEOUT_MS, storeGet } from './session/store-calls.js';
 import { isRecord } from './values.js';
 
 /** Which sessions: every one of a user, every one of a provider session, or one of a user's by its handle. */

@@ -9,7 +9,7 @@ import { logoutClaims, postLogoutToken, sidOf, signLogoutToken } from './helpers
 import { poolFor, POSTGRES_SUITE_SKIP, startPostgres, type PostgresServer } from './helpers/postgres.js';
 import { postgresInstance } from './helpers/postgres-instances.js';
 import type { TestProvider } from './helpers/provider.js';
-import { STORE_TIMEOUT_MS } from '../lib/store/store-calls.js';
+import { STORE_TIMEOUT_MS } from '../lib/session/store-calls.js';
 
 /**
  * What an anonymous request may take while the database is down: far below the store's 3 s

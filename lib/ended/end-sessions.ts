@@ -10,7 +10,7 @@ import type { EndedSessions } from './ended-marks.js';
 import { endedMarkTtlMs } from '../session/lifetime.js';
 import { revokeTokens } from '../tokens/revocation.js';
 import { forgetSession, requireStore, tokensOf } from '../session/session.js';
-import { STORE_TIMEOUT_MS, storeDestroy, storeGet } from '../store/store-calls.js';
+import { STORE_TIMEOUT_MS, storeDestroy, storeGet } from '../session/store-calls.js';
 import type { LogoutTrigger } from '../public-types.js';
 
 /** What ending a session needs of the instance (the instance itself, in practice). */

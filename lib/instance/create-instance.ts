@@ -13,7 +13,7 @@ import { boundedSessionIndex } from '../session-index/bounded.js';
 import { hashedSessionIndex } from '../session-index/hashed.js';
 import { memorySessionIndex } from '../session-index/memory.js';
 import { createSessionStores } from '../store/session-stores.js';
-import { STORE_TIMEOUT_MS } from '../store/store-calls.js';
+import { STORE_TIMEOUT_MS } from '../session/store-calls.js';
 import { endpointNames, instrumentedFetch } from '../telemetry/provider-calls.js';
 import { createTelemetry } from '../telemetry/telemetry.js';
 import { dpopHandles } from '../tokens/dpop.js';

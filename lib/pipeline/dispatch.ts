@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
-import { createAccessGate, silentLoginMarker } from '../access-gate.js';
+import { createAccessGate } from '../access-gate.js';
+import { silentLoginMarker } from '../login/silent-login.js';
 import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
 import { noStore } from '../http/http.js';
 import type { Instance } from '../instance/instance.js';
@@ -19,7 +20,7 @@ function methodNotAllowed(res: Response, allowed: string[]): void {
 export function createDispatcher(instance: Instance, table: RouteTable): (req: Request, res: Response, next: NextFunction, path: string) => void {
   const { routes, landings, needsSession, sessionless, callback, logout } = table;
   const actions = { instance, callback, logout };
-  const accessGate = createAccessGate(instance, silentLoginMarker(instance));
+  const accessGate = createAccessGate(instance, silentLoginMarker(instance.opts));
   const mountsSession = instance.sessions.middleware !== undefined;
 
   return function dispatch(req, res, next, path) {

@@ -2,8 +2,8 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
 import type { Instance } from '../instance/instance.js';
 import { buildRouteTable } from '../routes/route-table.js';
-import { lateSaveLog, sessionCallback } from '../store/late-session-errors.js';
-import { deferSession, mayCarryCookie } from '../store/lazy-session.js';
+import { lateSaveLog, sessionCallback } from '../session/late-session-errors.js';
+import { deferSession, mayCarryCookie } from '../session/lazy-session.js';
 import { createDispatcher } from './dispatch.js';
 import { createSettler } from './settle.js';
 

@@ -1,6 +1,6 @@
 import type { StoredLogin } from '../session/session.js';
 import type { SessionIndex } from '../session-index/session-index.js';
-import { STORE_TIMEOUT_MS } from '../store/store-calls.js';
+import { STORE_TIMEOUT_MS } from '../session/store-calls.js';
 
 /**
  * The rule: a session's refresh token is spent at most once, however many requests, tabs and

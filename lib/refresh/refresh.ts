@@ -13,7 +13,7 @@ import { withLatestActivity } from '../ended/session-write.js';
 import { refreshOnce } from './refresh-once.js';
 import { errorTypeOf } from '../telemetry/telemetry.js';
 import { peekLogin, regenerateSession, requireStore, sessionOf, tokensOf, type Login, type StoredLogin } from '../session/session.js';
-import { STORE_TIMEOUT_MS, storeGet, storeSet } from '../store/store-calls.js';
+import { STORE_TIMEOUT_MS, storeGet, storeSet } from '../session/store-calls.js';
 
 const POLL_MS = 50;
 

@@ -7,7 +7,7 @@ import type { Instance } from '../instance/instance.js';
 import { describeError } from '../logging/logger.js';
 import { createRefusalLog, type RefusalLog } from '../logging/refusal-log.js';
 import { rememberLogoutState } from './logout-return.js';
-import { silentLoginMarker } from '../access-gate.js';
+import { silentLoginMarker } from '../login/silent-login.js';
 import type { ResolvedOptions } from '../options/options.js';
 import { safeReturnTo } from '../http/return-to.js';
 import { revokeTokens } from '../tokens/revocation.js';
@@ -99,7 +99,7 @@ async function invalidate({ opts, ended, sessionIndex }: Instance, logs: Anonymo
  */
 export function createLogoutHandler(instance: Instance): AsyncHandler {
   const { opts, provider, vault, hooks, telemetry } = instance;
-  const marker = silentLoginMarker(instance);
+  const marker = silentLoginMarker(instance.opts);
   const logs: AnonymousLogoutLogs = {
     storeFailures: createRefusalLog(opts.logger, 'logout: the session store failed to destroy a session without a login', 'error'),
     // The hook's answer is the app's code: one line a minute is enough to find it, whoever logs out.

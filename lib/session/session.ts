@@ -2,8 +2,8 @@ import type { Request } from 'express';
 import type { JWK } from 'jose';
 import type { Session, SessionData, Store } from 'express-session';
 import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
-import { isDeferred } from '../store/lazy-session.js';
-import { storeFailed } from '../store/store-calls.js';
+import { isDeferred } from './lazy-session.js';
+import { storeFailed } from './store-calls.js';
 import type { OidcTokens, OidcUser } from '../public-types.js';
 
 /** A logged-in session as the package works with it, in memory only (see login-vault.ts). */

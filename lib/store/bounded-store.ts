@@ -2,7 +2,7 @@ import session, { type SessionData, type Store } from 'express-session';
 import type { EndedSessions } from '../ended/ended-marks.js';
 import type { AtomicSessionWriter } from '../session-index/session-index.js';
 import { writeLogin, type SessionOps } from '../ended/session-write.js';
-import { STORE_TIMEOUT_MS } from './store-calls.js';
+import { STORE_TIMEOUT_MS } from '../session/store-calls.js';
 import { Deadlines, type Pending } from '../timeout.js';
 import { errorTypeOf, type StoreOperation, type Telemetry } from '../telemetry/telemetry.js';
 
