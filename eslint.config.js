@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'test-artifacts/', 'bench/.work/', '.stryker-tmp/', 'reports/'] },
+  { ignores: ['dist/', 'node_modules/', 'test-artifacts/', 'bench/.work/', '.stryker-tmp/', 'reports/', 'docs/api/', 'docs/examples/before/'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

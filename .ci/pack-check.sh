@@ -31,7 +31,7 @@ test -f node_modules/express-oidc-auth/dist/index.d.ts || { echo 'pack-check: ty
 if find node_modules/express-oidc-auth -name '*.test.*' | grep -q .; then echo 'pack-check: tests were packed'; exit 1; fi
 test -f node_modules/express-oidc-auth/CHANGELOG.md || { echo 'pack-check: CHANGELOG.md missing from the package'; exit 1; }
 
-# The README's examples (docs/examples/), compiled as a user's strictest project would, against
+# The examples of the README and the guides (docs/examples/), compiled as a user's strictest project would, against
 # the packed package and the types of Express 5, then of Express 4.
 mkdir -p examples
 cp "$root"/docs/examples/*.ts examples/
@@ -56,7 +56,7 @@ npm pkg set type=module >/dev/null
 typescript=$(node -p "require('$root/node_modules/typescript/package.json').version")
 npm install --no-audit --no-fund --silent "typescript@$typescript" @types/node@20 @types/express@5 @types/express-session@1 connect-redis@9 redis@5 pg@8 @types/pg@8 connect-pg-simple@10 @types/connect-pg-simple@7 "@opentelemetry/sdk-metrics@$(otel sdk-metrics)" "@opentelemetry/sdk-trace-base@$(otel sdk-trace-base)" >/dev/null
 npx tsc -p tsconfig.json
-echo 'pack-check: the README examples compile (strict, exactOptionalPropertyTypes, skipLibCheck: false) with @types/express 5'
+echo 'pack-check: the examples of the README and the guides compile (strict, exactOptionalPropertyTypes, skipLibCheck: false) with @types/express 5'
 npm install --no-audit --no-fund --silent @types/express@4 >/dev/null
 npx tsc -p tsconfig.json
 echo 'pack-check: and with @types/express 4'

@@ -44,6 +44,7 @@ export const OidcAuthErrorCode = {
 
 export type OidcAuthErrorCode = (typeof OidcAuthErrorCode)[keyof typeof OidcAuthErrorCode];
 
+/** What an `OidcAuthError` carries besides its code, status and message. */
 export interface OidcAuthErrorOptions {
   /** the lower-level error, kept for logs; never shown to the browser by the package */
   cause?: unknown;
@@ -53,8 +54,15 @@ export interface OidcAuthErrorOptions {
   providerError?: string;
 }
 
+/**
+ * The one error class of the package: requests' errors reach `next(err)` as one, and
+ * `oidcAuth()` throws one for invalid options. Branch on `code`; answer with `status`.
+ * The lower-level error, when there is one, is the standard `cause`.
+ */
 export class OidcAuthError extends Error {
+  /** always `'OidcAuthError'` */
   override readonly name = 'OidcAuthError';
+  /** what went wrong, one of `OidcAuthErrorCode`: the field to branch on */
   readonly code: OidcAuthErrorCode;
   /** HTTP status to answer with (Express's error handler reads `status`) */
   readonly status: number;
@@ -62,7 +70,9 @@ export class OidcAuthError extends Error {
   readonly statusCode: number;
   /** set so Express's default handler shows the message: it is written to be safe */
   readonly expose: boolean;
+  /** each problem found, for `OIDC_CONFIG_INVALID` (the message lists them too); empty otherwise */
   readonly problems: readonly string[];
+  /** the OAuth error code the provider sent (`access_denied`…), for `OIDC_AUTHORIZATION_ERROR`; undefined otherwise */
   readonly providerError: string | undefined;
 
   constructor(code: OidcAuthErrorCode, status: number, message: string, options: OidcAuthErrorOptions = {}) {
@@ -76,6 +86,7 @@ export class OidcAuthError extends Error {
   }
 }
 
+/** True for an `OidcAuthError`: narrows an error handler's `unknown` before it reads `code`. */
 export function isOidcAuthError(value: unknown): value is OidcAuthError {
   return value instanceof OidcAuthError;
 }

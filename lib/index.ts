@@ -6,7 +6,7 @@ export { OidcAuthError, OidcAuthErrorCode, isOidcAuthError, type OidcAuthErrorOp
 export type { ClientAuthMethod, ClientPrivateKey, LifetimeOptions, LogoutOptions, OidcAuthOptions, ProviderFetch, RefreshOptions, RoutesOptions } from './options/options.js';
 export type { TelemetryOptions } from './telemetry/telemetry.js';
 export type { Logger } from './logging/logger.js';
-export type { OidcAccessToken, OidcRequestContext } from './request-context.js';
+export type { ApiCallInit, OidcAccessToken, OidcRequestContext } from './request-context.js';
 export type { LoginOptions, OidcResponseContext } from './response-context.js';
 export type { OidcSessionData, StoredLogin } from './session/session.js';
 export type { AtomicSessionWriter, SessionIndex, SessionIndexEntry } from './session-index/session-index.js';

@@ -12,10 +12,13 @@ import type { JWK } from 'jose';
 export interface ApiCallInit {
   /** Default `GET` */
   method?: string;
+  /** headers sent besides `Authorization` (and `DPoP`), which the package sets */
   headers?: HeadersInit;
+  /** the request body, as `fetch` takes it */
   body?: string | URLSearchParams | Uint8Array<ArrayBuffer> | ArrayBuffer | null;
 }
 
+/** `req.oidc.accessToken`: the access token of the login, with what the token response said of it. */
 export interface OidcAccessToken {
   /** the token itself, for an Authorization header */
   readonly token: string;
@@ -34,10 +37,13 @@ export interface OidcAccessToken {
 
 /** `req.oidc`: what the app reads about the current user. */
 export interface OidcRequestContext {
+  /** true when a live login is in this request's session (not ended, within its lifetimes) */
   isAuthenticated(): boolean;
   /** claims of the logged-in user */
   readonly user: OidcUser | undefined;
+  /** the raw ID token of the login (for `id_token_hint`, or an API that wants it); undefined when nobody is logged in */
   readonly idToken: string | undefined;
+  /** the login's access token as stored (it may have expired: `getAccessToken()` refreshes); undefined when nobody is logged in */
   readonly accessToken: OidcAccessToken | undefined;
   /** the provider's userinfo for the logged-in user; rejects with OIDC_NOT_AUTHENTICATED when nobody is */
   fetchUserInfo(): Promise<OidcUser>;

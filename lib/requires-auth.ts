@@ -24,7 +24,10 @@ export type AuthenticatedRequest<P = Request['params'], ResBody = unknown, ReqBo
   ReqBody,
   ReqQuery,
   Locals
-> & { oidc: AuthenticatedOidcContext };
+> & {
+  /** `req.oidc`, with the user let through by the guard */
+  oidc: AuthenticatedOidcContext;
+};
 
 /** A route handler that runs only for a logged-in user: `req.oidc.user` is always there. */
 export type AuthenticatedHandler<P = Request['params'], ResBody = unknown, ReqBody = unknown, ReqQuery = Request['query'], Locals extends Record<string, unknown> = Record<string, unknown>> = (

@@ -7,6 +7,7 @@ import { RESERVED_AUTH_PARAMS } from './options/validation.js';
 import { isNavigation, refuseLoginStart, startLogin } from './routes/login.js';
 import { isRecord } from './values.js';
 
+/** What `res.oidc.login()` is given: this login's own landing place and parameters. */
 export interface LoginOptions {
   /** where the browser lands after the login: an origin-relative path of this app. Default: the path of `baseUrl` */
   returnTo?: string;

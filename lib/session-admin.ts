@@ -8,7 +8,17 @@ import { STORE_TIMEOUT_MS, storeGet } from './session/store-calls.js';
 import { isRecord } from './values.js';
 
 /** Which sessions: every one of a user, every one of a provider session, or one of a user's by its handle. */
-export type SessionSelector = { sub: string; session?: string } | { sid: string };
+export type SessionSelector =
+  | {
+      /** the user (the ID token's `sub`) whose sessions are meant */
+      sub: string;
+      /** one of that user's sessions, by the handle `listSessions()` gave; without it, all of them */
+      session?: string;
+    }
+  | {
+      /** the provider session (the ID token's `sid`) whose sessions here are meant */
+      sid: string;
+    };
 
 /** A live session of a user, as listSessions() shows it: never its id, which is a credential. */
 export interface SessionInfo {
@@ -24,6 +34,7 @@ export interface SessionInfo {
   current: boolean;
 }
 
+/** What `endSessions()` and `listSessions()` are given besides the selector. */
 export interface SessionAdminOptions {
   /**
    * the request on whose behalf (an admin's, or the user's own "sign out everywhere"): the
@@ -42,7 +53,13 @@ export interface SessionAdmin {
    * `Sec-Fetch-Site: cross-site`) rejects with `OIDC_CROSS_SITE_REQUEST` (403), as `POST /logout`
    * does, before anything is ended.
    */
-  endSessions(selector: SessionSelector, options: SessionAdminOptions): Promise<{ ended: number }>;
+  endSessions(
+    selector: SessionSelector,
+    options: SessionAdminOptions,
+  ): Promise<{
+    /** how many sessions were ended */
+    ended: number;
+  }>;
   /**
    * The user's live sessions, on every instance that shares the session index. No cross-site
    * check: it changes nothing, and another site can make the browser send the request but

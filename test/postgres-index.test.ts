@@ -66,15 +66,15 @@ describe('the PostgreSQL session index on its own', { skip: POSTGRES_SUITE_SKIP 
     assert.equal(counts['race_claims'], 0);
   });
 
-  test("createTables: false creates nothing; the README's SQL makes the tables it needs", async () => {
+  test("createTables: false creates nothing; the SQL of docs/several-instances.md makes the tables it needs", async () => {
     const index = postgresSessionIndex(pool, { tablePrefix: 'mine_', createTables: false });
     await assert.rejects(index.isEnded('x'), /relation "mine_ended" does not exist/);
     assert.equal((await rowCounts(pool))['mine_ended'], undefined);
 
-    const readme = readFileSync(path.resolve(import.meta.dirname, '..', 'README.md'), 'utf8');
-    const sql = /createTables: false[\s\S]*?```sql\n([\s\S]*?)```/.exec(readme)?.[1];
-    assert.ok(sql !== undefined, 'the README has the SQL');
-    // In a schema of its own, as a migration would run it there: the README's names are the defaults.
+    const guide = readFileSync(path.resolve(import.meta.dirname, '..', 'docs', 'several-instances.md'), 'utf8');
+    const sql = /createTables: false[\s\S]*?```sql\n([\s\S]*?)```/.exec(guide)?.[1];
+    assert.ok(sql !== undefined, 'docs/several-instances.md has the SQL');
+    // In a schema of its own, as a migration would run it there: the guide's names are the defaults.
     const client = await pool.connect();
     try {
       await client.query('CREATE SCHEMA migrated; SET search_path TO migrated');

@@ -41,8 +41,15 @@ app.get('/acme', claimCheck((user) => user.tenant === 'acme'), (_req, res) => {
   res.send('acme only');
 });
 
-// Step-up: a second factor, and an authentication at most 5 minutes old, for payments.
-app.post('/payments', requiresAuth({ acr: 'mfa', maxAge: 300 }, (req, res) => {
+// Step-up: a second factor, and an authentication at most 5 minutes old, for payments. On
+// the GET that shows the form: a step-up login comes back to a GET, and a POST's body would
+// be lost on the way to the provider.
+app.get('/payments/new', requiresAuth({ acr: 'mfa', maxAge: 300 }, (_req, res) => {
+  res.send('<form method="post" action="/payments"><input name="amount"><button>Pay</button></form>');
+}));
+// The POST checks again, with room to fill the form in: a user past it steps up again and
+// lands on the app's root, since a POST cannot be replayed.
+app.post('/payments', requiresAuth({ acr: 'mfa', maxAge: 900 }, (req, res) => {
   res.json({ paidBy: req.oidc.user.sub });
 }));
 

@@ -6,9 +6,13 @@ import { fieldOf } from '../values.js';
  * a code, a cookie or a session id in either argument.
  */
 export interface Logger {
+  /** each step of a login, refresh or logout, and refused requests from anyone */
   debug(fields: Record<string, unknown>, message: string): void;
+  /** start-up facts worth a line */
   info(fields: Record<string, unknown>, message: string): void;
+  /** something an operator should look at (at most once a minute for what anyone can cause) */
   warn(fields: Record<string, unknown>, message: string): void;
+  /** a failure that lost something (a session that could not be saved…) */
   error(fields: Record<string, unknown>, message: string): void;
 }
 

@@ -42,11 +42,19 @@ export interface RoutesOptions {
   postLogoutRedirect?: string;
 }
 
+/** How the logout route ends a session: `oidcAuth({ logout })`. */
 export interface LogoutOptions {
   /** HTTP methods the logout route accepts; others get 405 and change nothing. Default `['POST']` */
   methods?: readonly ('POST' | 'GET')[];
   /** [RFC 7009](https://www.rfc-editor.org/rfc/rfc7009) revocation of the tokens at logout, both or each. Default `true` (both) */
-  revokeTokens?: boolean | { accessToken?: boolean; refreshToken?: boolean };
+  revokeTokens?:
+    | boolean
+    | {
+        /** revoke the access token. Default `true` */
+        accessToken?: boolean;
+        /** revoke the refresh token. Default `true` */
+        refreshToken?: boolean;
+      };
   /**
    * [RP-initiated logout](https://openid.net/specs/openid-connect-rpinitiated-1_0.html) at the
    * provider's `end_session_endpoint` when it has one. Default `true`
@@ -68,9 +76,15 @@ export interface LogoutOptions {
    * for providers that ignore `prompt=login`. `false`: logins after an end are as any other.
    * Default `true`
    */
-  reauthenticate?: boolean | { maxAgeZero?: boolean };
+  reauthenticate?:
+    | boolean
+    | {
+        /** send `max_age=0` besides `prompt=login`. Default `false` */
+        maxAgeZero?: boolean;
+      };
 }
 
+/** How access tokens are refreshed: `oidcAuth({ refresh })`. */
 export interface RefreshOptions {
   /** `req.oidc.getAccessToken()` refreshes a token that is about to expire. Default `true` */
   automatic?: boolean;
@@ -88,6 +102,10 @@ export interface LifetimeOptions {
 
 export type { ProviderFetch } from '../public-types.js';
 
+/**
+ * The options of `oidcAuth()`, checked when it is called (every problem listed in one
+ * `OIDC_CONFIG_INVALID`). `TContext` is what `context(req)` returns, handed to every hook.
+ */
 export interface OidcAuthOptions<TContext = undefined> {
   /**
    * The provider's issuer URL, https (http only on loopback or with `allowInsecureRequests`);

@@ -18,9 +18,13 @@ export interface AtomicSessionWriter {
  * (`sid`) or of a user (`sub`): an index lookup, never a scan of the session store.
  */
 export interface SessionIndexEntry {
+  /** the provider's issuer: sessions of two providers never mix */
   issuer: string;
+  /** the user, the ID token's `sub` */
   sub: string;
+  /** the provider session, the ID token's `sid`, when it sent one */
   sid: string | undefined;
+  /** the express-session id of the session to end */
   sessionId: string;
 }
 
@@ -29,11 +33,18 @@ export function entryKeys(entry: SessionIndexEntry, keyOf: (kind: 'sub' | 'sid',
   return entry.sid === undefined ? [keyOf('sub', entry.sub)] : [keyOf('sub', entry.sub), keyOf('sid', entry.sid)];
 }
 
+/**
+ * The session index: where logouts find sessions, where logout token ids are remembered
+ * against replay, and where ended sessions are marked. `redisSessionIndex()` and
+ * `postgresSessionIndex()` make one shared by every instance; the default is in memory, for
+ * one process. A custom one implements these methods.
+ */
 export interface SessionIndex {
   /** true when every app instance sees the same index (Redis, PostgreSQL); false for one process */
   readonly shared: boolean;
   /** index a session until `ttlMs` from now (the session's own lifetime) */
   add(entry: SessionIndexEntry, ttlMs: number): Promise<void>;
+  /** drop a session from the index (at its end) */
   remove(entry: SessionIndexEntry): Promise<void>;
   /** session ids of that sid, or of that sub when no sid is given */
   lookup(issuer: string, key: { sid?: string | undefined; sub?: string | undefined }): Promise<string[]>;

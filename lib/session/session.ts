@@ -44,14 +44,19 @@ export interface StoredLogin {
   claims: string;
   /** sealed JSON of the tokens, bound to `claims` */
   tokens: string;
+  /** epoch seconds when the access token expires, when the provider said */
   expiresAt?: number;
+  /** epoch seconds of the login */
   loggedInAt: number;
+  /** epoch seconds of the last request seen, for the idle lifetime; written at most once a minute, absent until then */
   lastSeenAt?: number;
+  /** how many times the tokens were refreshed: a save holding fewer is stale */
   refreshes?: number;
 }
 
 /** The package's whole part of the session, under the one key `req.session.oidc`. */
 export interface OidcSessionData {
+  /** the logged-in user's login, sealed; absent before a login and after its end */
   login?: StoredLogin;
 }
 

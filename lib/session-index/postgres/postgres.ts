@@ -9,11 +9,21 @@ import { entryKeys, type SessionIndex, type SessionIndexEntry } from '../session
  * by shape, so the package does not depend on `pg` (an optional peer dependency).
  */
 export interface PostgresPool {
-  query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+  /** runs one parameterised statement */
+  query(
+    text: string,
+    values?: unknown[],
+  ): Promise<{
+    /** the rows it returned */
+    rows: unknown[];
+  }>;
+  /** checks out a client (part of the shape by which a pool is recognised) */
   connect(): unknown;
+  /** how many clients the pool holds (part of the shape by which a pool is recognised) */
   readonly totalCount: number;
 }
 
+/** Options of `postgresSessionIndex(pool, options)`. */
 export interface PostgresSessionIndexOptions {
   /** schema of the index's tables. Default: none (the connection's search_path, usually `public`) */
   schema?: string;

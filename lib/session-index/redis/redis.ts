@@ -25,6 +25,7 @@ const SET_UNLESS_ENDED = [
 
 const RELEASE_IF_OWNER = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
+/** Options of `redisSessionIndex(client, options)`. */
 export interface RedisSessionIndexOptions {
   /** prefix of the index's own keys. Default `oidc:` */
   prefix?: string;

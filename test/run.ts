@@ -1,0 +1,18 @@
+/**
+ * `npm test`: node's test runner over test/shared-process.ts (every file that can share a
+ * process) and the files that need their own (test/process-groups.mjs), two processes at a
+ * time. TAP on stdout, then the ten slowest files. Arguments: `--shared` runs only the
+ * shared process (what CI runs on Node 22 and 24); anything else is passed to node --test.
+ */
+import { spawn } from 'node:child_process';
+import { ownProcessFiles } from './process-groups.js';
+
+const args = process.argv.slice(2);
+const sharedOnly = args.includes('--shared');
+const passed = args.filter((arg) => arg !== '--shared');
+const files = ['test/shared-process.ts', ...(sharedOnly ? [] : ownProcessFiles())];
+const reporters = ['--test-reporter=tap', '--test-reporter-destination=stdout', '--test-reporter=./test/reporters/slowest-files.mjs', '--test-reporter-destination=stdout'];
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...reporters, ...passed, ...files], { stdio: 'inherit' });
+child.on('exit', (code, signal) => {
+  process.exitCode = code ?? (signal === null ? 1 : 128);
+});
