@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import type { Store } from 'express-session';
 import type { BoundHooks } from '../hooks.js';
 import type { LoginVault } from '../login/login-vault.js';
-import type { ResolvedOptions } from '../options/options.js';
+import type { ResolvedOptions } from '../options/resolved.js';
 import type { Provider } from '../provider/provider.js';
 import type { SessionIndex } from '../session-index/session-index.js';
 import type { Telemetry } from '../telemetry/telemetry.js';

@@ -5,7 +5,7 @@ import { bindHooks } from '../hooks.js';
 import { transactionCookies } from '../login/login-transactions.js';
 import { createLoginVault } from '../login/login-vault.js';
 import { loginMarker } from '../login/reauthentication.js';
-import { joinUrl, type ResolvedConfig } from '../options/options.js';
+import { joinUrl, type ResolvedConfig } from '../options/resolved.js';
 import { createJwksCache, jwksUriOf } from '../provider/jwks.js';
 import { createProvider } from '../provider/provider.js';
 import { createRefresher } from '../refresh/refresh.js';

@@ -3,7 +3,7 @@ import type { IDToken } from 'openid-client';
 import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
 import { readCookie } from '../http/cookies.js';
 import { pathSuffix } from '../options/session.js';
-import type { ResolvedOptions } from '../options/options.js';
+import type { ResolvedOptions } from '../options/resolved.js';
 import { unmetRequirement } from './step-up.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import { readCookie } from '../http/cookies.js';
-import type { ResolvedOptions } from '../options/options.js';
+import type { ResolvedOptions } from '../options/resolved.js';
 import { pathSuffix } from '../options/session.js';
 
 /** Set once a silent login was tried (or the user logged out): this browser session is not tried again. */

@@ -1,7 +1,8 @@
 import type { Request } from 'express';
 import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
 import { quietConsoleLogger, type Logger } from '../logging/logger.js';
-import { DEFAULTS, joinUrl, type ClientAuthMethod, type OidcAuthOptions, type ResolvedConfig, type ResolvedOptions } from './options.js';
+import { type ClientAuthMethod, type OidcAuthOptions } from './options.js';
+import { DEFAULTS, joinUrl, type ResolvedConfig, type ResolvedOptions } from './resolved.js';
 import { LIFETIME_KEYS, REFRESH_KEYS, resolveLifetime, resolveRefresh } from './refresh-and-lifetime.js';
 import { kind, resolveSecrets } from './secrets.js';
 import { resolveSession } from './session.js';

@@ -1,7 +1,7 @@
 import * as client from 'openid-client';
 import { describeError } from '../logging/logger.js';
 import { createRefusalLog } from '../logging/refusal-log.js';
-import type { ResolvedOptions } from '../options/options.js';
+import type { ResolvedOptions } from '../options/resolved.js';
 import { basicCredentials, type BasicCredentials } from './basic-auth.js';
 import { translateDiscoveryError } from './errors.js';
 import type { ProviderFetch } from '../public-types.js';

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import * as client from 'openid-client';
 import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
-import type { ResolvedOptions } from '../options/options.js';
+import type { ResolvedOptions } from '../options/resolved.js';
 import { queryOf, redirect, sendJson, single, wantsJson, type AsyncHandler } from '../http/http.js';
 import type { Instance } from '../instance/instance.js';
 import { returnToOr } from '../http/return-to.js';

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import { readCookie, sameString } from '../http/cookies.js';
 import { queryOf, single } from '../http/http.js';
-import type { ResolvedOptions } from '../options/options.js';
+import type { ResolvedOptions } from '../options/resolved.js';
 import { createRefusalLog, type RefusalLog } from '../logging/refusal-log.js';
 
 /**

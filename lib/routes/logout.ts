@@ -8,7 +8,7 @@ import { describeError } from '../logging/logger.js';
 import { createRefusalLog, type RefusalLog } from '../logging/refusal-log.js';
 import { rememberLogoutState } from './logout-return.js';
 import { silentLoginMarker } from '../login/silent-login.js';
-import type { ResolvedOptions } from '../options/options.js';
+import type { ResolvedOptions } from '../options/resolved.js';
 import { safeReturnTo } from '../http/return-to.js';
 import { revokeTokens } from '../tokens/revocation.js';
 import { endedMarkTtlMs } from '../session/lifetime.js';

@@ -1,4 +1,4 @@
-import type { ResolvedOptions } from '../options/options.js';
+import type { ResolvedOptions } from '../options/resolved.js';
 
 /** The absolute and idle lifetimes, in seconds (undefined: off). */
 export type Lifetimes = ResolvedOptions['lifetime'];

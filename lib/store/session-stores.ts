@@ -2,7 +2,7 @@ import type { Request, RequestHandler } from 'express';
 import session, { MemoryStore, type Store } from 'express-session';
 import type { EndedSessions } from '../ended/ended-marks.js';
 import { guardedStoreFactory } from '../ended/session-write.js';
-import type { ResolvedOptions } from '../options/options.js';
+import type { ResolvedOptions } from '../options/resolved.js';
 import type { AtomicSessionWriter, SessionIndex } from '../session-index/session-index.js';
 import { mountedStoreOf } from '../session/session.js';
 import type { Telemetry } from '../telemetry/telemetry.js';

@@ -1,6 +1,6 @@
 import * as client from 'openid-client';
 import { describeError, type Logger } from '../logging/logger.js';
-import type { ResolvedOptions } from '../options/options.js';
+import type { ResolvedOptions } from '../options/resolved.js';
 import { TIMED_OUT, within } from '../timeout.js';
 import type { OidcTokens, RevocationOutcome } from '../public-types.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
