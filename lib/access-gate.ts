@@ -1,30 +1,10 @@
 import type { NextFunction, Request, Response } from 'express';
-import { readCookie } from './http/cookies.js';
-import { pathSuffix } from './options/session.js';
 import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
 import { returnToOr } from './http/return-to.js';
-import type { Instance } from './instance.js';
+import type { Instance } from './instance/instance.js';
+import type { SilentLoginMarker } from './login/silent-login.js';
 import { guarded } from './requires-auth.js';
 import { isNavigation, startLogin } from './routes/login.js';
-
-/** Set once a silent login was tried (or the user logged out): this browser session is not tried again. */
-const SILENT_TRIED = 'oidc.silent';
-
-export interface SilentLoginMarker {
-  /** marks this browser as tried: no silent login until the browser session ends */
-  mark(res: Response): void;
-  tried(req: Request): boolean;
-}
-
-export function silentLoginMarker(instance: Pick<Instance, 'opts'>): SilentLoginMarker {
-  const https = instance.opts.baseUrl.protocol === 'https:';
-  const name = https ? `__Host-${SILENT_TRIED}${pathSuffix(instance.opts.baseUrl.pathname)}` : SILENT_TRIED;
-  return {
-    // A browser-session cookie, no maxAge: closing the browser is when a silent login may be tried again.
-    mark: (res) => res.cookie(name, '1', { httpOnly: true, secure: https, sameSite: 'lax', path: '/' }),
-    tried: (req) => readCookie(req, name) !== undefined,
-  };
-}
 
 /** A first page view a silent login may answer: a browser's GET navigation to a page (HTML). */
 function mayTrySilently(req: Request): boolean {

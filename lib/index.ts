@@ -21,5 +21,5 @@ export type {
   PostLogoutResult,
   RevocationOutcome,
 } from './public-types.js';
-export { redisSessionIndex, type RedisCommandClient, type RedisSessionIndexOptions } from './session-index/redis.js';
-export { postgresSessionIndex, type PostgresPool, type PostgresSessionIndexOptions } from './session-index/postgres.js';
+export { redisSessionIndex, type RedisCommandClient, type RedisSessionIndexOptions } from './session-index/redis/redis.js';
+export { postgresSessionIndex, type PostgresPool, type PostgresSessionIndexOptions } from './session-index/postgres/postgres.js';

@@ -2,10 +2,10 @@ import type { Request } from 'express';
 import * as client from 'openid-client';
 import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
 import { translateUserInfoError } from './provider/errors.js';
-import type { Instance } from './instance.js';
+import type { Instance } from './instance/instance.js';
 import { peekLogin, type Login, type StoredLogin } from './session/session.js';
 import type { OidcUser } from './public-types.js';
-import type { SealedClaims } from './session/login-vault.js';
+import type { SealedClaims } from './login/login-vault.js';
 import type { JWK } from 'jose';
 
 /** What `req.oidc.callApi()` sends besides the token. */

@@ -1,5 +1,5 @@
 import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
-import type { LoginRequirements } from './session/login-transactions.js';
+import type { LoginRequirements } from './login/login-transactions.js';
 import { got } from './options/checks.js';
 import { isRecord } from './values.js';
 

@@ -5,8 +5,8 @@ import { returnToOr } from './http/return-to.js';
 import { authorizeUser, contextOf, instanceOf, liveClaims, type OidcRequestContext, type RequestContext } from './request-context.js';
 import type { OidcUser } from './public-types.js';
 import { isNavigation, refuseLoginStart, startLogin } from './routes/login.js';
-import type { LoginRequirements } from './session/login-transactions.js';
-import { unmetRequirement } from './tokens/step-up.js';
+import type { LoginRequirements } from './login/login-transactions.js';
+import { unmetRequirement } from './login/step-up.js';
 import { checkRequiresAuthOptions, type RequiresAuthOptions } from './requires-auth-options.js';
 
 export type { RequiresAuthOptions } from './requires-auth-options.js';

@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
-import type { Instance } from './instance.js';
+import type { Instance } from './instance/instance.js';
 import type { AsyncHandler } from './http/http.js';
 import { returnToOr } from './http/return-to.js';
 import { RESERVED_AUTH_PARAMS } from './options/validation.js';

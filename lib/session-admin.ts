@@ -1,8 +1,8 @@
 import type { Request } from 'express';
 import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
 import { isCrossSite } from './http/cross-site.js';
-import type { Instance } from './instance.js';
-import { endSessions } from './session/end-sessions.js';
+import type { Instance } from './instance/instance.js';
+import { endSessions } from './ended/end-sessions.js';
 import { requireStore } from './session/session.js';
 import { STORE_TIMEOUT_MS, storeGet } from './session/store-calls.js';
 import { isRecord } from './values.js';
@@ -90,13 +90,13 @@ function checkRequest(fn: string, options: SessionAdminOptions): Request {
 }
 
 export function createSessionAdmin(instance: Instance): SessionAdmin {
-  const { opts, provider, vault } = instance;
+  const { opts, provider, vault, sealer, sessionIndex } = instance;
   /** The session's handle: a keyed hash under the newest secret; matched under every one. */
-  const handlesOf = (sessionId: string): readonly string[] => opts.sealer.keyedHashes('index', `session-handle:${sessionId}`);
+  const handlesOf = (sessionId: string): readonly string[] => sealer.keyedHashes('index', `session-handle:${sessionId}`);
 
   async function idsOf(selector: { sub: string; session: string | undefined } | { sid: string }): Promise<string[]> {
     const issuer = (await provider.config()).serverMetadata().issuer;
-    const ids = await opts.sessionIndex.lookup(issuer, 'sid' in selector ? { sid: selector.sid } : { sub: selector.sub });
+    const ids = await sessionIndex.lookup(issuer, 'sid' in selector ? { sid: selector.sid } : { sub: selector.sub });
     if ('sid' in selector || selector.session === undefined) return ids;
     const { session } = selector;
     return ids.filter((id) => handlesOf(id).includes(session));

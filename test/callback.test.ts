@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, mock, test } from 'node:test';
 import express from 'express';
 import express4 from 'express4';
-import { TRANSACTION_TTL_MS } from '../lib/session/login-transactions.js';
+import { TRANSACTION_TTL_MS } from '../lib/login/login-transactions.js';
 import { FLAVOURS, setup, type TestSetup } from './helpers/app.js';
 import { ACCEPT_JSON, assertLoggedInAs, assertLoggedOut, assertOidcError } from './helpers/assertions.js';
 import { authorize, Browser, cancelAtProvider, deliver, rawLocation } from './helpers/browser.js';

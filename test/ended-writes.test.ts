@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Cookie, MemoryStore, type SessionData } from 'express-session';
-import { wrapStore } from '../lib/session/bounded-store.js';
+import { wrapStore } from '../lib/store/bounded-store.js';
 import { createTelemetry } from '../lib/telemetry/telemetry.js';
-import { createEndedSessions } from '../lib/session/ended-sessions.js';
-import { memorySessionIndex } from '../lib/session-index/session-index.js';
+import { createEndedSessions } from '../lib/ended/ended-marks.js';
+import { memorySessionIndex } from '../lib/session-index/memory.js';
 import { capturingLogger } from './helpers/app.js';
 
 /** A logged-in session as express-session hands it to the store (sealed parts stand in as text). */
@@ -69,7 +69,7 @@ describe('a session ended long ago, forgotten by the instance, still cannot be w
 });
 
 /**
- * C1 of ended-sessions.ts: only the callback's first save creates a login's key. The mark may
+ * C1 of ended-marks.ts: only the callback's first save creates a login's key. The mark may
  * be gone (a Redis under volatile-lru evicted it, it expired, a full Redis refused it): a
  * login whose key was destroyed must stay destroyed all the same.
  */

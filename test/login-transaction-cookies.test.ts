@@ -4,8 +4,8 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { describe, test } from 'node:test';
 import express, { type Request, type Response } from 'express';
-import { transactionCookies, type LoginTransaction, type TransactionCookies } from '../lib/session/login-transactions.js';
-import { createSealer, type Sealer } from '../lib/session/sealing.js';
+import { transactionCookies, type LoginTransaction, type TransactionCookies } from '../lib/login/login-transactions.js';
+import { createSealer, type Sealer } from '../lib/crypto/sealing.js';
 import { parseSetCookie, type SetCookie } from './helpers/cookies.js';
 
 /*
@@ -16,15 +16,15 @@ import { parseSetCookie, type SetCookie } from './helpers/cookies.js';
  * Time never comes from a clock: start takes the creation time inside the transaction and
  * take the current time as an argument, so every boundary below is exact.
  *
- * Expected numbers come from the README, not from lib/session/login-transactions.ts.
+ * Expected numbers come from the README, not from lib/login/login-transactions.ts.
  *
- * Mutation testing (npm run mutate lib/session/login-transactions.ts, this suite alone): every mutant
+ * Mutation testing (npm run mutate lib/login/login-transactions.ts, this suite alone): every mutant
  * is killed except these five, each equivalent (no input tells it from the original):
  * - take, `state === undefined || …` → `false || …`: STATE_SHAPE.test(undefined) tests the
  *   string "undefined", 9 characters, which the 16-character minimum refuses: same result.
  * - take, `sealed === undefined || binding === undefined` → `false || …`: with the sealed
  *   cookie missing, sealer.open(…, undefined, …) returns undefined (it refuses any non-string
- *   and never throws, lib/session/sealing.ts), so parse gives undefined and take returns undefined.
+ *   and never throws, lib/crypto/sealing.ts), so parse gives undefined and take returns undefined.
  * - parse, `if (json === undefined) return undefined` → `if (false)`: JSON.parse(undefined)
  *   throws, the catch returns undefined.
  * - parse, `catch { return undefined; }` → `catch {}`: value stays undefined, and the next

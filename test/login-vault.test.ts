@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createLoginVault } from '../lib/session/login-vault.js';
-import { createSealer } from '../lib/session/sealing.js';
+import { createLoginVault } from '../lib/login/login-vault.js';
+import { createSealer } from '../lib/crypto/sealing.js';
 import type { Login, StoredLogin } from '../lib/session/session.js';
 
 const SECRET = 'login-vault-test-secret-0123456789abcdef';

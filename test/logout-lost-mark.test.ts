@@ -5,7 +5,7 @@ import session from 'express-session';
 import { RedisStore } from 'connect-redis';
 import { RedisStore as RedisStore10 } from 'connect-redis-10';
 import { redisSessionIndex, type OidcAuthOptions, type SessionIndex } from '../lib/index.js';
-import { memorySessionIndex } from '../lib/session-index/session-index.js';
+import { memorySessionIndex } from '../lib/session-index/memory.js';
 import { baseOptions, buildApp, SESSION_SECRET } from './helpers/app.js';
 import { ACCEPT_JSON, assertLoggedOut } from './helpers/assertions.js';
 import { Browser, login } from './helpers/browser.js';

@@ -40,7 +40,7 @@ interface Victim {
  * Both ways the package keeps an end final: connect-redis on the index's own client, where a
  * session is written only if its id is not marked ended (one atomic step) and requests read
  * the session alone; and the index on a client of its own, where every write is checked
- * after the fact and every request reads the mark too (ended-sessions.ts).
+ * after the fact and every request reads the mark too (ended-marks.ts).
  */
 const SETUPS = [
   { name: 'store and index on one client: writes atomic with the ended mark', separateIndexClient: false },

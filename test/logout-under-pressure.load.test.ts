@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type express from 'express';
 import type { OidcAuthOptions, SessionIndex } from '../lib/index.js';
-import { memorySessionIndex } from '../lib/session-index/session-index.js';
+import { memorySessionIndex } from '../lib/session-index/memory.js';
 import { baseOptions, capturingLogger, type Captured } from './helpers/app.js';
 import { ACCEPT_JSON, assertLoggedOut } from './helpers/assertions.js';
 import { Browser, login } from './helpers/browser.js';

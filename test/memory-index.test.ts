@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { memorySessionIndex } from '../lib/session-index/session-index.js';
+import { memorySessionIndex } from '../lib/session-index/memory.js';
 
 test('the in-memory index keeps every live ended mark and logout-token claim through the sweeps of many logouts, and forgets only expired ones', async () => {
   let clock = 1_000_000;

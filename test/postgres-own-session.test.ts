@@ -23,7 +23,7 @@ const LIMIT = { timeout: 20_000 };
 /**
  * The app mounts express-session with connect-pg-simple itself (`session: false`): its saves
  * go through connect-pg-simple's own upsert, so the package reads the row before each write
- * of a login and checks the mark after it (ended-sessions.ts), instead of its one statement.
+ * of a login and checks the mark after it (ended-marks.ts), instead of its one statement.
  */
 describe("logout is final on PostgreSQL with the app's own express-session (session: false)", { skip: POSTGRES_SUITE_SKIP }, () => {
   let server: PostgresServer;

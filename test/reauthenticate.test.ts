@@ -12,7 +12,7 @@ import { lateServer } from './helpers/late-server.js';
 import { startTestProvider, type TestProvider, type TestProviderOptions } from './helpers/provider.js';
 import { recordProviderRequests } from './helpers/provider-requests.js';
 import { browserWithProviderSessionOf, idTokenClaims, nextLogin, promptIgnoringProvider } from './helpers/reauthentication.js';
-import { withPromptLogin } from '../lib/session/reauthentication.js';
+import { withPromptLogin } from '../lib/login/reauthentication.js';
 
 interface App {
   appUrl: string;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createClient, createCluster, createSentinel } from 'redis';
 import { OidcAuthErrorCode, isOidcAuthError, redisSessionIndex, type RedisCommandClient } from '../lib/index.js';
-import { commandRunner, redisClientKind } from '../lib/session-index/redis-commands.js';
+import { commandRunner, redisClientKind } from '../lib/session-index/redis/redis-commands.js';
 
 /*
  * Which Redis client the index was given, told by shape (the package depends on none of

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { refreshLockTtlMs, refreshOnce } from '../lib/tokens/refresh-once.js';
+import { refreshLockTtlMs, refreshOnce } from '../lib/refresh/refresh-once.js';
 import type { StoredLogin } from '../lib/session/session.js';
-import { memorySessionIndex, type SessionIndex } from '../lib/session-index/session-index.js';
+import { memorySessionIndex } from '../lib/session-index/memory.js';
+import type { SessionIndex } from '../lib/session-index/session-index.js';
 
 /*
- * The refresh-once rule of lib/tokens/refresh-once.ts at the unit level (the races through real
+ * The refresh-once rule of lib/refresh/refresh-once.ts at the unit level (the races through real
  * instances, Redis and oidc-provider are in test/refresh.test.ts and test/redis-instances.test.ts).
  * Numbers from the README's "Bounds": the lock outlives twice the provider bound
  * (httpTimeoutMs, default 10 s) plus twice the store bound (3 s) plus 1 s: 27 s by default.

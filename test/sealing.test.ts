@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { createSealer } from '../lib/session/sealing.js';
+import { createSealer } from '../lib/crypto/sealing.js';
 
 /** Fixed seed: a failure replays the same way on every machine. */
 const SEED = 424242;

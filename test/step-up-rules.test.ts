@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { IDToken } from 'openid-client';
 import { OidcAuthError } from '../lib/index.js';
-import { checkRequirements, unmetRequirement } from '../lib/tokens/step-up.js';
+import { checkRequirements, unmetRequirement } from '../lib/login/step-up.js';
 
 /*
  * The step-up rules of requiresAuth({ acr, maxAge }) and of the callback that answers it,

@@ -2,13 +2,15 @@ import './helpers/quiet-mock-timers.js';
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, mock, test } from 'node:test';
 import session, { type SessionData } from 'express-session';
-import { wrapStore } from '../lib/session/bounded-store.js';
+import { wrapStore } from '../lib/store/bounded-store.js';
 import { createTelemetry } from '../lib/telemetry/telemetry.js';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { CollectingReader } from './helpers/otel.js';
 import { capturingLogger } from './helpers/app.js';
-import { createEndedSessions } from '../lib/session/ended-sessions.js';
-import { boundedSessionIndex, memorySessionIndex, type SessionIndex } from '../lib/session-index/session-index.js';
+import { createEndedSessions } from '../lib/ended/ended-marks.js';
+import { boundedSessionIndex } from '../lib/session-index/bounded.js';
+import { memorySessionIndex } from '../lib/session-index/memory.js';
+import type { SessionIndex } from '../lib/session-index/session-index.js';
 
 /** The README: "Every call to the store and the index is bounded (3 s)". */
 const BOUND_MS = 3000;

@@ -1,5 +1,5 @@
-import { createLoginVault } from '../../lib/session/login-vault.js';
-import { createSealer } from '../../lib/session/sealing.js';
+import { createLoginVault } from '../../lib/login/login-vault.js';
+import { createSealer } from '../../lib/crypto/sealing.js';
 import type { Login, StoredLogin } from '../../lib/session/session.js';
 
 /**

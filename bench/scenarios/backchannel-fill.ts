@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { indexHashes } from '../../lib/session-index/hashed.js';
-import { createLoginVault } from '../../lib/session/login-vault.js';
-import { createSealer } from '../../lib/session/sealing.js';
+import { createLoginVault } from '../../lib/login/login-vault.js';
+import { createSealer } from '../../lib/crypto/sealing.js';
 import type { Login } from '../../lib/session/session.js';
 import type pg from 'pg';
 import type { Redis } from '../harness/redis.js';

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { createLoginVault } from '../../lib/session/login-vault.js';
-import { createSealer } from '../../lib/session/sealing.js';
+import { createLoginVault } from '../../lib/login/login-vault.js';
+import { createSealer } from '../../lib/crypto/sealing.js';
 import type { StoredLogin } from '../../lib/session/session.js';
 import { median } from '../harness/stats.js';
 import { openStoredLogin } from '../harness/open-login.js';

@@ -1,3 +1,5 @@
+import { fieldOf } from '../values.js';
+
 /**
  * The logging surface the package needs. pino, bunyan, winston and `console` all fit.
  * The package calls it as `log.level({ ...fields }, 'message')` and never passes a token,
@@ -31,7 +33,7 @@ export function quietConsoleLogger(): Logger {
 /** A short, secret-free description of an error for log fields. */
 export function describeError(err: unknown): Record<string, unknown> {
   if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
+    const code = fieldOf(err, 'code');
     return typeof code === 'string' ? { err: err.name, code, message: err.message } : { err: err.name, message: err.message };
   }
   return { err: typeof err };

@@ -1,13 +1,9 @@
 import type { Request } from 'express';
 import type { SessionOptions } from 'express-session';
-import type { BoundHooks } from '../hooks.js';
 import type { Logger } from '../logging/logger.js';
 import type { OidcHooks, ProviderFetch } from '../public-types.js';
-import type { Sealer } from '../session/sealing.js';
 import type { SessionIndex } from '../session-index/session-index.js';
-import type { ResolvedAccess } from './access.js';
-import type { Telemetry, TelemetryOptions } from '../telemetry/telemetry.js';
-import type { EndpointNames } from '../telemetry/provider-calls.js';
+import type { TelemetryOptions } from '../telemetry/telemetry.js';
 
 /** How the app authenticates at the token endpoint ([OpenID Connect Core 9](https://openid.net/specs/openid-connect-core-1_0.html#ClientAuthentication)). */
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
@@ -231,89 +227,4 @@ export interface OidcAuthOptions<TContext = undefined> {
    * `session.secret`; required with `session: false`.
    */
   secret?: string | readonly string[];
-}
-
-/** express-session options with the session cookie's name decided (lib/options/session.ts). */
-export type ResolvedSession = SessionOptions & { name: string };
-
-export interface ResolvedOptions {
-  issuer: URL;
-  clientId: string;
-  clientSecret: string | undefined;
-  clientAuthMethod: ClientAuthMethod;
-  clientPrivateKey: ClientPrivateKey | undefined;
-  baseUrl: URL;
-  redirectUri: string;
-  postLogoutRedirectUri: string;
-  scope: string;
-  authorizationParams: Readonly<Record<string, string>>;
-  pushedAuthorizationRequests: boolean;
-  signedRequestObjects: boolean;
-  dpop: boolean;
-  profile: 'fapi2' | undefined;
-  idTokenSigningAlg: string;
-  routes: {
-    login: string | false;
-    /** the redirect_uri path, mounted or not */
-    callback: string;
-    callbackMounted: boolean;
-    logout: string | false;
-    backchannelLogout: string | false;
-    frontchannelLogout: string | false;
-    postLogoutRedirect: string;
-  };
-  /** express-session options as oidcAuth mounts it, the cookie name always set; false with the app's own express-session */
-  session: ResolvedSession | false;
-  logout: {
-    methods: ReadonlySet<string>;
-    revokeAccessToken: boolean;
-    revokeRefreshToken: boolean;
-    idpLogout: boolean;
-    timeoutMs: number;
-    backchannelMaxAgeSec: number;
-    /** false: off; else whether max_age=0 goes along with prompt=login */
-    reauthenticate: false | { maxAgeZero: boolean };
-  };
-  /** the app's hooks, bound to its context factory */
-  hooks: BoundHooks;
-  logger: Logger;
-  allowInsecureRequests: boolean;
-  httpTimeoutMs: number;
-  /** the app's fetch (or the global one) in a span and the provider-call histogram */
-  fetch: ProviderFetch;
-  /** the package's metrics and spans */
-  telemetry: Telemetry;
-  /** names the provider's endpoints for the telemetry, learned at discovery */
-  providerEndpoints: EndpointNames;
-  clockToleranceSec: number;
-  access: ResolvedAccess;
-  sessionIndex: SessionIndex;
-  refresh: { automatic: boolean; earlySeconds: number };
-  lifetime: { absoluteSec: number | undefined; idleSec: number | undefined };
-  /** newest first */
-  secrets: readonly string[];
-  /** keys derived from `secrets`: seals what the package keeps in cookies and the store */
-  sealer: Sealer;
-}
-
-export const DEFAULT_SESSION_COOKIE = 'oidc.sid';
-
-export const DEFAULTS = {
-  scope: 'openid profile email',
-  idTokenSigningAlg: 'RS256',
-  routes: { login: '/login', callback: '/callback', logout: '/logout', backchannelLogout: '/backchannel-logout', frontchannelLogout: '/frontchannel-logout', postLogoutRedirect: '/' },
-  logoutMethods: ['POST'],
-  logoutTimeoutMs: 5000,
-  backchannelMaxAgeSec: 300,
-  httpTimeoutMs: 10_000,
-  clockToleranceSec: 30,
-  refreshEarlySeconds: 60,
-  absoluteSec: 7 * 24 * 3600,
-  idleSec: 24 * 3600,
-} as const;
-
-/** baseUrl without a trailing slash, joined with a route path that starts with "/". */
-export function joinUrl(baseUrl: URL, path: string): string {
-  const base = baseUrl.href.replace(/\/+$/, '');
-  return path === '/' ? `${base}/` : base + path;
 }

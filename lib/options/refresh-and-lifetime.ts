@@ -1,4 +1,4 @@
-import { DEFAULTS, type ResolvedOptions } from './options.js';
+import { DEFAULTS, type ResolvedOptions } from './resolved.js';
 import { isRecord } from '../values.js';
 
 type Problems = string[];

@@ -1,4 +1,4 @@
-import { DEFAULTS, type ResolvedOptions } from './options.js';
+import { DEFAULTS, type ResolvedOptions } from './resolved.js';
 import { checkPath, checkUnknownKeys, got, type Problems } from './checks.js';
 import { isRecord } from '../values.js';
 

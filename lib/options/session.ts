@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { SessionOptions } from 'express-session';
 import { got, type Problems } from './checks.js';
 import { kind } from './secrets.js';
-import { DEFAULT_SESSION_COOKIE, type ResolvedSession } from './options.js';
+import { DEFAULT_SESSION_COOKIE, type ResolvedSession } from './resolved.js';
 import { isRecord } from '../values.js';
 
 /**

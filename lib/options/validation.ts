@@ -1,15 +1,12 @@
 import type { Request } from 'express';
 import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
 import { quietConsoleLogger, type Logger } from '../logging/logger.js';
-import { DEFAULTS, joinUrl, type ClientAuthMethod, type OidcAuthOptions, type ResolvedOptions } from './options.js';
+import { type ClientAuthMethod, type OidcAuthOptions } from './options.js';
+import { DEFAULTS, joinUrl, type ResolvedConfig, type ResolvedOptions } from './resolved.js';
 import { LIFETIME_KEYS, REFRESH_KEYS, resolveLifetime, resolveRefresh } from './refresh-and-lifetime.js';
-import { hashedSessionIndex } from '../session-index/hashed.js';
-import { bindHooks } from '../hooks.js';
-import { createSealer } from '../session/sealing.js';
 import { kind, resolveSecrets } from './secrets.js';
 import { resolveSession } from './session.js';
-import { boundedSessionIndex, memorySessionIndex, type SessionIndex } from '../session-index/session-index.js';
-import { STORE_TIMEOUT_MS } from '../session/store-calls.js';
+import type { SessionIndex } from '../session-index/session-index.js';
 import type { OidcHooks } from '../public-types.js';
 import { checkMillis, checkUnknownKeys, got, isFunctionOption, parseUrl, type Problems } from './checks.js';
 import { isRecord } from '../values.js';
@@ -17,8 +14,6 @@ import { ROUTE_KEYS, resolveRoutes } from './routes.js';
 import { resolveAccess } from './access.js';
 import { resolveProfile } from './profile.js';
 import { resolveTelemetry, TELEMETRY_KEYS } from './telemetry.js';
-import { createTelemetry } from '../telemetry/telemetry.js';
-import { endpointNames, instrumentedFetch } from '../telemetry/provider-calls.js';
 
 const KNOWN = {
   top: ['issuer', 'clientId', 'clientSecret', 'clientAuthMethod', 'clientPrivateKey', 'baseUrl', 'scope', 'authorizationParams', 'pushedAuthorizationRequests', 'signedRequestObjects', 'dpop', 'profile', 'idTokenSigningAlg', 'routes', 'session', 'logout', 'hooks', 'context', 'logger', 'allowInsecureRequests', 'httpTimeoutMs', 'fetch', 'clockToleranceSec', 'authRequired', 'publicPaths', 'attemptSilentLogin', 'sessionIndex', 'refresh', 'lifetime', 'secret', 'telemetry'],
@@ -96,13 +91,13 @@ function resolveReauthenticate(value: unknown, problems: Problems): ResolvedOpti
   return { maxAgeZero: false };
 }
 
-function checkSessionIndex(value: unknown, problems: Problems): SessionIndex {
-  if (value === undefined) return memorySessionIndex();
+function checkSessionIndex(value: unknown, problems: Problems): SessionIndex | undefined {
+  if (value === undefined) return undefined;
   const missing = isRecord(value) ? ['add', 'remove', 'lookup', 'claimOnce', 'release', 'markEnded', 'isEnded'].find((m) => typeof value[m] !== 'function') : undefined;
   if (!isRecord(value) || missing !== undefined) {
     const gotIndex = missing === undefined ? got(value) : `an object without the "${missing}" method`;
     problems.push(`"sessionIndex" must be a session index with add, remove, lookup, claimOnce, release, markEnded and isEnded methods, such as redisSessionIndex(client) or postgresSessionIndex(pool) (got ${gotIndex})`);
-    return memorySessionIndex();
+    return undefined;
   }
   return value as unknown as SessionIndex;
 }
@@ -173,8 +168,12 @@ function checkClientAuth(input: Record<string, unknown>, problems: Problems): Cl
   return method;
 }
 
-/** Reads the options once, collects every problem, and throws one OidcAuthError listing them all. */
-export function resolveOptions<TContext>(options: OidcAuthOptions<TContext>): ResolvedOptions {
+/**
+ * Reads the options once, collects every problem, and throws one OidcAuthError listing them
+ * all. Builds nothing: what it returns is frozen data and the app's own values as given, from
+ * which createInstance builds the services.
+ */
+export function resolveOptions<TContext>(options: OidcAuthOptions<TContext>): Readonly<ResolvedConfig<TContext>> {
   if (!isRecord(options)) {
     // nothing else can be checked: report this one problem rather than every option as missing
     const problem = `options must be an object (got ${kind(options)})`;
@@ -244,12 +243,6 @@ export function resolveOptions<TContext>(options: OidcAuthOptions<TContext>): Re
   }
   const secret = input['clientSecret'];
   const key = options.clientPrivateKey;
-  // Keys are derived once, here: opening a session runs on every authenticated request.
-  const sealer = createSealer(secrets);
-  const telemetry = createTelemetry(telemetryOptions);
-  const providerEndpoints = endpointNames();
-  // Looked up at each call, not bound now: a test (or an app) may replace the global fetch later.
-  const appFetch = fetchOption ?? ((url: string, init: RequestInit) => fetch(url, init));
   return Object.freeze({
     issuer,
     clientId: clientId as string,
@@ -267,22 +260,18 @@ export function resolveOptions<TContext>(options: OidcAuthOptions<TContext>): Re
     routes: Object.freeze(routes),
     session,
     logout: Object.freeze(logout),
-    hooks: bindHooks(hooks, context, logger),
+    hooks: Object.freeze(hooks),
+    context,
     logger,
     allowInsecureRequests: allowInsecure === true,
     httpTimeoutMs,
-    fetch: instrumentedFetch(appFetch, telemetry, providerEndpoints),
-    telemetry,
-    providerEndpoints,
+    fetch: fetchOption,
+    telemetry: telemetryOptions,
     clockToleranceSec: validTolerance ? tolerance : DEFAULTS.clockToleranceSec,
     access: Object.freeze(access),
     refresh: Object.freeze(refresh),
     lifetime: Object.freeze(lifetime),
     secrets: Object.freeze(secrets),
-    sealer,
-    sessionIndex: hashedSessionIndex(
-      boundedSessionIndex(sessionIndex, STORE_TIMEOUT_MS, (what, cause) => new OidcAuthError(OidcAuthErrorCode.SESSION_STORE_FAILED, 503, `The session index failed (${what}); try again shortly.`, { cause })),
-      sealer,
-    ),
+    sessionIndex,
   });
 }

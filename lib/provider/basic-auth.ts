@@ -1,4 +1,5 @@
 import * as client from 'openid-client';
+import { fieldOf } from '../values.js';
 
 /**
  * client_secret_basic as providers really read it. RFC 6749 §2.3.1 says the id and secret
@@ -25,7 +26,7 @@ async function refusesClient(res: Response): Promise<boolean> {
   if (res.status === 401) return true;
   try {
     const body: unknown = await res.clone().json();
-    return typeof body === 'object' && body !== null && (body as { error?: unknown }).error === 'invalid_client';
+    return fieldOf(body, 'error') === 'invalid_client';
   } catch {
     return false;
   }

@@ -1,6 +1,8 @@
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import type { Configuration } from 'openid-client';
 import type { ProviderFetch } from '../public-types.js';
 import { TIMED_OUT, within } from '../timeout.js';
+import { unavailable } from './errors.js';
 
 /** Forced refetches (for an unknown kid) are at most this frequent, so a flood of bad tokens cannot hammer the provider. */
 const MIN_REFETCH_INTERVAL_MS = 5000;
@@ -15,6 +17,15 @@ export interface JwksCache {
    * against that set and no new fetch is made.
    */
   refreshForUnknownKid(failed?: JWTVerifyGetKey): boolean;
+}
+
+/** The provider's jwks_uri from its metadata: https only, unless insecure requests are allowed. */
+export function jwksUriOf(config: Configuration, allowInsecure: boolean): URL {
+  const uri = config.serverMetadata().jwks_uri;
+  if (uri === undefined) throw new Error('the provider publishes no jwks_uri');
+  const url = new URL(uri);
+  if (url.protocol !== 'https:' && !(allowInsecure && url.protocol === 'http:')) throw new Error('the provider jwks_uri is not https');
+  return url;
 }
 
 /** The provider's JWKS, fetched lazily, cached per instance, one fetch in flight at a time. */
@@ -67,4 +78,13 @@ export function createJwksCache(jwksUri: () => Promise<URL>, timeoutMs: number, 
 
 export function isUnknownKid(err: unknown): boolean {
   return err instanceof errors.JWKSNoMatchingKey;
+}
+
+/** The provider's keys for a verification; failing to fetch them is our outage (503: the provider retries), not a bad token. */
+export async function signingKeysOf(jwks: JwksCache): Promise<JWTVerifyGetKey> {
+  try {
+    return await jwks.resolve();
+  } catch (err) {
+    throw unavailable('its signing keys could not be fetched', err);
+  }
 }

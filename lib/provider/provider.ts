@@ -1,10 +1,11 @@
 import * as client from 'openid-client';
 import { describeError } from '../logging/logger.js';
 import { createRefusalLog } from '../logging/refusal-log.js';
-import type { ResolvedOptions } from '../options/options.js';
+import type { ResolvedOptions } from '../options/resolved.js';
 import { basicCredentials, type BasicCredentials } from './basic-auth.js';
 import { translateDiscoveryError } from './errors.js';
 import type { ProviderFetch } from '../public-types.js';
+import type { EndpointNames } from '../telemetry/provider-calls.js';
 
 /** openid-client's calls, through the app's fetch (a byte body copied: fetch's types take only ArrayBuffer-backed arrays). */
 function providerFetch(fetch: ProviderFetch): client.CustomFetch {
@@ -37,7 +38,8 @@ function clientAuth(opts: ResolvedOptions, basic: BasicCredentials | undefined):
   }
 }
 
-export function createProvider(opts: ResolvedOptions): Provider {
+/** `fetch`: the app's, instrumented; `endpoints` learns the metadata's endpoints at discovery, for the telemetry. */
+export function createProvider(opts: ResolvedOptions, fetch: ProviderFetch, endpoints: EndpointNames): Provider {
   let pending: Promise<client.Configuration> | undefined;
   let resolved: client.Configuration | undefined;
   // Any request can start a discovery attempt (an anonymous /login): while the provider is
@@ -48,7 +50,7 @@ export function createProvider(opts: ResolvedOptions): Provider {
     // openid-client checks the ID token's exp and iat with the same tolerance as the package's own checks.
     const metadata: Partial<client.ClientMetadata> = { id_token_signed_response_alg: opts.idTokenSigningAlg, [client.clockTolerance]: opts.clockToleranceSec };
     if (opts.clientSecret !== undefined) metadata.client_secret = opts.clientSecret;
-    const viaOption = providerFetch(opts.fetch);
+    const viaOption = providerFetch(fetch);
     const basic = opts.clientAuthMethod === 'client_secret_basic' && opts.clientSecret !== undefined ? basicCredentials(opts.clientId, opts.clientSecret, viaOption) : undefined;
     const config = await client.discovery(opts.issuer, opts.clientId, metadata, clientAuth(opts, basic), {
       timeout: Math.ceil(opts.httpTimeoutMs / 1000),
@@ -70,7 +72,7 @@ export function createProvider(opts: ResolvedOptions): Provider {
       pending ??= discover().then(
         (config) => {
           resolved = config;
-          opts.providerEndpoints.learn(config.serverMetadata());
+          endpoints.learn(config.serverMetadata());
           opts.logger.info({ issuer: opts.issuer.href }, 'provider metadata discovered');
           return config;
         },

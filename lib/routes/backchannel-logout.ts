@@ -1,8 +1,8 @@
 import type { Request, Response } from 'express';
-import { endSessions } from '../session/end-sessions.js';
+import { endSessions } from '../ended/end-sessions.js';
 import { OidcAuthError } from '../errors.js';
 import { readForm, sendJson, single } from '../http/http.js';
-import type { Instance } from '../instance.js';
+import type { Instance } from '../instance/instance.js';
 import { describeError } from '../logging/logger.js';
 import { LogoutTokenError, replayKey, validateLogoutToken, type LogoutTokenRefusal } from '../tokens/logout-token.js';
 import { errorTypeOf, type TracedHandler } from '../telemetry/telemetry.js';
@@ -14,7 +14,7 @@ import { createRefusalLog } from '../logging/refusal-log.js';
  * is checked before any session is touched; the answer is 200 even when no session matched.
  */
 export function createBackchannelLogoutHandler(instance: Instance): TracedHandler<Request, Response> {
-  const { opts, provider, jwks } = instance;
+  const { opts, provider, jwks, sessionIndex, telemetry } = instance;
   const refusals = createRefusalLog(opts.logger, 'back-channel logout refused');
   // Before its token is found valid a request could come from anyone: a provider outage (no
   // metadata, no keys) must not cost an error line per request.
@@ -22,7 +22,7 @@ export function createBackchannelLogoutHandler(instance: Instance): TracedHandle
   // The refusal is answered here, not passed on: its span is marked failed by hand, as the metric is.
   const invalid = (res: Response, fail: (errorType: string) => void, description: string, refusal: LogoutTokenRefusal | 'request'): void => {
     refusals.refused(description);
-    opts.telemetry.backchannel(refusal);
+    telemetry.backchannel(refusal);
     fail(refusal);
     sendJson(res, 400, { error: 'invalid_request', error_description: description });
   };
@@ -32,7 +32,7 @@ export function createBackchannelLogoutHandler(instance: Instance): TracedHandle
    * of this fully validated, short-lived token could only end that user's sessions again.
    */
   const rememberOrProceed = (key: string, ttlMs: number): Promise<boolean> =>
-    opts.sessionIndex.claimOnce(key, ttlMs).catch((err: unknown) => {
+    sessionIndex.claimOnce(key, ttlMs).catch((err: unknown) => {
       opts.logger.warn({ ...describeError(err) }, 'back-channel logout: the logout token id could not be remembered against replay (is the session index full?); the logout goes on');
       return true;
     });
@@ -66,21 +66,21 @@ export function createBackchannelLogoutHandler(instance: Instance): TracedHandle
       opts.logger.debug({ by: claims.sid !== undefined ? 'sid' : 'sub', ms: Date.now() - started }, 'back-channel logout: the logout token is valid');
       let ended: number;
       try {
-        const ids = await opts.sessionIndex.lookup(issuer, claims.sid !== undefined ? { sid: claims.sid } : { sub: claims.sub });
+        const ids = await sessionIndex.lookup(issuer, claims.sid !== undefined ? { sid: claims.sid } : { sub: claims.sub });
         opts.logger.debug({ sessions: ids.length, ms: Date.now() - started }, 'back-channel logout: sessions found in the index');
         ended = await endSessions(instance, req, ids, 'backchannel');
       } catch (err) {
         // The sessions were not ended: forget the jti, so the provider's retry is not refused as a replay.
-        await opts.sessionIndex.release(replayKey(issuer, claims.jti)).catch(() => undefined);
+        await sessionIndex.release(replayKey(issuer, claims.jti)).catch(() => undefined);
         throw err;
       }
       opts.logger.info({ sessions: ended, by: claims.sid !== undefined ? 'sid' : 'sub', ms: Date.now() - started }, 'back-channel logout');
-      opts.telemetry.backchannel(undefined);
+      telemetry.backchannel(undefined);
       res.statusCode = 200;
       res.end();
     } catch (err) {
       const errorType = err instanceof OidcAuthError ? err.code : errorTypeOf(err);
-      opts.telemetry.backchannel(errorType);
+      telemetry.backchannel(errorType);
       if (err instanceof OidcAuthError && err.status === 503) {
         fail(errorType);
         if (validated) opts.logger.error({ ...describeError(err) }, 'back-channel logout could not be completed');

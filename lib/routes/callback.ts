@@ -1,7 +1,7 @@
 import * as client from 'openid-client';
 import type { IDToken } from 'openid-client';
-import { checkRequirements } from '../tokens/step-up.js';
-import { checkReauthenticated } from '../session/reauthentication.js';
+import { checkRequirements } from '../login/step-up.js';
+import { checkReauthenticated } from '../login/reauthentication.js';
 import { newDpopKey } from '../tokens/dpop.js';
 import { revokeTokens } from '../tokens/revocation.js';
 import type { OidcTokens } from '../public-types.js';
@@ -13,7 +13,7 @@ import { describeError } from '../logging/logger.js';
 import { errorTypeOf } from '../telemetry/telemetry.js';
 import { createRefusalLog } from '../logging/refusal-log.js';
 import { queryOf, readForm, redirect, single, type AsyncHandler } from '../http/http.js';
-import type { Instance } from '../instance.js';
+import type { Instance } from '../instance/instance.js';
 import { authorizationError, translateCallbackError } from '../provider/errors.js';
 import { destroySession, regenerateSession, requireSession, saveSession, tokensOf, type Login } from '../session/session.js';
 
@@ -42,7 +42,7 @@ function stateMismatch(): OidcAuthError {
 /**
  * GET (query) or POST (form_post) /callback: validate everything, then start a fresh session.
  */
-export function createCallbackHandler({ opts, provider, jwks, transactions, vault, dpop, ended, loginMarker }: Instance): AsyncHandler {
+export function createCallbackHandler({ opts, provider, jwks, transactions, vault, dpop, ended, loginMarker, hooks, sessionIndex, telemetry }: Instance): AsyncHandler {
   const refusals = createRefusalLog(opts.logger, 'login failed at the callback');
   return async function oidcCallback(req, res, next) {
     // Each step at debug, with how long the provider took: a failed login can be read from the log.
@@ -113,20 +113,20 @@ export function createCallbackHandler({ opts, provider, jwks, transactions, vaul
       const userAgent = req.headers['user-agent'];
       if (userAgent !== undefined && userAgent !== '') login.userAgent = userAgent.slice(0, 512);
       step = 'postLogin';
-      login.user = await opts.hooks.postLogin(req, login.user, tokensOf(login));
+      login.user = await hooks.postLogin(req, login.user, tokensOf(login));
 
       step = 'storing the session';
       // A new session id at login: whatever id an attacker planted before is worthless now.
       await regenerateSession(req);
       const fresh = requireSession(req);
       const sealed = vault.seal(login);
-      // The one write that may create a login's key (C1 of ended-sessions.ts): this new login's first save.
+      // The one write that may create a login's key (C1 of ended-marks.ts): this new login's first save.
       ended.permitCreate(sealed);
       fresh.oidc = { ...fresh.oidc, login: sealed };
       await saveSession(req);
       try {
         const entry = { issuer: config.serverMetadata().issuer, sub: claims.sub, sid: login.sid, sessionId: req.sessionID };
-        await opts.sessionIndex.add(entry, indexTtlMs(opts.lifetime));
+        await sessionIndex.add(entry, indexTtlMs(opts.lifetime));
       } catch (err) {
         // A session that back-channel logout could not find must not exist: fail closed.
         await destroySession(req).catch(() => undefined);
@@ -135,18 +135,18 @@ export function createCallbackHandler({ opts, provider, jwks, transactions, vaul
       unkept = undefined;
       // Marked for logout.reauthenticate and attemptSilentLogin: once this session is ended, the browser knows it had one.
       if (opts.logout.reauthenticate !== false || opts.access.attemptSilentLogin) loginMarker.set(res, fresh.cookie.originalMaxAge);
-      opts.telemetry.login((Date.now() - started) / 1000, undefined);
+      telemetry.login((Date.now() - started) / 1000, undefined);
       opts.logger.info({ sub: login.user.sub, ms: Date.now() - started }, 'user logged in');
       redirect(res, 302, tx.returnTo);
     } catch (err) {
       if (unkept !== undefined) {
-        const revocation = await revokeTokens(opts, provider.ready(), unkept);
+        const revocation = await revokeTokens(opts, telemetry, provider.ready(), unkept);
         debug({ revocation }, 'the tokens of the failed login are revoked');
       }
       // Codes and the package's own messages only: they never hold a token, code or cookie.
       // Anyone can call /callback, so the warning is rate-limited like back-channel refusals.
       const known = err instanceof OidcAuthError;
-      opts.telemetry.login((Date.now() - started) / 1000, known ? err.code : errorTypeOf(err));
+      telemetry.login((Date.now() - started) / 1000, known ? err.code : errorTypeOf(err));
       debug({ at: step, ...(known ? { code: err.code, status: err.status } : describeError(err)) }, 'the login failed');
       refusals.refused(known ? `${err.code} at ${step}: ${err.message}` : `an unexpected error at ${step}`);
       next(err);

@@ -1,8 +1,8 @@
 import type { Request, Response } from 'express';
-import { endSessions } from '../session/end-sessions.js';
+import { endSessions } from '../ended/end-sessions.js';
 import { queryOf, single } from '../http/http.js';
 import type { TracedHandler } from '../telemetry/telemetry.js';
-import type { Instance } from '../instance.js';
+import type { Instance } from '../instance/instance.js';
 import { createRefusalLog } from '../logging/refusal-log.js';
 
 function page(res: Response, status: number, text: string): void {
@@ -18,7 +18,7 @@ function page(res: Response, status: number, text: string): void {
  * issuer, and sid is required: without it the request names no session we could trust.
  */
 export function createFrontchannelLogoutHandler(instance: Instance): TracedHandler<Request, Response> {
-  const { opts, provider } = instance;
+  const { opts, provider, sessionIndex } = instance;
   const refusals = createRefusalLog(opts.logger, 'front-channel logout refused');
   // A sid that matches nothing usually means the provider's ID tokens carry no sid (or another
   // one): the user then stays logged in here, which an operator must hear about, at a bounded rate.
@@ -37,7 +37,7 @@ export function createFrontchannelLogoutHandler(instance: Instance): TracedHandl
         page(res, 400, 'Logout request refused: iss and sid are required');
         return;
       }
-      const sessionIds = await opts.sessionIndex.lookup(issuer, { sid });
+      const sessionIds = await sessionIndex.lookup(issuer, { sid });
       const ended = await endSessions(instance, req, sessionIds, 'frontchannel');
       // Anyone can send an iss and a made-up sid: only a logout that ended something is logged each time.
       if (ended === 0) unmatched.refused('no session has this sid');

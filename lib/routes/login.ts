@@ -1,14 +1,14 @@
 import type { Request, Response } from 'express';
 import * as client from 'openid-client';
 import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
-import type { ResolvedOptions } from '../options/options.js';
+import type { ResolvedOptions } from '../options/resolved.js';
 import { queryOf, redirect, sendJson, single, wantsJson, type AsyncHandler } from '../http/http.js';
-import type { Instance } from '../instance.js';
+import type { Instance } from '../instance/instance.js';
 import { returnToOr } from '../http/return-to.js';
 import { requireSession } from '../session/session.js';
 import { translatePushError } from '../provider/errors.js';
-import type { LoginRequirements, LoginTransaction } from '../session/login-transactions.js';
-import { withPromptLogin } from '../session/reauthentication.js';
+import type { LoginRequirements, LoginTransaction } from '../login/login-transactions.js';
+import { withPromptLogin } from '../login/reauthentication.js';
 import { contextOf } from '../request-context.js';
 
 /**

@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import { readCookie, sameString } from '../http/cookies.js';
-import type { ResolvedOptions } from '../options/options.js';
+import { queryOf, single } from '../http/http.js';
+import type { ResolvedOptions } from '../options/resolved.js';
 import { createRefusalLog, type RefusalLog } from '../logging/refusal-log.js';
 
 /**
@@ -19,10 +20,6 @@ export function rememberLogoutState(res: Response, opts: ResolvedOptions, state:
   res.cookie(LOGOUT_STATE_COOKIE, state, { ...cookieOptions(opts), maxAge: LOGOUT_STATE_MAX_AGE_MS });
 }
 
-/** The rate-limited log of post-logout returns whose state does not match: one per oidcAuth() instance. */
-export function logoutReturnRefusals(opts: ResolvedOptions): RefusalLog {
-  return createRefusalLog(opts.logger, 'post-logout return with an unverified state: not treated as a finished logout');
-}
 
 /**
  * On the post-logout redirect: true when the state the provider returned matches this
@@ -30,7 +27,7 @@ export function logoutReturnRefusals(opts: ResolvedOptions): RefusalLog {
  * alone and is not a finished logout. Anyone can send that cookie with any page request, so
  * the mismatch goes to the rate-limited `refusals` log, never a warning per request.
  */
-export function verifyLogoutReturn(req: Request, res: Response, opts: ResolvedOptions, refusals: RefusalLog, state: string | undefined): boolean {
+function verifyLogoutReturn(req: Request, res: Response, opts: ResolvedOptions, refusals: RefusalLog, state: string | undefined): boolean {
   const expected = readCookie(req, LOGOUT_STATE_COOKIE);
   if (expected === undefined) return false;
   if (state === undefined || !sameString(state, expected)) {
@@ -39,4 +36,17 @@ export function verifyLogoutReturn(req: Request, res: Response, opts: ResolvedOp
   }
   res.clearCookie(LOGOUT_STATE_COOKIE, cookieOptions(opts));
   return true;
+}
+
+/**
+ * A route that does not answer: it looks at a request on its way to the app's own handler at
+ * that path, and says whether the request finishes a logout of this browser (req.oidc.logoutCompleted).
+ */
+export type Landing = (req: Request, res: Response) => boolean;
+
+/** The post-logout return, at routes.postLogoutRedirect: the app's page answers it, the package only checks the state. */
+export function createLogoutReturnLanding(opts: ResolvedOptions): Landing {
+  // Rate-limited, one log per oidcAuth() instance.
+  const refusals = createRefusalLog(opts.logger, 'post-logout return with an unverified state: not treated as a finished logout');
+  return (req, res) => readCookie(req, LOGOUT_STATE_COOKIE) !== undefined && verifyLogoutReturn(req, res, opts, refusals, single(queryOf(req), 'state'));
 }

@@ -3,16 +3,16 @@ import * as client from 'openid-client';
 import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
 import { isCrossSite } from '../http/cross-site.js';
 import { redirect, sendJson, wantsJson, type AsyncHandler } from '../http/http.js';
-import type { Instance } from '../instance.js';
+import type { Instance } from '../instance/instance.js';
 import { describeError } from '../logging/logger.js';
 import { createRefusalLog, type RefusalLog } from '../logging/refusal-log.js';
 import { rememberLogoutState } from './logout-return.js';
-import { silentLoginMarker } from '../access-gate.js';
-import type { ResolvedOptions } from '../options/options.js';
+import { silentLoginMarker } from '../login/silent-login.js';
+import type { ResolvedOptions } from '../options/resolved.js';
 import { safeReturnTo } from '../http/return-to.js';
 import { revokeTokens } from '../tokens/revocation.js';
 import { endedMarkTtlMs } from '../session/lifetime.js';
-import { destroySession, tokensOf, type AppSession, type Login } from '../session/session.js';
+import { destroySession, sessionOf, tokensOf, type AppSession, type Login } from '../session/session.js';
 import { TIMED_OUT, within } from '../timeout.js';
 import { errorTypeOf } from '../telemetry/telemetry.js';
 
@@ -70,12 +70,12 @@ interface AnonymousLogoutLogs {
  * nothing behind it could flood the store with. An anonymous session the app kept data in is
  * destroyed, which writes nothing.
  */
-async function invalidate({ opts, ended }: Instance, logs: AnonymousLogoutLogs, req: Request, res: Response, session: AppSession, login: Login | undefined, issuer: string | undefined): Promise<unknown> {
+async function invalidate({ opts, ended, sessionIndex }: Instance, logs: AnonymousLogoutLogs, req: Request, res: Response, session: AppSession, login: Login | undefined, issuer: string | undefined): Promise<unknown> {
   const sessionId = req.sessionID;
   const stored = session.oidc?.login;
   let failure: unknown;
   try {
-    // Marked before it is destroyed: a request of this session still running cannot write it back (ended-sessions.ts).
+    // Marked before it is destroyed: a request of this session still running cannot write it back (ended-marks.ts).
     if (stored !== undefined) await ended.end(sessionId, endedMarkTtlMs(opts.lifetime, stored, Date.now()), () => destroySession(req));
     else if (holdsData(session)) await destroySession(req);
   } catch (err) {
@@ -85,7 +85,7 @@ async function invalidate({ opts, ended }: Instance, logs: AnonymousLogoutLogs, 
     else logs.storeFailures.refused(errorTypeOf(err), describeError(err));
   }
   if (login !== undefined && issuer !== undefined) {
-    await opts.sessionIndex.remove({ issuer, sub: login.user.sub, sid: login.sid, sessionId }).catch((err: unknown) => {
+    await sessionIndex.remove({ issuer, sub: login.user.sub, sid: login.sid, sessionId }).catch((err: unknown) => {
       opts.logger.warn({ ...describeError(err) }, 'logout: the session index entry could not be removed (it expires with the session)');
     });
   }
@@ -98,8 +98,8 @@ async function invalidate({ opts, ended }: Instance, logs: AnonymousLogoutLogs, 
  * index, clear the cookie; revoke the tokens; run postLogout; answer.
  */
 export function createLogoutHandler(instance: Instance): AsyncHandler {
-  const { opts, provider, vault } = instance;
-  const marker = silentLoginMarker(instance);
+  const { opts, provider, vault, hooks, telemetry } = instance;
+  const marker = silentLoginMarker(instance.opts);
   const logs: AnonymousLogoutLogs = {
     storeFailures: createRefusalLog(opts.logger, 'logout: the session store failed to destroy a session without a login', 'error'),
     // The hook's answer is the app's code: one line a minute is enough to find it, whoever logs out.
@@ -115,7 +115,7 @@ export function createLogoutHandler(instance: Instance): AsyncHandler {
       if (isCrossSite(req, opts.baseUrl.origin)) {
         throw new OidcAuthError(OidcAuthErrorCode.CROSS_SITE_REQUEST, 403, 'Logout was requested from another site and refused. Log out from this application\'s own page.');
       }
-      const session = req.session as AppSession | undefined;
+      const session = sessionOf(req);
       const stored = session?.oidc?.login;
       // A login no configured secret opens still ends, with nothing to revoke or name.
       const login = stored === undefined ? undefined : vault.open(stored);
@@ -131,15 +131,15 @@ export function createLogoutHandler(instance: Instance): AsyncHandler {
       // Signed out here: the next login asks for a fresh authentication, set even if this browser's marker was lost.
       if (opts.logout.reauthenticate !== false) instance.loginMarker.set(res, session?.cookie.originalMaxAge);
       const tokens = tokensOf(login);
-      const revocation = await revokeTokens(opts, config, tokens);
+      const revocation = await revokeTokens(opts, telemetry, config, tokens);
       debug({ revocation }, 'the tokens are revoked');
       if (storeFailure !== undefined) {
         throw new OidcAuthError(OidcAuthErrorCode.SESSION_STORE_FAILED, 503, 'Logout failed: the session store could not end the session. Try again shortly.', { cause: storeFailure });
       }
-      if (stored !== undefined) opts.telemetry.sessionsEnded('logout', 1);
+      if (stored !== undefined) telemetry.sessionsEnded('logout', 1);
 
       const endSession = endSessionUrl(opts, config, tokens.idToken);
-      const hookResult = await opts.hooks.postLogout(req, { trigger: 'logout', user: login?.user, tokens, revocation, endSessionUrl: endSession?.url });
+      const hookResult = await hooks.postLogout(req, { trigger: 'logout', user: login?.user, tokens, revocation, endSessionUrl: endSession?.url });
       if (login !== undefined) opts.logger.info({ sub: login.user.sub, revocation }, 'user logged out');
 
       let redirectTo = opts.postLogoutRedirectUri;

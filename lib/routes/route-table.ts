@@ -1,10 +1,11 @@
 import type { AsyncHandler } from '../http/http.js';
-import type { Instance } from '../instance.js';
+import type { Instance } from '../instance/instance.js';
 import { createBackchannelLogoutHandler } from './backchannel-logout.js';
 import { createCallbackHandler } from './callback.js';
 import { createFrontchannelLogoutHandler } from './frontchannel-logout.js';
 import { createLoginHandler } from './login.js';
 import { createLogoutHandler } from './logout.js';
+import { createLogoutReturnLanding, type Landing } from './logout-return.js';
 import { traced } from '../telemetry/telemetry.js';
 
 export type MethodTable = Partial<Record<string, AsyncHandler>>;
@@ -14,6 +15,8 @@ export interface RouteTable {
   routes: ReadonlyMap<string, MethodTable>;
   /** paths that load the session even without a cookie */
   needsSession: ReadonlySet<string>;
+  /** routes that do not answer, by path, then by method: the app's own page answers after them */
+  landings: ReadonlyMap<string, Partial<Record<string, Landing>>>;
   /** paths the provider calls: no session, no cookie, no store read */
   sessionless: ReadonlySet<string>;
   /** the callback and logout handlers, mounted or not: res.oidc.callback() and res.oidc.logout() run them */
@@ -23,8 +26,7 @@ export interface RouteTable {
 
 /** The package's routes, as the options mount them (a route set to false is left to the app). */
 export function buildRouteTable(instance: Instance): RouteTable {
-  const { opts } = instance;
-  const { telemetry } = opts;
+  const { opts, telemetry } = instance;
   const callback = traced(telemetry, 'express_oidc_auth.callback', createCallbackHandler(instance));
   const logout = traced(telemetry, 'express_oidc_auth.logout', createLogoutHandler(instance));
   const routes = new Map<string, MethodTable>();
@@ -43,5 +45,6 @@ export function buildRouteTable(instance: Instance): RouteTable {
     routes.set(opts.routes.frontchannelLogout, { GET: traced(telemetry, 'express_oidc_auth.frontchannel_logout', createFrontchannelLogoutHandler(instance)) });
     sessionless.add(opts.routes.frontchannelLogout);
   }
-  return { routes, needsSession, sessionless, callback, logout };
+  const landings = new Map([[opts.routes.postLogoutRedirect, { GET: createLogoutReturnLanding(opts) }]]);
+  return { routes, landings, needsSession, sessionless, callback, logout };
 }

@@ -1,4 +1,4 @@
-import type { Sealer } from '../session/sealing.js';
+import type { Sealer } from '../crypto/sealing.js';
 import type { SessionIndex, SessionIndexEntry } from './session-index.js';
 
 /** The keyed hashes (newest secret first) under which the index holds this sub or sid. */

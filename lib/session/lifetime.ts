@@ -1,4 +1,4 @@
-import type { ResolvedOptions } from '../options/options.js';
+import type { ResolvedOptions } from '../options/resolved.js';
 
 /** The absolute and idle lifetimes, in seconds (undefined: off). */
 export type Lifetimes = ResolvedOptions['lifetime'];
@@ -40,7 +40,7 @@ export function indexTtlMs({ absoluteSec }: Lifetimes): number {
  */
 export const ENDED_MARK_MARGIN_MS = 5 * 60 * 1000;
 
-/** How long the ended-mark of a session is kept (see ended-sessions.ts). */
+/** How long the ended-mark of a session is kept (see ended-marks.ts). */
 export function endedMarkTtlMs(lifetime: Lifetimes, login: LoginTimes | undefined, nowMs: number): number {
   const { absoluteSec } = lifetime;
   if (absoluteSec === undefined || login === undefined) return indexTtlMs(lifetime) + ENDED_MARK_MARGIN_MS;

@@ -68,6 +68,21 @@ declare module 'express-session' {
 
 export type AppSession = Session & Partial<SessionData>;
 
+/**
+ * This request's session, or undefined when no express-session ran for it: the one place that
+ * reads req.session, typed by @types/express-session as always there.
+ */
+export function sessionOf(req: Request): AppSession | undefined {
+  const { session } = req as { session?: AppSession };
+  return session;
+}
+
+/** The store of the app's own express-session, when it ran for this request (typed as always there, too). */
+export function mountedStoreOf(req: Request): Store | undefined {
+  const { sessionStore } = req as { sessionStore?: Store };
+  return sessionStore;
+}
+
 /** The tokens of a login, as hooks and revocation see them: only those it has. */
 export function tokensOf(login: Login | undefined): OidcTokens {
   const tokens: OidcTokens = {};
@@ -80,7 +95,7 @@ export function tokensOf(login: Login | undefined): OidcTokens {
 /** The logged-in state of this request, without creating a deferred session to find out. */
 export function peekLogin(req: Request): StoredLogin | undefined {
   if (isDeferred(req)) return undefined;
-  return (req.session as AppSession | undefined)?.oidc?.login;
+  return sessionOf(req)?.oidc?.login;
 }
 
 const SESSION_MISSING_MESSAGE = 'oidcAuth: req.session is missing. With "session: false", mount express-session before oidcAuth() (app.use(session({ … })) first).';
@@ -92,8 +107,7 @@ export function requireStore(store: Store | undefined): Store {
 }
 
 export function requireSession(req: Request): AppSession {
-  // Typed as always present by @types/express-session, but it is absent when express-session is not mounted.
-  const session = req.session as AppSession | undefined;
+  const session = sessionOf(req);
   if (session === undefined) {
     throw new OidcAuthError(OidcAuthErrorCode.SESSION_MISSING, 500, SESSION_MISSING_MESSAGE);
   }

@@ -1,5 +1,6 @@
 import { metrics, SpanKind, SpanStatusCode, trace, type Attributes, type Counter, type Histogram, type MeterProvider, type Span, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import type { LogoutTrigger, RevocationOutcome } from '../public-types.js';
+import { fieldOf } from '../values.js';
 
 /** Where the package's metrics and spans go. Default: the global providers of `@opentelemetry/api`, no-ops until the app registers an SDK. */
 export interface TelemetryOptions {
@@ -70,7 +71,7 @@ export function failSpan(span: Span, errorType: string): void {
 /** `error.type` of something thrown: the package's code, another library's code or the error's name. Never its message. */
 export function errorTypeOf(err: unknown): string {
   if (typeof err === 'object' && err !== null) {
-    const code = codeOf(err) ?? codeOf((err as { cause?: unknown }).cause);
+    const code = codeOf(err) ?? codeOf(fieldOf(err, 'cause'));
     if (code !== undefined) return code;
     if (err instanceof Error && /^[A-Za-z0-9_]{1,64}$/.test(err.name)) return err.name;
   }
@@ -79,8 +80,7 @@ export function errorTypeOf(err: unknown): string {
 
 /** A short code (OIDC_*, ECONNREFUSED…): fetch's network errors keep theirs on their cause. */
 function codeOf(value: unknown): string | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const code = (value as { code?: unknown }).code;
+  const code = fieldOf(value, 'code');
   return typeof code === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(code) ? code : undefined;
 }
 

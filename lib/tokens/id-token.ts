@@ -1,7 +1,7 @@
-import { errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { errors, jwtVerify } from 'jose';
 import { CLOCK_TOLERANCE_SEC } from './claims.js';
 import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
-import { isUnknownKid, type JwksCache } from '../provider/jwks.js';
+import { isUnknownKid, signingKeysOf, type JwksCache } from '../provider/jwks.js';
 import { unavailable } from '../provider/errors.js';
 
 export interface IdTokenSignatureCheck {
@@ -31,14 +31,6 @@ function translate(err: unknown, alg: string): OidcAuthError {
   return unavailable('its signing keys could not be fetched', err);
 }
 
-async function keysOf(jwks: JwksCache): Promise<JWTVerifyGetKey> {
-  try {
-    return await jwks.resolve();
-  } catch (err) {
-    throw unavailable('its signing keys could not be fetched', err);
-  }
-}
-
 /**
  * Verifies the ID token's signature against the provider's JWKS (alg pinned), after
  * openid-client has checked its claims (iss, aud, azp, nonce, exp, iat, sub).
@@ -54,7 +46,7 @@ async function keysOf(jwks: JwksCache): Promise<JWTVerifyGetKey> {
  */
 export async function verifyIdTokenSignature(idToken: string, check: IdTokenSignatureCheck): Promise<void> {
   const options = { algorithms: [check.alg], issuer: check.issuer, audience: check.clientId, clockTolerance: check.clockToleranceSec ?? CLOCK_TOLERANCE_SEC };
-  const keys = await keysOf(check.jwks);
+  const keys = await signingKeysOf(check.jwks);
   try {
     await jwtVerify(idToken, keys, options);
     return;
@@ -62,7 +54,7 @@ export async function verifyIdTokenSignature(idToken: string, check: IdTokenSign
     if (!isUnknownKid(err) || !check.jwks.refreshForUnknownKid(keys)) throw translate(err, check.alg);
   }
   try {
-    await jwtVerify(idToken, await keysOf(check.jwks), options);
+    await jwtVerify(idToken, await signingKeysOf(check.jwks), options);
   } catch (err) {
     throw err instanceof OidcAuthError ? err : translate(err, check.alg);
   }

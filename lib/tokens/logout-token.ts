@@ -1,8 +1,7 @@
-import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
 import { OidcAuthError } from '../errors.js';
-import { unavailable } from '../provider/errors.js';
 import { CLOCK_TOLERANCE_SEC } from './claims.js';
-import { isUnknownKid, type JwksCache } from '../provider/jwks.js';
+import { isUnknownKid, signingKeysOf, type JwksCache } from '../provider/jwks.js';
 
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 /**
@@ -69,23 +68,14 @@ async function verifySignature(token: string, check: LogoutTokenCheck): Promise<
     maxTokenAge: check.maxAgeSec,
     ...(check.nowSec === undefined ? {} : { currentDate: new Date(check.nowSec * 1000) }),
   };
-  const keys = await keysOf(check.jwks);
+  const keys = await signingKeysOf(check.jwks);
   try {
     return (await jwtVerify(token, keys, options)).payload;
   } catch (err) {
     if (isUnknownKid(err) && check.jwks.refreshForUnknownKid(keys)) {
-      return (await jwtVerify(token, await keysOf(check.jwks), options)).payload;
+      return (await jwtVerify(token, await signingKeysOf(check.jwks), options)).payload;
     }
     throw err;
-  }
-}
-
-/** The provider's keys; failing to fetch them is our outage (503: the provider retries), not a bad token. */
-async function keysOf(jwks: JwksCache): Promise<JWTVerifyGetKey> {
-  try {
-    return await jwks.resolve();
-  } catch (err) {
-    throw unavailable('its signing keys could not be fetched', err);
   }
 }
 

@@ -2,8 +2,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import express4 from 'express4';
 import type { ClientMetadata } from 'oidc-provider';
 import { oidcAuth, requiresAuth, type OidcAuthOptions } from '../../lib/index.js';
-import { createLoginVault } from '../../lib/session/login-vault.js';
-import { createSealer } from '../../lib/session/sealing.js';
+import { createLoginVault } from '../../lib/login/login-vault.js';
+import { createSealer } from '../../lib/crypto/sealing.js';
 import type { Login, StoredLogin } from '../../lib/session/session.js';
 import { lateServer, type LateServer } from './late-server.js';
 import { startTestProvider, type TestProvider, type TestProviderOptions } from './provider.js';

@@ -1,7 +1,8 @@
 import type { JWK } from 'jose';
-import type { Sealer } from './sealing.js';
-import type { Login, StoredLogin } from './session.js';
+import type { Sealer } from '../crypto/sealing.js';
+import type { Login, StoredLogin } from '../session/session.js';
 import type { OidcUser } from '../public-types.js';
+import { fieldOf } from '../values.js';
 
 export interface SealedClaims {
   user: OidcUser;
@@ -111,7 +112,7 @@ export function createLoginVault(sealer: Sealer): LoginVault {
   function openClaims(sealed: string): SealedClaims | undefined {
     const raw = parseObject(decryptClaims(sealed));
     const user = raw?.['user'];
-    if (raw === undefined || typeof user !== 'object' || user === null || typeof (user as { sub?: unknown }).sub !== 'string') return undefined;
+    if (raw === undefined || typeof user !== 'object' || user === null || typeof fieldOf(user, 'sub') !== 'string') return undefined;
     const opened: SealedClaims = { user: user as OidcUser };
     const { sid, acr, amr, authTime, userAgent } = raw;
     if (typeof sid === 'string') opened.sid = sid;

@@ -1,4 +1,4 @@
-import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
+import { OidcAuthError, OidcAuthErrorCode } from '../../errors.js';
 
 /**
  * The tables of the PostgreSQL session index, and every statement on them. Values are always
@@ -92,7 +92,7 @@ export function indexSql(t: PostgresTables) {
 /**
  * connect-pg-simple's own write ("INSERT … ON CONFLICT (sid) DO UPDATE", sess json, expire
  * from to_timestamp(seconds)) with the ended mark's check in the same statement, so that no
- * write lands after an end (C1 and W1 of ended-sessions.ts without their window). `session`
+ * write lands after an end (C1 and W1 of ended-marks.ts without their window). `session`
  * is the store's own quotedTable(). $1 sess (JSON text), $2 expire (epoch seconds), $3 sid,
  * $4 now (epoch ms). A row comes back when the session was written.
  */

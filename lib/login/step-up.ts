@@ -1,6 +1,6 @@
 import type { IDToken } from 'openid-client';
 import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
-import type { LoginRequirements } from '../session/login-transactions.js';
+import type { LoginRequirements } from './login-transactions.js';
 
 /** How a user authenticated: from the ID token at login (`acr`, `auth_time`). */
 export interface Authentication {

@@ -1,17 +1,18 @@
 import type { Request } from 'express';
 import type { Store } from 'express-session';
 import * as client from 'openid-client';
-import { endSessions } from '../session/end-sessions.js';
+import { endSessions, type EndingServices } from '../ended/end-sessions.js';
 import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
-import { verifyIdTokenSignature } from './id-token.js';
-import type { InstanceCore, Refresher } from '../instance.js';
+import { verifyIdTokenSignature } from '../tokens/id-token.js';
+import type { JwksCache } from '../provider/jwks.js';
+import type { DpopHandles } from '../tokens/dpop.js';
 import { describeError } from '../logging/logger.js';
 import { translateCallbackError } from '../provider/errors.js';
-import { revokeTokens } from './revocation.js';
-import { withLatestActivity } from '../session/session-write.js';
+import { revokeTokens } from '../tokens/revocation.js';
+import { withLatestActivity } from '../ended/session-write.js';
 import { refreshOnce } from './refresh-once.js';
 import { errorTypeOf } from '../telemetry/telemetry.js';
-import { peekLogin, regenerateSession, requireStore, tokensOf, type AppSession, type Login, type StoredLogin } from '../session/session.js';
+import { peekLogin, regenerateSession, requireStore, sessionOf, tokensOf, type Login, type StoredLogin } from '../session/session.js';
 import { STORE_TIMEOUT_MS, storeGet, storeSet } from '../session/store-calls.js';
 
 const POLL_MS = 50;
@@ -40,13 +41,29 @@ async function measured<T>(record: (seconds: number, errorType: string | undefin
   }
 }
 
+/** Refreshes access tokens, once per session however many requests ask. */
+export interface Refresher {
+  /** a valid access token: refreshed first when it is about to expire (automatic refresh on) */
+  getAccessToken(req: Request): Promise<string>;
+  /** refreshes now, whatever the expiry; single-flight per session */
+  refresh(req: Request): Promise<Login>;
+}
+
+/** What a refresh needs of the instance: a refresh the provider refuses ends the session. */
+export interface RefreshServices extends EndingServices {
+  /** the provider's signing keys, shared by the callback, refresh and back-channel logout */
+  jwks: JwksCache;
+  /** the sessions' DPoP handles, which remember the nonces they were given */
+  dpop: DpopHandles;
+}
+
 /**
  * Refreshes access tokens, spending each session's refresh token at most once however many
  * requests ask at once (the rule and where it is kept: refresh-once.ts).
  */
-export function createRefresher(instance: InstanceCore): Refresher {
-  const { opts, provider, storeOf, jwks, ended, vault } = instance;
-  const once = refreshOnce(opts.sessionIndex, opts.httpTimeoutMs);
+export function createRefresher(instance: RefreshServices): Refresher {
+  const { opts, provider, storeOf, jwks, ended, vault, telemetry } = instance;
+  const once = refreshOnce(instance.sessionIndex, opts.httpTimeoutMs);
 
   async function end(req: Request, sessionId: string, reason: string, cause: unknown): Promise<never> {
     opts.logger.warn({ reason, ...describeError(cause) }, 'refresh failed; the session is ended');
@@ -100,20 +117,20 @@ export function createRefresher(instance: InstanceCore): Refresher {
     if (stored.tokens !== seen.tokens) return stored;
     const current = vault.open(stored);
     if (current === undefined) throw notAuthenticated('The session can no longer be read (its secret was removed). Log in again.');
-    const next = await measured((sec, failure) => { opts.telemetry.refresh(sec, failure); }, () => opts.telemetry.inSpan('express_oidc_auth.refresh', () => grant(req, sessionId, current)));
+    const next = await measured((sec, failure) => { telemetry.refresh(sec, failure); }, () => telemetry.inSpan('express_oidc_auth.refresh', () => grant(req, sessionId, current)));
     // A logout that landed during the grant revoked the old tokens, not these: revoke them too
     // and write nothing. (The store's own check after the write below covers a later logout.)
     if (await ended.isEnded(sessionId)) {
-      await revokeTokens(opts, provider.ready(), tokensOf(next));
+      await revokeTokens(opts, telemetry, provider.ready(), tokensOf(next));
       throw new OidcAuthError(OidcAuthErrorCode.REFRESH_FAILED, 401, 'The session ended while its token was being refreshed. Log in again.');
     }
     // Written now, not when the response ends: other instances are waiting to read it.
     const sealed = vault.seal(next);
     await storeSet(store, sessionId, { ...data, oidc: { ...data.oidc, login: sealed } }, STORE_TIMEOUT_MS);
     // A write refused because the session ended meanwhile (or its key is gone: C1 of
-    // ended-sessions.ts) reports no error: read it back, and revoke what nobody will hold.
+    // ended-marks.ts) reports no error: read it back, and revoke what nobody will hold.
     if ((await storeGet(store, sessionId, STORE_TIMEOUT_MS))?.oidc?.login?.tokens !== sealed.tokens) {
-      await revokeTokens(opts, provider.ready(), tokensOf(next));
+      await revokeTokens(opts, telemetry, provider.ready(), tokensOf(next));
       throw new OidcAuthError(OidcAuthErrorCode.REFRESH_FAILED, 401, 'The session ended while its token was being refreshed. Log in again.');
     }
     return sealed;
@@ -131,7 +148,7 @@ export function createRefresher(instance: InstanceCore): Refresher {
   }
 
   async function refresh(req: Request): Promise<Login> {
-    const session = req.session as AppSession | undefined;
+    const session = sessionOf(req);
     const seen = peekLogin(req);
     if (session === undefined || seen === undefined) throw notAuthenticated('There is no logged-in session to refresh.');
     const store = requireStore(storeOf(req));
@@ -139,7 +156,7 @@ export function createRefresher(instance: InstanceCore): Refresher {
     const pending = once.run(
       sessionId,
       () => refreshLocked(req, store, sessionId, seen),
-      () => measured((sec, failure) => { opts.telemetry.refreshLockWait(sec, failure); }, () => waitForOther(store, sessionId, seen)),
+      () => measured((sec, failure) => { telemetry.refreshLockWait(sec, failure); }, () => waitForOther(store, sessionId, seen)),
     );
     const next = await pending.catch((err: unknown) => {
       // The session is gone: this request too must answer as unauthenticated, and not save it back.
@@ -156,7 +173,7 @@ export function createRefresher(instance: InstanceCore): Refresher {
       throw err;
     });
     // Every waiting request adopts the result, so the session it saves at its end holds the new tokens.
-    const own = req.session as AppSession | undefined;
+    const own = sessionOf(req);
     const noted = own?.oidc?.login;
     if (own?.oidc !== undefined) own.oidc = { ...own.oidc, login: noted === undefined ? next : withLatestActivity(next, noted) };
     const opened = vault.open(next);

@@ -1,7 +1,7 @@
 import type { SessionData, Store } from 'express-session';
-import type { EndedSessions } from './ended-sessions.js';
+import type { EndedSessions } from './ended-marks.js';
 import type { AtomicSessionWriter } from '../session-index/session-index.js';
-import type { StoredLogin } from './session.js';
+import type { StoredLogin } from '../session/session.js';
 
 type Done = (err?: unknown) => void;
 
@@ -17,19 +17,19 @@ export interface SessionOps {
   setUnlessEnded?(data: SessionData, mode: WriteMode, done: (err: unknown, outcome?: 'written' | 'ended') => void): void;
 }
 
-/** `create`: the callback's first save of a new login; `update`: every later write, which needs the key to exist (C1 of ended-sessions.ts). */
+/** `create`: the callback's first save of a new login; `update`: every later write, which needs the key to exist (C1 of ended-marks.ts). */
 export type WriteMode = 'create' | 'update';
 
 /**
  * Writes a logged-in session the three ways a write must never go:
  * - creating a login that is not new: only the callback's first save creates a login's key
- *   (C1 of ended-sessions.ts); any other write of a login whose key is gone (destroyed by a
+ *   (C1 of ended-marks.ts); any other write of a login whose key is gone (destroyed by a
  *   logout, expired) writes nothing, whether or not its ended mark is still there;
  * - over newer tokens: a request that loaded the session before a refresh and saves it after
  *   (it noted its activity, or the app changed the session) keeps the stored tokens, or with
  *   rotating refresh tokens the next refresh would fail and log the user out (rule 4 of
  *   refresh-once.ts);
- * - over an end: W1 of ended-sessions.ts, write then check the mark, destroy again if it is
+ * - over an end: W1 of ended-marks.ts, write then check the mark, destroy again if it is
  *   there, or all in one atomic step where the store allows (a write refused for an ended
  *   or vanished id is done: nothing is stored). A save this instance already knows to be
  *   ended is not even sent.

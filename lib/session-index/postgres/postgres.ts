@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { asConnectPgSimpleStore } from './connect-pg-simple-store.js';
-import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
+import { OidcAuthError, OidcAuthErrorCode } from '../../errors.js';
 import { atomicWriteSql, createTablesSql, indexSql, postgresTables } from './postgres-tables.js';
-import type { SessionIndex, SessionIndexEntry } from './session-index.js';
+import { entryKeys, type SessionIndex, type SessionIndexEntry } from '../session-index.js';
 
 /**
  * What the index uses of a node-postgres `pg.Pool` (pg 8): parameterised queries. Recognised
@@ -100,11 +100,7 @@ export function postgresSessionIndex(pool: PostgresPool, options: PostgresSessio
       // A failed clean-up loses nothing: the rows are expired, and the next one deletes them.
       .catch(() => undefined);
   };
-  const keysOf = (e: SessionIndexEntry): string[] => {
-    const keys = [`sub:${e.issuer}:${e.sub}`];
-    if (e.sid !== undefined) keys.push(`sid:${e.issuer}:${e.sid}`);
-    return keys;
-  };
+  const keysOf = (e: SessionIndexEntry): string[] => entryKeys(e, (kind, value) => `${kind}:${e.issuer}:${value}`);
 
   return {
     shared: true,

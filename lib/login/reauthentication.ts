@@ -3,8 +3,8 @@ import type { IDToken } from 'openid-client';
 import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
 import { readCookie } from '../http/cookies.js';
 import { pathSuffix } from '../options/session.js';
-import type { ResolvedOptions } from '../options/options.js';
-import { unmetRequirement } from '../tokens/step-up.js';
+import type { ResolvedOptions } from '../options/resolved.js';
+import { unmetRequirement } from './step-up.js';
 
 /**
  * "This browser has logged in here." Set at the callback, kept by the browser's own logout

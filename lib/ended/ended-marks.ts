@@ -1,6 +1,6 @@
 import type { SessionIndex } from '../session-index/session-index.js';
 import { describeError, type Logger } from '../logging/logger.js';
-import type { StoredLogin } from './session.js';
+import type { StoredLogin } from '../session/session.js';
 
 /**
  * Logout is final: once a logout (of any trigger) has ended a session id, no write can make

@@ -1,8 +1,8 @@
 import session, { type SessionData, type Store } from 'express-session';
-import type { EndedSessions } from './ended-sessions.js';
+import type { EndedSessions } from '../ended/ended-marks.js';
 import type { AtomicSessionWriter } from '../session-index/session-index.js';
-import { writeLogin, type SessionOps } from './session-write.js';
-import { STORE_TIMEOUT_MS } from './store-calls.js';
+import { writeLogin, type SessionOps } from '../ended/session-write.js';
+import { STORE_TIMEOUT_MS } from '../session/store-calls.js';
 import { Deadlines, type Pending } from '../timeout.js';
 import { errorTypeOf, type StoreOperation, type Telemetry } from '../telemetry/telemetry.js';
 
@@ -72,7 +72,7 @@ class DelegatingStore extends session.Store {
   }
 
   /**
-   * R1 of ended-sessions.ts, at the read itself: a login stored under an ended id loads as no
+   * R1 of ended-marks.ts, at the read itself: a login stored under an ended id loads as no
    * session (and is destroyed again). The mark is asked for in the same tick as the session,
    * so with one Redis client both commands go out in one write and cost one round trip.
    * When the mark cannot be read, a logged-in session does not load (fail closed: 503).

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { asConnectRedisStore } from './connect-redis-store.js';
-import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
+import { OidcAuthError, OidcAuthErrorCode } from '../../errors.js';
 import { commandRunner, type RedisClientLike } from './redis-commands.js';
-import type { SessionIndex, SessionIndexEntry } from './session-index.js';
+import { entryKeys, type SessionIndex, type SessionIndexEntry } from '../session-index.js';
 
 /**
  * A node-redis client (`createClient`, `createCluster`, `createSentinel`; v4 or v5) or an
@@ -13,7 +13,7 @@ export type RedisCommandClient = RedisClientLike;
 /**
  * KEYS: the session, its ended mark. ARGV: the session, its expiry in seconds ('' for none),
  * 'create' or 'update'. 1 written, 0 ended. An update writes only over a key that exists
- * (C1 of ended-sessions.ts): a login destroyed by a logout stays destroyed even when its
+ * (C1 of ended-marks.ts): a login destroyed by a logout stays destroyed even when its
  * mark was evicted, expired or never written.
  */
 const SET_UNLESS_ENDED = [
@@ -55,11 +55,7 @@ export function redisSessionIndex(client: RedisCommandClient, options: RedisSess
   const sessionPrefix = options.sessionPrefix ?? 'sess:';
   // In a cluster, each command goes to the node of its key; a script's keys must share one slot.
   const endedKey = (sessionId: string): string => `${prefix}ended:{${sessionPrefix}${sessionId}}`;
-  const keysOf = (e: SessionIndexEntry): string[] => {
-    const keys = [`${prefix}sub:${e.issuer}:${e.sub}`];
-    if (e.sid !== undefined) keys.push(`${prefix}sid:${e.issuer}:${e.sid}`);
-    return keys;
-  };
+  const keysOf = (e: SessionIndexEntry): string[] => entryKeys(e, (kind, value) => `${prefix}${kind}:${e.issuer}:${value}`);
   const run = (args: [string, string, ...string[]]): Promise<unknown> => send(args[1], args);
   // Who holds a claim: this index object, one per app instance.
   const owner = randomUUID();

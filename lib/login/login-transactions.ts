@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CookieOptions, Request, Response } from 'express';
 import { cookiesWithPrefix, readCookie, sameString } from '../http/cookies.js';
-import type { Sealer } from './sealing.js';
+import type { Sealer } from '../crypto/sealing.js';
 
 /** One login in flight: what the callback needs to finish it. */
 export interface LoginTransaction {

@@ -1,0 +1,54 @@
+import type { NextFunction, Request, Response } from 'express';
+import { createAccessGate } from '../access-gate.js';
+import { silentLoginMarker } from '../login/silent-login.js';
+import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
+import { noStore } from '../http/http.js';
+import type { Instance } from '../instance/instance.js';
+import { attachRequestContext } from '../request-context.js';
+import { attachResponseContext } from '../response-context.js';
+import type { RouteTable } from '../routes/route-table.js';
+import { requireSession } from '../session/session.js';
+
+function methodNotAllowed(res: Response, allowed: string[]): void {
+  res.setHeader('Allow', allowed.join(', '));
+}
+
+/**
+ * The last step of every request: req.oidc and res.oidc, then the package's route at this
+ * path (405 for a method it does not take), or the access gate and the app's own handlers.
+ */
+export function createDispatcher(instance: Instance, table: RouteTable): (req: Request, res: Response, next: NextFunction, path: string) => void {
+  const { routes, landings, needsSession, sessionless, callback, logout } = table;
+  const actions = { instance, callback, logout };
+  const accessGate = createAccessGate(instance, silentLoginMarker(instance.opts));
+  const mountsSession = instance.sessions.middleware !== undefined;
+
+  return function dispatch(req, res, next, path) {
+    const landing = req.method === 'GET' ? landings.get(path)?.[req.method] : undefined;
+    attachRequestContext(req, instance, landing === undefined ? false : landing(req, res));
+    attachResponseContext(req, res, actions);
+    const methods = routes.get(path);
+    if (methods === undefined) {
+      // With session: false, a missing express-session is the app's mistake: say so at once.
+      if (!mountsSession && !sessionless.has(path)) {
+        try {
+          requireSession(req);
+        } catch (err) {
+          next(err);
+          return;
+        }
+      }
+      if (accessGate === undefined || sessionless.has(path) || needsSession.has(path)) next();
+      else accessGate(req, res, next, path);
+      return;
+    }
+    noStore(res);
+    const handler = methods[req.method];
+    if (handler === undefined) {
+      methodNotAllowed(res, Object.keys(methods));
+      next(new OidcAuthError(OidcAuthErrorCode.METHOD_NOT_ALLOWED, 405, `${req.method} is not allowed here; use ${Object.keys(methods).join(' or ')}.`));
+      return;
+    }
+    void handler(req, res, next);
+  };
+}
