@@ -36,7 +36,9 @@ export function chartSvg(results: readonly ThroughputResult[], subtitle: string)
   const xRps = LABEL_W;
   const xCpu = LABEL_W + PANEL_W + GAP;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${String(WIDTH)}" height="${String(height)}" viewBox="0 0 ${String(WIDTH)} ${String(height)}" font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="12">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${String(WIDTH)}" height="${String(height)}" viewBox="0 0 ${String(WIDTH)} ${String(height)}" font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="12">`,
+  );
   out.push(`<rect width="100%" height="100%" fill="#ffffff"/>`);
   out.push(`<text x="12" y="22" font-size="15" font-weight="bold">express-oidc-auth benchmark: scenarios 1 and 2</text>`);
   out.push(`<text x="12" y="40" fill="#555">${esc(subtitle)}</text>`);

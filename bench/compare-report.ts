@@ -65,7 +65,9 @@ export function compareReport(c: Comparison): string {
     for (const otherId of others) {
       const other = get(otherId);
       const ratio = pairedRatio(rps(head), rps(other));
-      lines.push(`| ${headId.split('/').slice(0, 2).join(' ')} | ${head.label} | ${other.label} | ${x(ratio)} | ${x(pairedRatio(cpu(head), cpu(other)))} | ${ratio >= 1 - UNCHANGED_WITHIN ? 'yes' : '**no**'} |`);
+      lines.push(
+        `| ${headId.split('/').slice(0, 2).join(' ')} | ${head.label} | ${other.label} | ${x(ratio)} | ${x(pairedRatio(cpu(head), cpu(other)))} | ${ratio >= 1 - UNCHANGED_WITHIN ? 'yes' : '**no**'} |`,
+      );
     }
   }
   const authCpu = c.throughput.filter((r) => r.id.startsWith('auth/') && r.id.endsWith('/checkout')).map((r) => median(cpu(r)));
@@ -76,9 +78,21 @@ export function compareReport(c: Comparison): string {
     '',
     `An authenticated request reaches one piece of the package's instrumentation: the session store read's span and histogram record. With no SDK registered (the global no-op API) that costs ${c.telemetry.storeCallMicros.toFixed(3)} µs a call (median of ${String(c.telemetry.samples.length)} repeats: ${c.telemetry.samples.map((v) => v.toFixed(3)).join(', ')} µs), ${((c.telemetry.storeCallMicros / cheapest) * 100).toFixed(2)} % of the checkout's cheapest authenticated request above (${cheapest.toFixed(0)} µs CPU): far below what the throughput rounds can resolve: compare the checkout against its own commit, where there is one, for the noise floor of the run.`,
   );
-  lines.push('', '## Every sample', '', '| server | req/s (median) | req/s per round | CPU µs/req (median) | CPU µs/req per round |', '| --- | --- | --- | --- | --- |');
+  lines.push(
+    '',
+    '## Every sample',
+    '',
+    '| server | req/s (median) | req/s per round | CPU µs/req (median) | CPU µs/req per round |',
+    '| --- | --- | --- | --- | --- |',
+  );
   for (const r of c.throughput) {
-    lines.push(`| ${r.label} | ${median(rps(r)).toFixed(0)} | ${rps(r).map((v) => v.toFixed(0)).join(', ')} | ${median(cpu(r)).toFixed(1)} | ${cpu(r).map((v) => v.toFixed(0)).join(', ')} |`);
+    lines.push(
+      `| ${r.label} | ${median(rps(r)).toFixed(0)} | ${rps(r)
+        .map((v) => v.toFixed(0))
+        .join(', ')} | ${median(cpu(r)).toFixed(1)} | ${cpu(r)
+        .map((v) => v.toFixed(0))
+        .join(', ')} |`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

@@ -43,7 +43,9 @@ const { log, closeAtEnd, cleanup } = benchLifecycle();
 async function main(): Promise<void> {
   const machine = machineInfo();
   log(`compare: this checkout against ${refs.join(', ')}; ${String(plan.rounds)} rounds × ${String(plan.seconds)} s`);
-  const variants: Variant[] = [{ id: 'checkout', label: `this checkout (${machine.commit})`, entry: compileLibrary(root, path.join(WORK_DIR, 'lib-dist', 'checkout')) }];
+  const variants: Variant[] = [
+    { id: 'checkout', label: `this checkout (${machine.commit})`, entry: compileLibrary(root, path.join(WORK_DIR, 'lib-dist', 'checkout')) },
+  ];
   for (const ref of refs) {
     const lib: CommitLibrary = libraryAt(root, ref, WORK_DIR);
     log(`compiled lib/ of ${lib.commit}: ${lib.subject}`);
@@ -62,7 +64,15 @@ async function main(): Promise<void> {
       const child = top.servers[`${store}-${v.id}`];
       if (child === undefined) throw new Error(`no server ${store}-${v.id}`);
       const { cookie } = await realLogin(child.url, 'alice', ['oidc.sid']);
-      targets.push({ id: `auth/${store}/${v.id}`, label: `${v.label}, ${store === 'memory' ? 'MemoryStore' : 'connect-redis'}`, scenario: 1, child, path: '/profile', headers: { cookie }, expect: '"sub":"alice"' });
+      targets.push({
+        id: `auth/${store}/${v.id}`,
+        label: `${v.label}, ${store === 'memory' ? 'MemoryStore' : 'connect-redis'}`,
+        scenario: 1,
+        child,
+        path: '/profile',
+        headers: { cookie },
+        expect: '"sub":"alice"',
+      });
     }
     const memory = top.servers[`memory-${v.id}`];
     if (memory === undefined) throw new Error(`no server memory-${v.id}`);

@@ -60,16 +60,31 @@ async function count(top: Topology<string>, lib: string, authenticated: number, 
   const server = path.join(WORK_DIR, 'instructions-server.mjs');
   const child = spawn('valgrind', ['--tool=callgrind', '--smc-check=all-non-file', '--callgrind-out-file=/dev/null', process.execPath, server], {
     cwd: root,
-    env: { ...process.env, LIB: lib, PORT: String(port), ISSUER: top.issuer, CLIENT_ID: NAME, CLIENT_SECRET: clientSecretOf(NAME), SESSION_SECRET, REDIS_URL: `${top.redisServer.url}/${String(REDIS_DB)}` },
+    env: {
+      ...process.env,
+      LIB: lib,
+      PORT: String(port),
+      ISSUER: top.issuer,
+      CLIENT_ID: NAME,
+      CLIENT_SECRET: clientSecretOf(NAME),
+      SESSION_SECRET,
+      REDIS_URL: `${top.redisServer.url}/${String(REDIS_DB)}`,
+    },
   });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.on('exit', () => { resolve(); }));
+  const exited = new Promise<void>((resolve) =>
+    child.on('exit', () => {
+      resolve();
+    }),
+  );
   await new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => {
       if (chunk.toString().includes('ready')) resolve();
     });
-    void exited.then(() => { reject(new Error(`the server under callgrind exited:\n${stderr.slice(-2000)}`)); });
+    void exited.then(() => {
+      reject(new Error(`the server under callgrind exited:\n${stderr.slice(-2000)}`));
+    });
   });
   for (let i = 0; i < authenticated; i++) {
     const res = await fetch(`http://127.0.0.1:${String(port)}/profile`, { headers: { cookie } });
@@ -94,8 +109,14 @@ try {
   mkdirSync(WORK_DIR, { recursive: true });
   writeFileSync(path.join(WORK_DIR, 'instructions-server.mjs'), SERVER);
   const commits = refs.map((ref) => libraryAt(root, ref, WORK_DIR));
-  const libraries: [string, string][] = [[`this checkout (${machine.commit})`, compileLibrary(root, path.join(WORK_DIR, 'lib-dist', 'checkout'))], ...commits.map((c): [string, string] => [`${c.commit} (${c.subject})`, c.entry])];
-  topology = await startTopology(log, { libraryEntry: libraries[0]?.[1] ?? '', specs: [{ name: NAME, script: 'oidc-auth', store: 'redis', redisDb: REDIS_DB }] });
+  const libraries: [string, string][] = [
+    [`this checkout (${machine.commit})`, compileLibrary(root, path.join(WORK_DIR, 'lib-dist', 'checkout'))],
+    ...commits.map((c): [string, string] => [`${c.commit} (${c.subject})`, c.entry]),
+  ];
+  topology = await startTopology(log, {
+    libraryEntry: libraries[0]?.[1] ?? '',
+    specs: [{ name: NAME, script: 'oidc-auth', store: 'redis', redisDb: REDIS_DB }],
+  });
   const app = topology.servers[NAME];
   if (app === undefined) throw new Error('no login server');
   const { cookie } = await realLogin(app.url, 'alice', ['oidc.sid']);
@@ -105,14 +126,20 @@ try {
   const rows: string[] = [];
   for (const [label, lib] of libraries) {
     const base = await count(topology, lib, SMALL, SMALL, cookie);
-    const authenticated = (await count(topology, lib, LARGE, SMALL, cookie) - base) / (LARGE - SMALL);
-    const anonymous = (await count(topology, lib, SMALL, LARGE, cookie) - base) / (LARGE - SMALL);
+    const authenticated = ((await count(topology, lib, LARGE, SMALL, cookie)) - base) / (LARGE - SMALL);
+    const anonymous = ((await count(topology, lib, SMALL, LARGE, cookie)) - base) / (LARGE - SMALL);
     perRequest.push({ authenticated, anonymous });
     rows.push(`| ${label} | ${Math.round(authenticated).toLocaleString('en')} | ${Math.round(anonymous).toLocaleString('en')} |`);
-    log(`${label}: ${Math.round(authenticated).toLocaleString('en')} instructions an authenticated request, ${Math.round(anonymous).toLocaleString('en')} an anonymous one`);
+    log(
+      `${label}: ${Math.round(authenticated).toLocaleString('en')} instructions an authenticated request, ${Math.round(anonymous).toLocaleString('en')} an anonymous one`,
+    );
   }
-  const ratio = (route: 'authenticated' | 'anonymous', i: number): string => ((perRequest[0]?.[route] ?? Number.NaN) / (perRequest[i + 1]?.[route] ?? Number.NaN)).toFixed(3);
-  const ratios = commits.map((c, i) => `This checkout ÷ ${c.commit}: **${ratio('authenticated', i)}×** the instructions an authenticated request, **${ratio('anonymous', i)}×** an anonymous one.`);
+  const ratio = (route: 'authenticated' | 'anonymous', i: number): string =>
+    ((perRequest[0]?.[route] ?? Number.NaN) / (perRequest[i + 1]?.[route] ?? Number.NaN)).toFixed(3);
+  const ratios = commits.map(
+    (c, i) =>
+      `This checkout ÷ ${c.commit}: **${ratio('authenticated', i)}×** the instructions an authenticated request, **${ratio('anonymous', i)}×** an anonymous one.`,
+  );
   const report = [
     '# Instructions per request',
     '',

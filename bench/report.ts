@@ -78,16 +78,25 @@ function comparisons(results: readonly ThroughputResult[]): string[] {
     const ra = byId(results, a);
     const rb = byId(results, b);
     const diffs = ra.samples.map((s, i) => s.cpuMicrosPerRequest - (rb.samples[i]?.cpuMicrosPerRequest ?? Number.NaN));
-    lines.push(`| ${String(ra.scenario)} | ${ra.label} | ${rb.label} | ${x(pairedRatio(rpsOf(ra), rpsOf(rb)))} | ${x(pairedRatio(cpuOf(ra), cpuOf(rb)))} | ${median(diffs) >= 0 ? '+' : ''}${median(diffs).toFixed(1)} µs |`);
+    lines.push(
+      `| ${String(ra.scenario)} | ${ra.label} | ${rb.label} | ${x(pairedRatio(rpsOf(ra), rpsOf(rb)))} | ${x(pairedRatio(cpuOf(ra), cpuOf(rb)))} | ${median(diffs) >= 0 ? '+' : ''}${median(diffs).toFixed(1)} µs |`,
+    );
   }
   return lines;
 }
 
 function throughputTable(results: readonly ThroughputResult[]): string[] {
-  const lines = ['| scenario | server | req/s (median) | req/s per round | server CPU µs/req (median) | CPU µs/req per round | latency p50 / p99 (median) |', '| --- | --- | --- | --- | --- | --- | --- |'];
+  const lines = [
+    '| scenario | server | req/s (median) | req/s per round | server CPU µs/req (median) | CPU µs/req per round | latency p50 / p99 (median) |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+  ];
   for (const r of results) {
     lines.push(
-      `| ${String(r.scenario)} | ${r.label} | ${median(rpsOf(r)).toFixed(0)} | ${rpsOf(r).map((v) => v.toFixed(0)).join(', ')} | ${median(cpuOf(r)).toFixed(1)} | ${cpuOf(r).map((v) => v.toFixed(0)).join(', ')} | ${median(r.samples.map((s) => s.latencyP50Ms)).toFixed(0)} / ${median(r.samples.map((s) => s.latencyP99Ms)).toFixed(0)} ms |`,
+      `| ${String(r.scenario)} | ${r.label} | ${median(rpsOf(r)).toFixed(0)} | ${rpsOf(r)
+        .map((v) => v.toFixed(0))
+        .join(', ')} | ${median(cpuOf(r)).toFixed(1)} | ${cpuOf(r)
+        .map((v) => v.toFixed(0))
+        .join(', ')} | ${median(r.samples.map((s) => s.latencyP50Ms)).toFixed(0)} / ${median(r.samples.map((s) => s.latencyP99Ms)).toFixed(0)} ms |`,
     );
   }
   return lines;
@@ -95,22 +104,32 @@ function throughputTable(results: readonly ThroughputResult[]): string[] {
 
 /** Scenario 1 and 2 targets: throughput ratios of the same rounds (CPU per request shown beside them). */
 const THROUGHPUT_TARGETS: { a: string; b: string; atLeast: number; whyNot: string }[] = [
-  { a: 'auth/oidc-auth/memory', b: 'auth/express-session/memory', atLeast: 1.0, whyNot: 'see the CPU columns: the two differ only by the library layer and the dropped touch.' },
+  {
+    a: 'auth/oidc-auth/memory',
+    b: 'auth/express-session/memory',
+    atLeast: 1.0,
+    whyNot: 'see the CPU columns: the two differ only by the library layer and the dropped touch.',
+  },
   {
     a: 'auth/oidc-auth/redis',
     b: 'auth/express-session/redis',
     atLeast: 1.0,
     whyNot:
-      'close, not there (0.76× and about +115 µs CPU a request in the run before writes became atomic with the ended mark). Per request express-oidc-auth now sends Redis one GET (its writes are atomic with the ended mark, so reads skip the mark) and express-session alone a GET and an EXPIRE for its touch; the store\'s call deadlines no longer make garbage per call. What remains is the library layer (req.oidc, the lifetime check, opening the claims: scenario 7), the store deadline, and a sealed session document about 40 % larger to parse and hash (scenario 6), against which express-session alone only pays an EXPIRE. With MemoryStore, whose touch parses and rewrites the session, dropping the touch more than pays for the same layer.',
+      "close, not there (0.76× and about +115 µs CPU a request in the run before writes became atomic with the ended mark). Per request express-oidc-auth now sends Redis one GET (its writes are atomic with the ended mark, so reads skip the mark) and express-session alone a GET and an EXPIRE for its touch; the store's call deadlines no longer make garbage per call. What remains is the library layer (req.oidc, the lifetime check, opening the claims: scenario 7), the store deadline, and a sealed session document about 40 % larger to parse and hash (scenario 6), against which express-session alone only pays an EXPIRE. With MemoryStore, whose touch parses and rewrites the session, dropping the touch more than pays for the same layer.",
   },
   {
     a: 'auth/oidc-auth/postgres',
     b: 'auth/express-session/postgres',
     atLeast: 1.0,
     whyNot:
-      'per request express-oidc-auth sends PostgreSQL one SELECT of the session row (its writes are atomic with the ended mark, so reads skip the mark; no touch, the activity note is written at most once a minute) and express-session alone the same SELECT and an UPDATE for connect-pg-simple\'s touch; both on pg pools of the same size, in one PostgreSQL sharing the 2 cores with the servers and the load generator. What remains against that UPDATE is the library layer (req.oidc, the lifetime check, opening the claims: scenario 7) and a sealed session document to parse; with both halves this close, the shared machine\'s swings between rounds decide the req/s ratio: see the CPU columns, the steadier figure.',
+      "per request express-oidc-auth sends PostgreSQL one SELECT of the session row (its writes are atomic with the ended mark, so reads skip the mark; no touch, the activity note is written at most once a minute) and express-session alone the same SELECT and an UPDATE for connect-pg-simple's touch; both on pg pools of the same size, in one PostgreSQL sharing the 2 cores with the servers and the load generator. What remains against that UPDATE is the library layer (req.oidc, the lifetime check, opening the claims: scenario 7) and a sealed session document to parse; with both halves this close, the shared machine's swings between rounds decide the req/s ratio: see the CPU columns, the steadier figure.",
   },
-  { a: 'auth/oidc-auth/memory', b: 'auth/eoc/cookie', atLeast: 1.8, whyNot: 'express-openid-connect decrypts and re-encrypts its cookie session on every request; see the CPU columns.' },
+  {
+    a: 'auth/oidc-auth/memory',
+    b: 'auth/eoc/cookie',
+    atLeast: 1.8,
+    whyNot: 'express-openid-connect decrypts and re-encrypts its cookie session on every request; see the CPU columns.',
+  },
   { a: 'auth/oidc-auth/redis', b: 'auth/eoc/redis', atLeast: 1.0, whyNot: 'both read the same kind of session from Redis; see the CPU columns.' },
   {
     a: 'anon/oidc-auth',
@@ -159,7 +178,15 @@ function targets(r: BenchResults): Target[] {
   for (const p of r.providerRequests.filter((q) => q.server.startsWith('oidc-auth'))) {
     const [cold, ...warm] = p.logins;
     const warmOk = warm.length > 0 && warm.every((l) => l.total === 1 && l.byPath['/token'] === 1);
-    const fetchedOnce = (suffix: string): number => p.logins.reduce((sum, l) => sum + Object.entries(l.byPath).filter(([k]) => k.endsWith(suffix)).reduce((a, [, n]) => a + n, 0), 0);
+    const fetchedOnce = (suffix: string): number =>
+      p.logins.reduce(
+        (sum, l) =>
+          sum +
+          Object.entries(l.byPath)
+            .filter(([k]) => k.endsWith(suffix))
+            .reduce((a, [, n]) => a + n, 0),
+        0,
+      );
     out.push({
       scenario: '5',
       target: 'provider requests per login after the first: exactly 1 (the token request)',
@@ -253,9 +280,9 @@ function throughputSection(r: BenchResults | PostgresBenchResults): string[] {
   return [
     ...section('1 and 2. Throughput and server CPU per request', [
       `autocannon, ${String(CONNECTIONS)} connections, \`GET /profile\` (scenario 1, answers \`{ sub }\`) and \`GET /public\` (scenario 2, answers \`{ ok: true }\`), ${String(p.rounds)} interleaved rounds × ${String(p.seconds)} s per server after a ${String(p.warmupSeconds)} s warm-up (each round in its own shuffled order, so no server always follows the same neighbour, except that the two servers of each target against express-session alone or bare Express run back to back, in an order flipped every round, so both halves of a ratio see the same spell of the shared machine); each server is its own Node process (NODE_ENV=production), autocannon runs in the orchestrator's process. ` +
-        'express-oidc-auth is loaded as published: lib/ compiled by tsc at the start of the run (the servers\' own small files run under tsx, which would otherwise also transpile the library and add esbuild\'s keepNames helper to every closure it creates per request). ' +
-        'CPU is the server process\'s own `process.cpuUsage()` (user + system) over the run divided by the requests it served, read over IPC: on this shared 2-core machine it is the steadier figure, since req/s also depends on how much CPU the load generator got. ' +
-        'Scenario 1 servers hold a session from a real login through oidc-provider (express-session alone: the same login unsealed, as an app keeping the tokens itself would store it, opened from the express-oidc-auth session in Redis, or for the connect-pg-simple pair from its row in PostgreSQL, with the bench\'s secret and seeded through a bench-only route; the two connect-pg-simple servers each have a pg pool of the default size on a database of their own in one PostgreSQL); every answer is checked (200, `sub`) before and after, and any non-2xx answer under load fails the run. express-oidc-auth opens the sealed claims on every `/profile` request (scenario 7 gives that cost alone).',
+        "express-oidc-auth is loaded as published: lib/ compiled by tsc at the start of the run (the servers' own small files run under tsx, which would otherwise also transpile the library and add esbuild's keepNames helper to every closure it creates per request). " +
+        "CPU is the server process's own `process.cpuUsage()` (user + system) over the run divided by the requests it served, read over IPC: on this shared 2-core machine it is the steadier figure, since req/s also depends on how much CPU the load generator got. " +
+        "Scenario 1 servers hold a session from a real login through oidc-provider (express-session alone: the same login unsealed, as an app keeping the tokens itself would store it, opened from the express-oidc-auth session in Redis, or for the connect-pg-simple pair from its row in PostgreSQL, with the bench's secret and seeded through a bench-only route; the two connect-pg-simple servers each have a pg pool of the default size on a database of their own in one PostgreSQL); every answer is checked (200, `sub`) before and after, and any non-2xx answer under load fails the run. express-oidc-auth opens the sealed claims on every `/profile` request (scenario 7 gives that cost alone).",
       '',
       ...throughputTable(r.throughput),
       '',
@@ -280,7 +307,14 @@ export function renderPostgresResults(r: PostgresBenchResults): string {
       '| scenario | target | measured | met |',
       '| --- | --- | --- | --- |',
       ...all.map((t) => `| ${t.scenario} | ${t.target} | ${t.measured} | ${t.met ? 'met' : '**not met**'} |`),
-      ...(unmet.length === 0 ? [] : ['', `Not met in this run: ${String(unmet.length)} of ${String(all.length)}.`, '', ...unmet.map((t) => `- ${t.target}: ${t.why ?? 'see the figures below.'}`)]),
+      ...(unmet.length === 0
+        ? []
+        : [
+            '',
+            `Not met in this run: ${String(unmet.length)} of ${String(all.length)}.`,
+            '',
+            ...unmet.map((t) => `- ${t.target}: ${t.why ?? 'see the figures below.'}`),
+          ]),
     ]),
     ...machineSection(r),
     ...throughputSection(r),
@@ -300,8 +334,23 @@ export function renderResults(r: BenchResults): string {
   out.push('![Scenarios 1 and 2: requests/s and server CPU per request](chart.svg)', '');
   const all = targets(r);
   const unmet = all.filter((t) => !t.met);
-  const why = unmet.length === 0 ? [] : ['', `Not met in this run: ${String(unmet.length)} of ${String(all.length)}.`, '', ...unmet.map((t) => `- ${t.target}: ${t.why ?? 'see the figures below.'}`)];
-  out.push(...section('Targets', ['| scenario | target | measured | met |', '| --- | --- | --- | --- |', ...all.map((t) => `| ${t.scenario} | ${t.target} | ${t.measured} | ${t.met ? 'met' : '**not met**'} |`), ...why]));
+  const why =
+    unmet.length === 0
+      ? []
+      : [
+          '',
+          `Not met in this run: ${String(unmet.length)} of ${String(all.length)}.`,
+          '',
+          ...unmet.map((t) => `- ${t.target}: ${t.why ?? 'see the figures below.'}`),
+        ];
+  out.push(
+    ...section('Targets', [
+      '| scenario | target | measured | met |',
+      '| --- | --- | --- | --- |',
+      ...all.map((t) => `| ${t.scenario} | ${t.target} | ${t.measured} | ${t.met ? 'met' : '**not met**'} |`),
+      ...why,
+    ]),
+  );
 
   out.push(...machineSection(r), ...throughputSection(r));
 

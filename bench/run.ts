@@ -38,14 +38,17 @@ const plan: BenchResults['plan'] = quick
   ? { rounds: 2, seconds: 3, warmupSeconds: 1, logoutSamples: 20, backchannelRounds: 2, backchannelRequests: 20, loginsCounted: 3 }
   : { rounds: 5, seconds: 10, warmupSeconds: 3, logoutSamples: 200, backchannelRounds: 5, backchannelRequests: 100, loginsCounted: 5 };
 const profileDir = process.argv.includes('--profile') ? path.join(WORK_DIR, 'profiles') : undefined;
-const outDir = profileDir !== undefined ? path.join(WORK_DIR, 'profiled') : quick ? path.join(WORK_DIR, 'quick') : path.dirname(new URL(import.meta.url).pathname);
+const outDir =
+  profileDir !== undefined ? path.join(WORK_DIR, 'profiled') : quick ? path.join(WORK_DIR, 'quick') : path.dirname(new URL(import.meta.url).pathname);
 
 const started = Date.now();
 const { log, closeAtEnd, cleanup } = benchLifecycle();
 
 async function main(): Promise<void> {
   const machine = machineInfo();
-  log(`${quick ? 'quick' : 'full'} run: ${String(plan.rounds)} rounds × ${String(plan.seconds)} s; ${String(machine.nproc)} CPUs, ${machine.cpuModel}, node ${machine.node}`);
+  log(
+    `${quick ? 'quick' : 'full'} run: ${String(plan.rounds)} rounds × ${String(plan.seconds)} s; ${String(machine.nproc)} CPUs, ${machine.cpuModel}, node ${machine.node}`,
+  );
   if (profileDir !== undefined) {
     rmSync(profileDir, { recursive: true, force: true });
     mkdirSync(profileDir, { recursive: true });

@@ -27,7 +27,10 @@ export class ActivityLog {
 
   /** the user's entries, newest first */
   forUser(sub: string, max = 10): readonly ActivityEntry[] {
-    return this.#entries.filter((e) => e.sub === sub).reverse().slice(0, max);
+    return this.#entries
+      .filter((e) => e.sub === sub)
+      .reverse()
+      .slice(0, max);
   }
 }
 

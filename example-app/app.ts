@@ -94,34 +94,47 @@ export function createExampleApp(config: ExampleAppConfig): Express {
   });
 
   // requiresAuth(handler): req.oidc.user is typed as present, as the guard made sure.
-  app.get('/profile', requiresAuth((req, res) => {
-    const { user, accessToken } = req.oidc;
-    sendPage(
-      res,
-      200,
-      profilePage({ user, hasAccessToken: accessToken !== undefined, accessTokenExpiresAt: accessToken?.expiresAt, activity: activity.forUser(user.sub) }),
-    );
-  }));
+  app.get(
+    '/profile',
+    requiresAuth((req, res) => {
+      const { user, accessToken } = req.oidc;
+      sendPage(
+        res,
+        200,
+        profilePage({ user, hasAccessToken: accessToken !== undefined, accessTokenExpiresAt: accessToken?.expiresAt, activity: activity.forUser(user.sub) }),
+      );
+    }),
+  );
 
   // "Your sessions": the user's sessions on every instance (through the shared index), each one endable.
   // A form on another site cannot end them: a sibling subdomain is same-site, so the SameSite=Lax
   // cookie goes along, but endSessions() refuses a cross-site request (403 OIDC_CROSS_SITE_REQUEST,
   // through next(err) to the error page) before it ends anything.
-  app.get('/sessions', requiresAuth(async (req, res) => {
-    const ended = typeof req.query['ended'] === 'string' ? Number.parseInt(req.query['ended'], 10) : undefined;
-    const sessions = await auth.listSessions({ sub: req.oidc.user.sub }, { request: req });
-    sendPage(res, 200, sessionsPage({ user: req.oidc.user, sessions, ended: Number.isNaN(ended) ? undefined : ended }));
-  }));
-  app.post('/sessions/end', express.urlencoded({ extended: false, limit: '2kb' }), requiresAuth(async (req, res) => {
-    const body: unknown = req.body;
-    const session = typeof body === 'object' && body !== null && 'session' in body && typeof body.session === 'string' ? body.session : '';
-    const { ended } = session === '' ? { ended: 0 } : await auth.endSessions({ sub: req.oidc.user.sub, session }, { request: req });
-    res.redirect(303, `/sessions?ended=${String(ended)}`);
-  }));
-  app.post('/sessions/end-all', requiresAuth(async (req, res) => {
-    await auth.endSessions({ sub: req.oidc.user.sub }, { request: req });
-    res.redirect(303, '/?signed-out=everywhere');
-  }));
+  app.get(
+    '/sessions',
+    requiresAuth(async (req, res) => {
+      const ended = typeof req.query['ended'] === 'string' ? Number.parseInt(req.query['ended'], 10) : undefined;
+      const sessions = await auth.listSessions({ sub: req.oidc.user.sub }, { request: req });
+      sendPage(res, 200, sessionsPage({ user: req.oidc.user, sessions, ended: Number.isNaN(ended) ? undefined : ended }));
+    }),
+  );
+  app.post(
+    '/sessions/end',
+    express.urlencoded({ extended: false, limit: '2kb' }),
+    requiresAuth(async (req, res) => {
+      const body: unknown = req.body;
+      const session = typeof body === 'object' && body !== null && 'session' in body && typeof body.session === 'string' ? body.session : '';
+      const { ended } = session === '' ? { ended: 0 } : await auth.endSessions({ sub: req.oidc.user.sub, session }, { request: req });
+      res.redirect(303, `/sessions?ended=${String(ended)}`);
+    }),
+  );
+  app.post(
+    '/sessions/end-all',
+    requiresAuth(async (req, res) => {
+      await auth.endSessions({ sub: req.oidc.user.sub }, { request: req });
+      res.redirect(303, '/?signed-out=everywhere');
+    }),
+  );
 
   app.use((req, res) => {
     sendPage(res, 404, notFoundPage(req.path, req.oidc.user));

@@ -13,14 +13,16 @@ export function isLogLevel(value: string): value is LogLevel {
  * (pino or winston fit the same slot). Lines below `minLevel` are dropped.
  */
 export function consoleLogger(minLevel: LogLevel = 'info'): Logger {
-  const at = (level: LogLevel) => (fields: Record<string, unknown>, message: string): void => {
-    if (RANK[level] < RANK[minLevel]) return;
-    const time = new Date().toISOString().slice(11, 19);
-    const extra = Object.keys(fields).length === 0 ? '' : ` ${JSON.stringify(fields)}`;
-    const line = `${time} ${level.padEnd(5)} ${message}${extra}`;
-    if (level === 'error' || level === 'warn') console.error(line);
-    else console.log(line);
-  };
+  const at =
+    (level: LogLevel) =>
+    (fields: Record<string, unknown>, message: string): void => {
+      if (RANK[level] < RANK[minLevel]) return;
+      const time = new Date().toISOString().slice(11, 19);
+      const extra = Object.keys(fields).length === 0 ? '' : ` ${JSON.stringify(fields)}`;
+      const line = `${time} ${level.padEnd(5)} ${message}${extra}`;
+      if (level === 'error' || level === 'warn') console.error(line);
+      else console.log(line);
+    };
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 

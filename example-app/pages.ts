@@ -63,35 +63,37 @@ function displayName(user: OidcUser): string {
 
 function logoutButton(label = 'Log out', secondary = false): SafeHtml {
   // A POST form, not a link: logout changes state, so a link prefetch or an <img src> on another site cannot trigger it.
-  return html`<form method="post" action="/logout"><button type="submit"${secondary ? raw(' class="secondary"') : ''}>${label}</button></form>`;
+  return html`<form method="post" action="/logout"><button type="submit" ${secondary ? raw(' class="secondary"') : ''}>${label}</button></form>`;
 }
 
 function navLink(href: string, label: string, current: boolean): SafeHtml {
-  return html`<a href="${href}"${current ? raw(' aria-current="page"') : ''}>${label}</a>`;
+  return html`<a href="${href}" ${current ? raw(' aria-current="page"') : ''}>${label}</a>`;
 }
 
 export function layout({ title, user, current, body }: LayoutInput): SafeHtml {
   return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title} · express-oidc-auth example</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<header><div class="bar">
-<a class="brand" href="/">express-oidc-auth example</a>
-<nav class="actions">
-${navLink('/', 'Home', current === 'home')}
-${user === undefined ? html`<a class="button" href="${LOGIN_HREF}">Log in</a>` : html`${navLink('/profile', 'Profile', current === 'profile')}${navLink('/sessions', 'Sessions', current === 'sessions')}${logoutButton('Log out', true)}`}
-</nav>
-</div></header>
-<main>
-${body}
-</main>
-</body>
-</html>`;
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>${title} · express-oidc-auth example</title>
+        <style>
+          ${STYLE}
+        </style>
+      </head>
+      <body>
+        <header>
+          <div class="bar">
+            <a class="brand" href="/">express-oidc-auth example</a>
+            <nav class="actions">
+              ${navLink('/', 'Home', current === 'home')}
+              ${user === undefined ? html`<a class="button" href="${LOGIN_HREF}">Log in</a>` : html`${navLink('/profile', 'Profile', current === 'profile')}${navLink('/sessions', 'Sessions', current === 'sessions')}${logoutButton('Log out', true)}`}
+            </nav>
+          </div>
+        </header>
+        <main>${body}</main>
+      </body>
+    </html>`;
 }
 
 export interface HomeInput {
@@ -116,12 +118,22 @@ export interface HomeInput {
 function signedOutText(signedOut: HomeInput['signedOut'], providerHost: string): SafeHtml {
   const next = html`Signing in here again asks <strong>${providerHost}</strong> for your password.`;
   if (signedOut === 'provider') {
-    return html`<p class="muted">Your session in this app has ended. The app asked <strong>${providerHost}</strong> to end your session there too, and it sent you back; if you chose to stay signed in there, that session is still open. ${next}</p>`;
+    return html`<p class="muted">
+      Your session in this app has ended. The app asked <strong>${providerHost}</strong> to end your session there too, and it sent you back; if you chose to
+      stay signed in there, that session is still open. ${next}
+    </p>`;
   }
   if (signedOut === 'here') {
-    return html`<p class="muted">Your session in this app has ended. <strong>${providerHost}</strong> offers no logout the app could send you to, so your session there may still be open. ${next}</p>`;
+    return html`<p class="muted">
+      Your session in this app has ended. <strong>${providerHost}</strong> offers no logout the app could send you to, so your session there may still be open.
+      ${next}
+    </p>`;
   }
-  return html`<p class="muted">Your sessions in this app have ended in every browser. <strong>${providerHost}</strong> was not asked to end its own sessions (this example has no administrator access to it; the README shows how a <code>postLogout</code> hook can). In each of those browsers, signing in here again asks <strong>${providerHost}</strong> for the password.</p>`;
+  return html`<p class="muted">
+    Your sessions in this app have ended in every browser. <strong>${providerHost}</strong> was not asked to end its own sessions (this example has no
+    administrator access to it; the README shows how a <code>postLogout</code> hook can). In each of those browsers, signing in here again asks
+    <strong>${providerHost}</strong> for the password.
+  </p>`;
 }
 
 export function homePage({ user, providerHost, devProvider, signedOut }: HomeInput): SafeHtml {
@@ -135,12 +147,12 @@ export function homePage({ user, providerHost, devProvider, signedOut }: HomeInp
       user,
       current: 'home',
       body: html`<section class="card">
-<span class="status">Signed out</span>
-<h1>${justSignedOut ? 'You have been signed out' : 'You are signed out'}</h1>
-${intro}
-${devProvider ? html`<p class="muted">The development provider accepts any username and password; the username becomes your account id.</p>` : ''}
-<div class="actions"><a class="button" href="${LOGIN_HREF}">Log in</a></div>
-</section>`,
+        <span class="status">Signed out</span>
+        <h1>${justSignedOut ? 'You have been signed out' : 'You are signed out'}</h1>
+        ${intro}
+        ${devProvider ? html`<p class="muted">The development provider accepts any username and password; the username becomes your account id.</p>` : ''}
+        <div class="actions"><a class="button" href="${LOGIN_HREF}">Log in</a></div>
+      </section>`,
     });
   }
   const name = displayName(user);
@@ -149,12 +161,17 @@ ${devProvider ? html`<p class="muted">The development provider accepts any usern
     user,
     current: 'home',
     body: html`<section class="card">
-<span class="status on">Signed in</span>
-<div class="who"><div class="avatar" aria-hidden="true">${name.charAt(0).toUpperCase()}</div>
-<div><h1>Hello, ${name}</h1>${user.email === undefined ? '' : html`<p class="muted">${user.email}</p>`}</div></div>
-<p class="muted">You are signed in through <strong>${providerHost}</strong>.</p>
-<div class="actions"><a class="button secondary" href="/profile">View your profile</a>${logoutButton()}</div>
-</section>`,
+      <span class="status on">Signed in</span>
+      <div class="who">
+        <div class="avatar" aria-hidden="true">${name.charAt(0).toUpperCase()}</div>
+        <div>
+          <h1>Hello, ${name}</h1>
+          ${user.email === undefined ? '' : html`<p class="muted">${user.email}</p>`}
+        </div>
+      </div>
+      <p class="muted">You are signed in through <strong>${providerHost}</strong>.</p>
+      <div class="actions"><a class="button secondary" href="/profile">View your profile</a>${logoutButton()}</div>
+    </section>`,
   });
 }
 
@@ -178,7 +195,13 @@ export interface ProfileInput {
 
 export function profilePage({ user, accessTokenExpiresAt, hasAccessToken, activity }: ProfileInput): SafeHtml {
   const name = displayName(user);
-  const rows = Object.entries(user).map(([claim, value]) => html`<tr><th><code>${claim}</code></th><td>${claimValue(value)}</td></tr>`);
+  const rows = Object.entries(user).map(
+    ([claim, value]) =>
+      html`<tr>
+        <th><code>${claim}</code></th>
+        <td>${claimValue(value)}</td>
+      </tr>`,
+  );
   const token = !hasAccessToken
     ? 'none'
     : accessTokenExpiresAt === undefined
@@ -189,25 +212,47 @@ export function profilePage({ user, accessTokenExpiresAt, hasAccessToken, activi
     user,
     current: 'profile',
     body: html`<section class="card">
-<div class="who"><div class="avatar" aria-hidden="true">${name.charAt(0).toUpperCase()}</div>
-<div><h1>${name}</h1><p class="muted">${user.email ?? 'no email claim'}</p></div></div>
-<table>
-<tr><th>Name</th><td>${user.name ?? '—'}</td></tr>
-<tr><th>Email</th><td>${user.email ?? '—'}</td></tr>
-<tr><th>Access token</th><td>${token}</td></tr>
-</table>
-<div class="actions">${logoutButton()}</div>
-</section>
-<section class="card">
-<h2>Claims</h2>
-<p class="muted">What the ID token says about you (protocol claims such as <code>iat</code> and <code>nonce</code> are left out).</p>
-<table>${rows}</table>
-</section>
-<section class="card">
-<h2>Your activity on this server</h2>
-<p class="muted">Recorded by the <code>postLogin</code> and <code>postLogout</code> hooks through the typed <code>context</code> service.</p>
-${activity.length === 0 ? html`<p class="muted">Nothing recorded yet.</p>` : html`<ul class="plain">${activity.map((e) => html`<li>${e.event} <span class="muted">via ${e.via} · ${formatTime(e.at)}</span></li>`)}</ul>`}
-</section>`,
+        <div class="who">
+          <div class="avatar" aria-hidden="true">${name.charAt(0).toUpperCase()}</div>
+          <div>
+            <h1>${name}</h1>
+            <p class="muted">${user.email ?? 'no email claim'}</p>
+          </div>
+        </div>
+        <table>
+          <tr>
+            <th>Name</th>
+            <td>${user.name ?? '—'}</td>
+          </tr>
+          <tr>
+            <th>Email</th>
+            <td>${user.email ?? '—'}</td>
+          </tr>
+          <tr>
+            <th>Access token</th>
+            <td>${token}</td>
+          </tr>
+        </table>
+        <div class="actions">${logoutButton()}</div>
+      </section>
+      <section class="card">
+        <h2>Claims</h2>
+        <p class="muted">What the ID token says about you (protocol claims such as <code>iat</code> and <code>nonce</code> are left out).</p>
+        <table>
+          ${rows}
+        </table>
+      </section>
+      <section class="card">
+        <h2>Your activity on this server</h2>
+        <p class="muted">Recorded by the <code>postLogin</code> and <code>postLogout</code> hooks through the typed <code>context</code> service.</p>
+        ${
+          activity.length === 0
+            ? html`<p class="muted">Nothing recorded yet.</p>`
+            : html`<ul class="plain">
+                ${activity.map((e) => html`<li>${e.event} <span class="muted">via ${e.via} · ${formatTime(e.at)}</span></li>`)}
+              </ul>`
+        }
+      </section>`,
   });
 }
 
@@ -226,13 +271,21 @@ export function errorPage({ status, code, message, problems, user }: ErrorInput)
     title,
     user,
     body: html`<section class="card error">
-<span class="status">${status} ${title}</span>
-<h1>Something went wrong</h1>
-<p><span class="code">${code}</span></p>
-<p>${message}</p>
-${problems.length === 0 ? '' : html`<ul>${problems.map((p) => html`<li>${p}</li>`)}</ul>`}
-<div class="actions"><a class="button" href="/">Back to home</a>${user === undefined ? html`<a class="button secondary" href="${LOGIN_HREF}">Log in again</a>` : ''}</div>
-</section>`,
+      <span class="status">${status} ${title}</span>
+      <h1>Something went wrong</h1>
+      <p><span class="code">${code}</span></p>
+      <p>${message}</p>
+      ${
+        problems.length === 0
+          ? ''
+          : html`<ul>
+              ${problems.map((p) => html`<li>${p}</li>`)}
+            </ul>`
+      }
+      <div class="actions">
+        <a class="button" href="/">Back to home</a>${user === undefined ? html`<a class="button secondary" href="${LOGIN_HREF}">Log in again</a>` : ''}
+      </div>
+    </section>`,
   });
 }
 
@@ -241,11 +294,11 @@ export function notFoundPage(path: string, user: OidcUser | undefined): SafeHtml
     title: 'Not found',
     user,
     body: html`<section class="card">
-<span class="status">404 Not Found</span>
-<h1>Nothing here</h1>
-<p class="muted">There is no page at <code>${path}</code>.</p>
-<div class="actions"><a class="button" href="/">Back to home</a></div>
-</section>`,
+      <span class="status">404 Not Found</span>
+      <h1>Nothing here</h1>
+      <p class="muted">There is no page at <code>${path}</code>.</p>
+      <div class="actions"><a class="button" href="/">Back to home</a></div>
+    </section>`,
   });
 }
 
@@ -259,20 +312,29 @@ export interface SessionsInput {
 /** "Your sessions": every live session of the user, on every instance, each with a button that ends it. */
 export function sessionsPage({ user, sessions, ended }: SessionsInput): SafeHtml {
   const rows = sessions.map(
-    (s) => html`<li><strong>${describeUserAgent(s.userAgent)}</strong> ${s.current ? html`<span class="status on">this browser</span>` : ''}
-<span class="muted">signed in ${formatTime(new Date(s.loggedInAt * 1000))}, last active ${formatTime(new Date((s.lastSeenAt ?? s.loggedInAt) * 1000))}</span>
-${s.current ? '' : html`<form method="post" action="/sessions/end"><input type="hidden" name="session" value="${s.session}"><button type="submit" class="secondary">End this session</button></form>`}</li>`,
+    (s) =>
+      html`<li>
+        <strong>${describeUserAgent(s.userAgent)}</strong> ${s.current ? html`<span class="status on">this browser</span>` : ''}
+        <span class="muted"
+          >signed in ${formatTime(new Date(s.loggedInAt * 1000))}, last active ${formatTime(new Date((s.lastSeenAt ?? s.loggedInAt) * 1000))}</span
+        >
+        ${s.current ? '' : html`<form method="post" action="/sessions/end"><input type="hidden" name="session" value="${s.session}" /><button type="submit" class="secondary">End this session</button></form>`}
+      </li>`,
   );
   return layout({
     title: 'Your sessions',
     user,
     current: 'sessions',
     body: html`<section class="card">
-<h1>Your sessions</h1>
-${ended === undefined ? '' : html`<p class="status on">${ended === 1 ? '1 session ended' : `${String(ended)} sessions ended`}</p>`}
-<p class="muted">Where you are signed in to this app, on every server that runs it.</p>
-<ul class="plain">${rows}</ul>
-<div class="actions"><form method="post" action="/sessions/end-all"><button type="submit">Sign out everywhere</button></form></div>
-</section>`,
+      <h1>Your sessions</h1>
+      ${ended === undefined ? '' : html`<p class="status on">${ended === 1 ? '1 session ended' : `${String(ended)} sessions ended`}</p>`}
+      <p class="muted">Where you are signed in to this app, on every server that runs it.</p>
+      <ul class="plain">
+        ${rows}
+      </ul>
+      <div class="actions">
+        <form method="post" action="/sessions/end-all"><button type="submit">Sign out everywhere</button></form>
+      </div>
+    </section>`,
   });
 }

@@ -44,7 +44,8 @@ function readConfig(): { options: StartExampleOptions; problems: string[] } {
     sessionSecret: nonEmpty('SESSION_SECRET'),
     logger: consoleLogger(isLogLevel(level) ? level : 'info'),
   };
-  if (options.redisUrl !== undefined && options.databaseUrl !== undefined) problems.push('REDIS_URL and DATABASE_URL are both set: keep sessions in one of them');
+  if (options.redisUrl !== undefined && options.databaseUrl !== undefined)
+    problems.push('REDIS_URL and DATABASE_URL are both set: keep sessions in one of them');
   const issuer = nonEmpty('OIDC_ISSUER');
   if (issuer !== undefined) {
     const clientId = nonEmpty('OIDC_CLIENT_ID');

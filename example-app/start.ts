@@ -83,7 +83,11 @@ function listen(port: number): Promise<Listener> {
         },
         close() {
           server.closeAllConnections();
-          return new Promise<void>((done) => server.close(() => { done(); }));
+          return new Promise<void>((done) =>
+            server.close(() => {
+              done();
+            }),
+          );
         },
       });
     });
@@ -128,7 +132,8 @@ export async function startExample(options: StartExampleOptions = {}): Promise<R
       logger.warn({}, 'no session secret given: using a random one for this run, so sessions end when the server stops');
     }
 
-    if (options.redisUrl !== undefined && options.databaseUrl !== undefined) throw new Error('keep sessions in Redis or in PostgreSQL, not both: give redisUrl or databaseUrl');
+    if (options.redisUrl !== undefined && options.databaseUrl !== undefined)
+      throw new Error('keep sessions in Redis or in PostgreSQL, not both: give redisUrl or databaseUrl');
     let shared: { store: Store; sessionIndex: SessionIndex } | undefined;
     if (options.redisUrl !== undefined) {
       const connected = await connectRedisStore(options.redisUrl, logger);

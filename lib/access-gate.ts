@@ -17,7 +17,10 @@ function mayTrySilently(req: Request): boolean {
  * every route but the public ones runs requiresAuth()'s guard. Undefined when neither is on,
  * so such apps pay nothing per request.
  */
-export function createAccessGate(instance: Instance, marker: SilentLoginMarker): ((req: Request, res: Response, next: NextFunction, path: string) => void) | undefined {
+export function createAccessGate(
+  instance: Instance,
+  marker: SilentLoginMarker,
+): ((req: Request, res: Response, next: NextFunction, path: string) => void) | undefined {
   const { access, routes } = instance.opts;
   if (!access.authRequired && !access.attemptSilentLogin) return undefined;
   // Where the provider sends the browser after a logout: protected, it would start a login at once.

@@ -64,7 +64,8 @@ export function claimEquals<K extends string>(claim: K, value: ClaimValue<K>): R
  */
 export function claimIncludes<K extends string>(claim: K, ...values: ClaimElement<K>[]): RequestHandler {
   checkClaimName('claimIncludes', claim);
-  if (values.length === 0 || !values.every(isPrimitive)) throw invalid(`claimIncludes(): give one or more values, each a string, number, boolean or null (got ${got(values)}).`);
+  if (values.length === 0 || !values.every(isPrimitive))
+    throw invalid(`claimIncludes(): give one or more values, each a string, number, boolean or null (got ${got(values)}).`);
   return claimGuard((user) => {
     const held: unknown = user[claim];
     const all: readonly unknown[] = Array.isArray(held) ? held : typeof held === 'string' ? held.split(' ') : [];

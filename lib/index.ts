@@ -1,9 +1,24 @@
 export { oidcAuth, type OidcAuthHandler } from './oidc-auth.js';
 export type { SessionAdmin, SessionAdminOptions, SessionInfo, SessionSelector } from './session-admin.js';
 export { claimCheck, claimEquals, claimIncludes, type ClaimElement, type ClaimPrimitive, type ClaimValue } from './claim-checks.js';
-export { requiresAuth, type AuthenticatedHandler, type AuthenticatedOidcContext, type AuthenticatedRequest, type RequiresAuthOptions } from './requires-auth.js';
+export {
+  requiresAuth,
+  type AuthenticatedHandler,
+  type AuthenticatedOidcContext,
+  type AuthenticatedRequest,
+  type RequiresAuthOptions,
+} from './requires-auth.js';
 export { OidcAuthError, OidcAuthErrorCode, isOidcAuthError, type OidcAuthErrorOptions } from './errors.js';
-export type { ClientAuthMethod, ClientPrivateKey, LifetimeOptions, LogoutOptions, OidcAuthOptions, ProviderFetch, RefreshOptions, RoutesOptions } from './options/options.js';
+export type {
+  ClientAuthMethod,
+  ClientPrivateKey,
+  LifetimeOptions,
+  LogoutOptions,
+  OidcAuthOptions,
+  ProviderFetch,
+  RefreshOptions,
+  RoutesOptions,
+} from './options/options.js';
 export type { TelemetryOptions } from './telemetry/telemetry.js';
 export type { Logger } from './logging/logger.js';
 export type { ApiCallInit, OidcAccessToken, OidcRequestContext } from './request-context.js';

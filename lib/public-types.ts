@@ -86,11 +86,10 @@ export interface PostLogoutContext<TContext = unknown> {
 /** Return `{ redirectTo }` to choose where the browser goes when the provider has no end_session_endpoint. */
 export type PostLogoutResult =
   // eslint-disable-next-line @typescript-eslint/no-invalid-void-type
-  | void
-  | {
-      /** an absolute http(s) URL or a path of this app, where the browser goes next */
-      redirectTo: string;
-    };
+  void | {
+    /** an absolute http(s) URL or a path of this app, where the browser goes next */
+    redirectTo: string;
+  };
 
 /** The app's own code at a login and at each session's end: `oidcAuth({ hooks })`. */
 export interface OidcHooks<TContext = unknown> {

@@ -81,8 +81,10 @@ declare global {
   }
 }
 
-
-function accessTokenOf(login: { accessToken?: string; tokenType?: string; expiresAt?: number } | undefined, refresh: () => Promise<Login>): OidcAccessToken | undefined {
+function accessTokenOf(
+  login: { accessToken?: string; tokenType?: string; expiresAt?: number } | undefined,
+  refresh: () => Promise<Login>,
+): OidcAccessToken | undefined {
   if (login?.accessToken === undefined) return undefined;
   const { accessToken, expiresAt } = login;
   return {

@@ -18,23 +18,25 @@ export interface AuthenticatedOidcContext extends OidcRequestContext {
 }
 
 /** The request a handler given to `requiresAuth(handler)` sees. */
-export type AuthenticatedRequest<P = Request['params'], ResBody = unknown, ReqBody = unknown, ReqQuery = Request['query'], Locals extends Record<string, unknown> = Record<string, unknown>> = Request<
-  P,
-  ResBody,
-  ReqBody,
-  ReqQuery,
-  Locals
-> & {
+export type AuthenticatedRequest<
+  P = Request['params'],
+  ResBody = unknown,
+  ReqBody = unknown,
+  ReqQuery = Request['query'],
+  Locals extends Record<string, unknown> = Record<string, unknown>,
+> = Request<P, ResBody, ReqBody, ReqQuery, Locals> & {
   /** `req.oidc`, with the user let through by the guard */
   oidc: AuthenticatedOidcContext;
 };
 
 /** A route handler that runs only for a logged-in user: `req.oidc.user` is always there. */
-export type AuthenticatedHandler<P = Request['params'], ResBody = unknown, ReqBody = unknown, ReqQuery = Request['query'], Locals extends Record<string, unknown> = Record<string, unknown>> = (
-  req: AuthenticatedRequest<P, ResBody, ReqBody, ReqQuery, Locals>,
-  res: Response<ResBody, Locals>,
-  next: NextFunction,
-) => unknown;
+export type AuthenticatedHandler<
+  P = Request['params'],
+  ResBody = unknown,
+  ReqBody = unknown,
+  ReqQuery = Request['query'],
+  Locals extends Record<string, unknown> = Record<string, unknown>,
+> = (req: AuthenticatedRequest<P, ResBody, ReqBody, ReqQuery, Locals>, res: Response<ResBody, Locals>, next: NextFunction) => unknown;
 
 /** What a guard decided: go on with this user, or the answer was already sent. */
 type Verdict = { user: OidcUser } | undefined;
@@ -71,7 +73,10 @@ export function guard(req: Request, res: Response, next: NextFunction, required:
   const context = contextOrFail(req, next);
   if (context === undefined) return undefined;
   const claims = liveClaims(context);
-  if (claims !== undefined && (required === undefined || unmetRequirement(claims, required, Math.floor(Date.now() / 1000), instanceOf(context).opts.clockToleranceSec) === undefined)) {
+  if (
+    claims !== undefined &&
+    (required === undefined || unmetRequirement(claims, required, Math.floor(Date.now() / 1000), instanceOf(context).opts.clockToleranceSec) === undefined)
+  ) {
     authorizeUser(context, claims.user);
     return { user: claims.user };
   }
@@ -131,13 +136,20 @@ export function guarded(req: Request, res: Response, next: NextFunction, require
  * Given a handler, it runs behind the guard with `req.oidc.user` typed as present.
  */
 export function requiresAuth(options?: RequiresAuthOptions): RequestHandler;
-export function requiresAuth<P = Request['params'], ResBody = unknown, ReqBody = unknown, ReqQuery = Request['query'], Locals extends Record<string, unknown> = Record<string, unknown>>(
-  handler: AuthenticatedHandler<P, ResBody, ReqBody, ReqQuery, Locals>,
-): RequestHandler<P, ResBody, ReqBody, ReqQuery, Locals>;
-export function requiresAuth<P = Request['params'], ResBody = unknown, ReqBody = unknown, ReqQuery = Request['query'], Locals extends Record<string, unknown> = Record<string, unknown>>(
-  options: RequiresAuthOptions,
-  handler: AuthenticatedHandler<P, ResBody, ReqBody, ReqQuery, Locals>,
-): RequestHandler<P, ResBody, ReqBody, ReqQuery, Locals>;
+export function requiresAuth<
+  P = Request['params'],
+  ResBody = unknown,
+  ReqBody = unknown,
+  ReqQuery = Request['query'],
+  Locals extends Record<string, unknown> = Record<string, unknown>,
+>(handler: AuthenticatedHandler<P, ResBody, ReqBody, ReqQuery, Locals>): RequestHandler<P, ResBody, ReqBody, ReqQuery, Locals>;
+export function requiresAuth<
+  P = Request['params'],
+  ResBody = unknown,
+  ReqBody = unknown,
+  ReqQuery = Request['query'],
+  Locals extends Record<string, unknown> = Record<string, unknown>,
+>(options: RequiresAuthOptions, handler: AuthenticatedHandler<P, ResBody, ReqBody, ReqQuery, Locals>): RequestHandler<P, ResBody, ReqBody, ReqQuery, Locals>;
 export function requiresAuth(first?: RequiresAuthOptions | AuthenticatedHandler, second?: AuthenticatedHandler): RequestHandler {
   const handler = typeof first === 'function' ? first : second;
   const required = checkRequiresAuthOptions(typeof first === 'function' ? undefined : first);

@@ -75,8 +75,14 @@ function invalid(message: string): OidcAuthError {
 const nonEmpty = (value: unknown): value is string => typeof value === 'string' && value !== '';
 
 function checkSelector(fn: string, selector: unknown, sidAllowed: boolean): { sub: string; session: string | undefined } | { sid: string } {
-  if (isRecord(selector) && sidAllowed && nonEmpty(selector['sid']) && selector['sub'] === undefined && selector['session'] === undefined) return { sid: selector['sid'] };
-  if (isRecord(selector) && nonEmpty(selector['sub']) && selector['sid'] === undefined && (selector['session'] === undefined || (sidAllowed && nonEmpty(selector['session'])))) {
+  if (isRecord(selector) && sidAllowed && nonEmpty(selector['sid']) && selector['sub'] === undefined && selector['session'] === undefined)
+    return { sid: selector['sid'] };
+  if (
+    isRecord(selector) &&
+    nonEmpty(selector['sub']) &&
+    selector['sid'] === undefined &&
+    (selector['session'] === undefined || (sidAllowed && nonEmpty(selector['session'])))
+  ) {
     return { sub: selector['sub'], session: selector['session'] };
   }
   throw invalid(`${fn}(): the selector must be ${sidAllowed ? '{ sub }, { sub, session } or { sid }' : '{ sub }'}, each a non-empty string.`);
@@ -110,7 +116,11 @@ export function createSessionAdmin(instance: Instance): SessionAdmin {
       // another site: a sibling subdomain is same-site, so the SameSite=Lax cookie goes along
       // and only Origin shows where the form came from. Refused before any session is looked up.
       if (isCrossSite(request, opts.baseUrl.origin)) {
-        throw new OidcAuthError(OidcAuthErrorCode.CROSS_SITE_REQUEST, 403, 'Ending sessions was requested from another site and refused. Use this application\'s own page.');
+        throw new OidcAuthError(
+          OidcAuthErrorCode.CROSS_SITE_REQUEST,
+          403,
+          "Ending sessions was requested from another site and refused. Use this application's own page.",
+        );
       }
       const ended = await endSessions(instance, request, await idsOf(checked), 'admin');
       return { ended };
@@ -128,7 +138,13 @@ export function createSessionAdmin(instance: Instance): SessionAdmin {
           const claims = stored === undefined ? undefined : vault.claims(stored);
           if (stored === undefined || claims?.user.sub !== checked.sub || (await instance.ended.isEnded(sessionId))) return undefined;
           const [handle = ''] = handlesOf(sessionId);
-          return { session: handle, loggedInAt: stored.loggedInAt, lastSeenAt: stored.lastSeenAt, userAgent: claims.userAgent, current: sessionId === request.sessionID };
+          return {
+            session: handle,
+            loggedInAt: stored.loggedInAt,
+            lastSeenAt: stored.lastSeenAt,
+            userAgent: claims.userAgent,
+            current: sessionId === request.sessionID,
+          };
         }),
       );
       return found.filter((info): info is SessionInfo => info !== undefined).sort((a, b) => b.loggedInAt - a.loggedInAt);

@@ -13,7 +13,12 @@ const root = path.resolve(import.meta.dirname, '..');
 const targets = JSON.parse(readFileSync(path.join(root, 'mutation', 'targets.json'), 'utf8')) as Record<string, string[] | string>;
 const wanted = process.argv.slice(2);
 const files = Object.keys(targets).filter((file) => file !== '//' && (wanted.length === 0 || wanted.includes(file)));
-if (files.length === 0) throw new Error(`no such target: ${wanted.join(', ')}; known: ${Object.keys(targets).filter((f) => f !== '//').join(', ')}`);
+if (files.length === 0)
+  throw new Error(
+    `no such target: ${wanted.join(', ')}; known: ${Object.keys(targets)
+      .filter((f) => f !== '//')
+      .join(', ')}`,
+  );
 
 const out = path.join(root, 'test-artifacts', 'mutation');
 mkdirSync(out, { recursive: true });

@@ -9,7 +9,7 @@ import { confirmAtProvider } from './helpers/logout.js';
 
 const HTML = { accept: 'text/html' } as const;
 
-describe('authRequired: every route needs a login but the package\'s, the post-logout page and publicPaths', () => {
+describe("authRequired: every route needs a login but the package's, the post-logout page and publicPaths", () => {
   let s: TestSetup;
   before(async () => {
     s = await setup({
@@ -51,13 +51,17 @@ describe('authRequired: every route needs a login but the package\'s, the post-l
     assert.equal((await b.get(`${s.appUrl}/healthz`, ACCEPT_JSON)).status, 401);
   });
 
-  test('the package\'s own routes answer as always: /login goes to the provider, a bad callback is 400, not a login redirect', async () => {
+  test("the package's own routes answer as always: /login goes to the provider, a bad callback is 400, not a login redirect", async () => {
     const b = new Browser();
     const loginPage = await b.get(`${s.appUrl}/login`, HTML);
     assert.equal(new URL(loginPage.location ?? '').origin, new URL(s.op.issuer).origin);
     const callback = await b.get(`${s.appUrl}/callback?code=x&state=${'s'.repeat(43)}`, HTML);
     assert.equal(callback.status, 400);
-    const backchannel = await fetch(`${s.appUrl}/backchannel-logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+    const backchannel = await fetch(`${s.appUrl}/backchannel-logout`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: '',
+    });
     assert.equal(backchannel.status, 400);
   });
 
@@ -90,7 +94,10 @@ describe('attemptSilentLogin', () => {
     assert.equal(first.status, 302);
     const authorization = new URL(first.location ?? '');
     assert.equal(authorization.searchParams.get('prompt'), 'none');
-    assert.ok(first.headers.getSetCookie().some((c) => c.startsWith('oidc.silent=')), 'the browser is marked as tried');
+    assert.ok(
+      first.headers.getSetCookie().some((c) => c.startsWith('oidc.silent=')),
+      'the browser is marked as tried',
+    );
     const answer = await b.get(first.location ?? '');
     assert.equal(new URL(answer.location ?? '').searchParams.get('error'), 'login_required');
     const back = await b.get(answer.location ?? '', HTML);
@@ -131,7 +138,7 @@ describe('attemptSilentLogin', () => {
   });
 });
 
-describe('fetch: every call to the provider goes through the app\'s function', () => {
+describe("fetch: every call to the provider goes through the app's function", () => {
   test('discovery, JWKS, token, userinfo and revocation all go through it', async () => {
     const seen: string[] = [];
     const s = await setup({
@@ -162,7 +169,7 @@ describe('fetch: every call to the provider goes through the app\'s function', (
   });
 });
 
-describe('clockToleranceSec: how far the provider\'s clock may be from ours', () => {
+describe("clockToleranceSec: how far the provider's clock may be from ours", () => {
   /**
    * Logs in once at a provider whose ID tokens are shifted in time (a positive shift: its clock
    * is ahead, a token issued "in the future"; negative: behind, a token already expired by
@@ -172,7 +179,9 @@ describe('clockToleranceSec: how far the provider\'s clock may be from ours', ()
     const appServer = await lateServer();
     const hp = await startHostileProvider({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUri: `${appServer.url}/callback` });
     try {
-      hp.misbehave({ idTokenClaims: (c) => ({ ...c, iat: (c.iat ?? 0) + shiftSec, exp: (c.iat ?? 0) + shiftSec + (lifetimeSec ?? (c.exp ?? 0) - (c.iat ?? 0)) }) });
+      hp.misbehave({
+        idTokenClaims: (c) => ({ ...c, iat: (c.iat ?? 0) + shiftSec, exp: (c.iat ?? 0) + shiftSec + (lifetimeSec ?? (c.exp ?? 0) - (c.iat ?? 0)) }),
+      });
       appServer.setHandler(buildApp({ ...baseOptions(hp.issuer, appServer.url), ...options }, { jsonErrors: true }));
       const b = new Browser();
       const start = await b.get(`${appServer.url}/login`);
@@ -184,7 +193,7 @@ describe('clockToleranceSec: how far the provider\'s clock may be from ours', ()
     }
   }
 
-  test('by default 30 s, as openid-client\'s documented default: a token from 20 s ahead passes, one from 45 s ahead does not', async () => {
+  test("by default 30 s, as openid-client's documented default: a token from 20 s ahead passes, one from 45 s ahead does not", async () => {
     assert.equal(await loginWithShift(20, {}), 302);
     assert.equal(await loginWithShift(45, {}), 400);
   });
@@ -209,7 +218,9 @@ describe('the new options are validated at oidcAuth()', () => {
   test('each bad value is named with the rule it breaks', () => {
     assert.deepEqual(problemsOf({ authRequired: 'yes' }), ['"authRequired" must be a boolean (got "yes")']);
     assert.deepEqual(problemsOf({ attemptSilentLogin: 1 }), ['"attemptSilentLogin" must be a boolean (got 1)']);
-    assert.deepEqual(problemsOf({ publicPaths: ['/x'] }), ['"publicPaths" only applies with "authRequired: true"; without it every route is public unless it uses requiresAuth()']);
+    assert.deepEqual(problemsOf({ publicPaths: ['/x'] }), [
+      '"publicPaths" only applies with "authRequired: true"; without it every route is public unless it uses requiresAuth()',
+    ]);
     assert.deepEqual(problemsOf({ authRequired: true, publicPaths: '/x' }), ['"publicPaths" must be an array of paths and regular expressions (got "/x")']);
     assert.deepEqual(problemsOf({ authRequired: true, publicPaths: [/x/g] }), ['"publicPaths[0]" must not have the g or y flag (got /x/g)']);
     assert.match(problemsOf({ authRequired: true, publicPaths: ['/ok', 'relative'] }).join('\n'), /^"publicPaths\[1\]" must be a path that starts with "\/"/);

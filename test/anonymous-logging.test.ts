@@ -54,7 +54,9 @@ describe('a stray oidc.logout cookie on the post-logout page', () => {
     lines.length = 0;
     // Only the refusal log's window timer: the servers and fetch keep their own clocks.
     mock.timers.enable({ apis: ['setTimeout'] });
-    const statuses = await flood(1000, (i) => fetch(`${s.appUrl}/${i % 2 === 0 ? '' : '?state=not-the-state'}`, { headers: { cookie: 'oidc.logout=a-stray-state-value' } }));
+    const statuses = await flood(1000, (i) =>
+      fetch(`${s.appUrl}/${i % 2 === 0 ? '' : '?state=not-the-state'}`, { headers: { cookie: 'oidc.logout=a-stray-state-value' } }),
+    );
     assert.deepEqual([...statuses], [200]);
     assert.equal(lines.filter((l) => l.level === 'debug' && /unverified state/.test(l.message)).length, 1000, 'each at debug');
     assert.equal(shown(lines).length, 1, 'one warning for 1,000 requests');
@@ -69,7 +71,10 @@ describe('a stray oidc.logout cookie on the post-logout page', () => {
     // The requests arrive concurrently: whichever came first was the warning, the other 999 are counted by reason.
     const reasons = summary.fields['reasons'] as Record<string, number>;
     assert.deepEqual(Object.keys(reasons).sort(), ['missing state', 'wrong state']);
-    assert.ok(Object.values(reasons).every((n) => n === 499 || n === 500), JSON.stringify(reasons));
+    assert.ok(
+      Object.values(reasons).every((n) => n === 499 || n === 500),
+      JSON.stringify(reasons),
+    );
   });
 });
 
@@ -81,7 +86,11 @@ describe('with the provider down, anonymous requests', () => {
       const statuses = await flood(200, (i) => {
         if (i % 3 === 0) return fetch(`${s.appUrl}/login`);
         if (i % 3 === 1) return fetch(`${s.appUrl}/logout`, { method: 'POST', headers: { accept: 'application/json' } });
-        return fetch(`${s.appUrl}/backchannel-logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'logout_token=anything' });
+        return fetch(`${s.appUrl}/backchannel-logout`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'logout_token=anything',
+        });
       });
       // /logout completes locally without the provider (README); the others answer 503.
       assert.deepEqual([...statuses].sort(), [200, 503]);
@@ -97,7 +106,15 @@ describe('with the provider down, anonymous requests', () => {
 describe('an app hook that fails on logouts without a user', () => {
   const cases: [string, SetupOptions['options']][] = [
     ['postLogout throws', { hooks: { postLogout: () => Promise.reject(new Error('the hook expected a user')) } }],
-    ['the context factory throws', { context: () => { throw new Error('no tenant'); }, hooks: { postLogout: () => undefined } }],
+    [
+      'the context factory throws',
+      {
+        context: () => {
+          throw new Error('no tenant');
+        },
+        hooks: { postLogout: () => undefined },
+      },
+    ],
     ['postLogout returns an unusable redirectTo', { logout: { idpLogout: false }, hooks: { postLogout: () => ({ redirectTo: 'javascript:alert(1)' }) } }],
   ];
   for (const [name, options] of cases) {
@@ -107,7 +124,13 @@ describe('an app hook that fails on logouts without a user', () => {
       try {
         const statuses = await flood(200, () => fetch(`${s.appUrl}/logout`, { method: 'POST', headers: { accept: 'application/json' } }));
         assert.deepEqual([...statuses], [200]);
-        assert.equal(shown(lines).length, 1, shown(lines).map((l) => l.message).join('\n'));
+        assert.equal(
+          shown(lines).length,
+          1,
+          shown(lines)
+            .map((l) => l.message)
+            .join('\n'),
+        );
       } finally {
         await s.close();
       }
@@ -128,7 +151,12 @@ describe('a session store that cannot destroy, and cookieless logouts', () => {
     const s = await setup({ options: { logger, session: { secret: SESSION_SECRET, store: new StoreThatCannotDestroy() } } });
     try {
       await flood(200, () => fetch(`${s.appUrl}/logout`, { method: 'POST', headers: { accept: 'application/json' } }));
-      assert.ok(shown(lines).length <= 1, shown(lines).map((l) => l.message).join('\n'));
+      assert.ok(
+        shown(lines).length <= 1,
+        shown(lines)
+          .map((l) => l.message)
+          .join('\n'),
+      );
     } finally {
       await s.close();
     }

@@ -46,13 +46,20 @@ function unitOf(file: string): string {
 /** every relative import of a file (type-only and re-exports included), as files of lib/ */
 function importsOf(file: string): string[] {
   const { importedFiles } = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
-  return importedFiles.map((i) => i.fileName).filter((name) => name.startsWith('.')).map((name) => path.resolve(path.dirname(file), name.replace(/\.js$/, '.ts')));
+  return importedFiles
+    .map((i) => i.fileName)
+    .filter((name) => name.startsWith('.'))
+    .map((name) => path.resolve(path.dirname(file), name.replace(/\.js$/, '.ts')));
 }
 
 describe('ARCHITECTURE.md floors', () => {
   const table = floors();
   const files = sources(lib);
-  const units = new Set(readdirSync(lib, { withFileTypes: true }).map((entry) => (entry.isDirectory() ? `${entry.name}/` : entry.name)).filter((unit) => unit.endsWith('/') || unit.endsWith('.ts')));
+  const units = new Set(
+    readdirSync(lib, { withFileTypes: true })
+      .map((entry) => (entry.isDirectory() ? `${entry.name}/` : entry.name))
+      .filter((unit) => unit.endsWith('/') || unit.endsWith('.ts')),
+  );
 
   test('names every folder and file at the top of lib/, each on one floor', () => {
     assert.ok(table.size > 0, 'ARCHITECTURE.md has a table of floors');
@@ -70,7 +77,10 @@ describe('ARCHITECTURE.md floors', () => {
       for (const target of importsOf(file)) {
         const to = unitOf(target);
         assert.ok(existsSync(target), `${path.relative(root, file)} imports ${path.relative(root, target)}, which does not exist`);
-        if ((table.get(to) ?? 0) > (table.get(from) ?? 0)) upward.push(`${path.relative(root, file)} (floor ${String(table.get(from))}) imports ${path.relative(root, target)} (floor ${String(table.get(to))})`);
+        if ((table.get(to) ?? 0) > (table.get(from) ?? 0))
+          upward.push(
+            `${path.relative(root, file)} (floor ${String(table.get(from))}) imports ${path.relative(root, target)} (floor ${String(table.get(to))})`,
+          );
       }
     }
     assert.deepEqual(upward, []);

@@ -16,8 +16,6 @@ import { sessionIdFromCookie, WITH_REFRESH_TOKEN } from './helpers/logout.js';
 import { startTestProvider, type TestProvider } from './helpers/provider.js';
 import { REDIS_SUITE_SKIP, startRedisWithClient, type RedisClient, type RedisServer } from './helpers/redis.js';
 
-
-
 /** Sealing secrets of the rotation tests; the express-session cookie secret stays SESSION_SECRET everywhere. */
 const OLD = 'old-sealing-secret-for-at-rest-tests-0123456789';
 const NEW = 'new-sealing-secret-for-at-rest-tests-9876543210';
@@ -224,7 +222,10 @@ describe('what the package keeps at rest in Redis', { skip: REDIS_SUITE_SKIP }, 
       const sealer = createSealer(SESSION_SECRET);
       const [subHash] = indexHashes(sealer, op.issuer, 'sub', user.name);
       const [sidHash] = indexHashes(sealer, op.issuer, 'sid', sidOf(user.tokens.idToken) ?? '');
-      for (const [kind, hash] of [['sub', subHash], ['sid', sidHash]] as const) {
+      for (const [kind, hash] of [
+        ['sub', subHash],
+        ['sid', sidHash],
+      ] as const) {
         const members = dump.get(`${INDEX_PREFIX}${kind}:${op.issuer}:${hash ?? ''}`);
         assert.ok(members?.includes(user.sessionId), `the index holds the session under the keyed hash of its ${kind}`);
       }
@@ -235,7 +236,8 @@ describe('what the package keeps at rest in Redis', { skip: REDIS_SUITE_SKIP }, 
       for (const { what, value } of forbidden) {
         for (const spelling of spellings(value)) {
           if (key.includes(spelling)) leaks.push(`${what} in the key name ${key}`);
-          if (contents.some((content) => content.includes(spelling))) leaks.push(`${what} (as ${JSON.stringify(spelling.slice(0, 40))}) in the content of ${key}`);
+          if (contents.some((content) => content.includes(spelling)))
+            leaks.push(`${what} (as ${JSON.stringify(spelling.slice(0, 40))}) in the content of ${key}`);
         }
       }
     }
@@ -266,7 +268,7 @@ describe('what the package keeps at rest in Redis', { skip: REDIS_SUITE_SKIP }, 
     assert.equal(oldOnly.tokens(secondStored), undefined);
     // The index entry of the new login is keyed with NEW too.
     const [newSubHash, oldSubHash] = indexHashes(createSealer([NEW, OLD]), op.issuer, 'sub', 'rotate-two');
-    assert.equal(await client.zScore(`${INDEX_PREFIX}sub:${op.issuer}:${newSubHash ?? ''}`, second.sessionId) !== null, true);
+    assert.equal((await client.zScore(`${INDEX_PREFIX}sub:${op.issuer}:${newSubHash ?? ''}`, second.sessionId)) !== null, true);
     assert.equal(await client.exists(`${INDEX_PREFIX}sub:${op.issuer}:${oldSubHash ?? ''}`), 0);
 
     // B served the old login without rewriting it: still sealed with OLD only.

@@ -30,7 +30,10 @@ describe('back-channel logout', () => {
     ended.length = 0;
     await s.op.backchannelLogout('test-app', 'alice', sid);
     assert.equal((await browser.get(`${s.appUrl}/profile`, JSON_ACCEPT)).status, 401);
-    assert.deepEqual(ended.map((c) => [c.trigger, c.user?.sub]), [['backchannel', 'alice']]);
+    assert.deepEqual(
+      ended.map((c) => [c.trigger, c.user?.sub]),
+      [['backchannel', 'alice']],
+    );
   });
 
   test('a token with only sub ends every session of that user, and no other', async () => {
@@ -68,7 +71,10 @@ describe('back-channel logout', () => {
     ['no event', (c) => signLogoutToken(s.op, without(c, 'events'))],
     ['a wrong event', (c) => signLogoutToken(s.op, { ...c, events: { 'http://schemas.openid.net/event/other': {} } })],
     ['a nonce present', (c) => signLogoutToken(s.op, { ...c, nonce: 'n-0S6_WzA2Mj' })],
-    ['a wrong alg with a valid key (PS256 with the RS256 key)', async (c) => signLogoutToken(s.op, c, { alg: 'PS256', key: await asAlg(s.op.signingKey, 'PS256') })],
+    [
+      'a wrong alg with a valid key (PS256 with the RS256 key)',
+      async (c) => signLogoutToken(s.op, c, { alg: 'PS256', key: await asAlg(s.op.signingKey, 'PS256') }),
+    ],
     ['a wrong alg: HS256 with the client secret', (c) => signLogoutToken(s.op, c, { alg: 'HS256', key: new TextEncoder().encode(CLIENT_SECRET) })],
     ['a wrong aud', (c) => signLogoutToken(s.op, { ...c, aud: 'another-client' })],
     ['a wrong iss', (c) => signLogoutToken(s.op, { ...c, iss: 'https://evil.example' })],
@@ -156,10 +162,13 @@ describe('back-channel logout', () => {
   test('a body without logout_token, or not urlencoded, answers 400', async () => {
     const empty = await fetch(`${s.appUrl}/backchannel-logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
     assert.equal(empty.status, 400);
-    const asJson = await fetch(`${s.appUrl}/backchannel-logout`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"logout_token":"x"}' });
+    const asJson = await fetch(`${s.appUrl}/backchannel-logout`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"logout_token":"x"}',
+    });
     assert.equal(asJson.status, 400);
   });
-
 });
 
 describe('back-channel logout with logout.backchannelMaxAgeSec: 600', () => {

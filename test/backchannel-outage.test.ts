@@ -40,7 +40,10 @@ describe('back-channel logout during an outage', () => {
     const s = await setup();
     try {
       const { browser, tokens } = await loggedIn(s);
-      const token = await signLogoutToken(s.op, logoutClaims(s.op, 'alice', sidOf(tokens.idToken)), { key: await otherRsaKey(), header: { kid: 'rotated-key' } });
+      const token = await signLogoutToken(s.op, logoutClaims(s.op, 'alice', sidOf(tokens.idToken)), {
+        key: await otherRsaKey(),
+        header: { kid: 'rotated-key' },
+      });
       await s.op.server.stop();
       const res = await postLogoutToken(s.appUrl, token);
       assert.equal(res.status, 503);

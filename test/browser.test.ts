@@ -93,7 +93,11 @@ async function loginAndLogout({ page, context, steps, running, login, name, emai
     const claims = await main(page).locator('section.card').nth(1).boundingBox();
     assert.ok(claims !== null);
     mkdirSync(path.dirname(DOCS_SCREENSHOT), { recursive: true });
-    await page.screenshot({ path: DOCS_SCREENSHOT, fullPage: true, clip: { x: 0, y: 0, width: page.viewportSize()?.width ?? 960, height: Math.ceil(claims.y + claims.height + 14) } });
+    await page.screenshot({
+      path: DOCS_SCREENSHOT,
+      fullPage: true,
+      clip: { x: 0, y: 0, width: page.viewportSize()?.width ?? 960, height: Math.ceil(claims.y + claims.height + 14) },
+    });
   }
 
   await steps.step('provider logout confirmation', async () => {
@@ -120,7 +124,6 @@ async function loginAndLogout({ page, context, steps, running, login, name, emai
     await page.locator('input[name="login"]').waitFor();
   });
 }
-
 
 /** Logs this context in at the example app through the embedded provider's pages, landing on the profile. */
 async function logIn(page: Page, running: RunningExample, login: string): Promise<void> {

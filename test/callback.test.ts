@@ -147,7 +147,7 @@ for (const flavour of FLAVOURS) {
       assertOidcError(await b.get(`${s.appUrl}/callback?${query.toString()}`, ACCEPT_JSON), 400, 'OIDC_STATE_MISMATCH');
     });
 
-    test('cancelling at the provider\'s login page ends in 403 OIDC_AUTHORIZATION_ERROR and no session', async () => {
+    test("cancelling at the provider's login page ends in 403 OIDC_AUTHORIZATION_ERROR and no session", async () => {
       const b = new Browser();
       const answer = await cancelAtProvider(b, `${s.appUrl}/login`);
       assert.equal(new URL(answer.location ?? '').searchParams.get('error'), 'access_denied');
@@ -158,9 +158,24 @@ for (const flavour of FLAVOURS) {
     });
 
     for (const [what, change] of [
-      ['without the iss parameter', (q: URLSearchParams) => { q.delete('iss'); }],
-      ['with another issuer in iss', (q: URLSearchParams) => { q.set('iss', 'https://evil.example'); }],
-      ['with a code the provider never issued', (q: URLSearchParams) => { q.set('code', 'forged-code'); }],
+      [
+        'without the iss parameter',
+        (q: URLSearchParams) => {
+          q.delete('iss');
+        },
+      ],
+      [
+        'with another issuer in iss',
+        (q: URLSearchParams) => {
+          q.set('iss', 'https://evil.example');
+        },
+      ],
+      [
+        'with a code the provider never issued',
+        (q: URLSearchParams) => {
+          q.set('code', 'forged-code');
+        },
+      ],
     ] as const) {
       test(`a callback ${what} answers 400 OIDC_CALLBACK_INVALID and logs nobody in`, async () => {
         const b = new Browser();
@@ -210,7 +225,7 @@ for (const flavour of FLAVOURS) {
       await s.close();
     });
 
-    test('the provider\'s form POSTed to /callback (urlencoded) logs the user in', async () => {
+    test("the provider's form POSTed to /callback (urlencoded) logs the user in", async () => {
       const b = new Browser();
       const answer = await authorize(b, `${s.appUrl}/login?returnTo=%2Fprofile%3Fvia%3Dpost`);
       assert.equal(answer.status, 200, 'form_post answers with a page, not a redirect');
@@ -229,7 +244,6 @@ for (const flavour of FLAVOURS) {
       assertOidcError(callback, 400, 'OIDC_STATE_MISMATCH');
       await assertLoggedOut(b, s.appUrl);
     });
-
   });
 
   describe(`form_post callback in an app with its own urlencoded body parser (${flavour})`, () => {
@@ -263,7 +277,10 @@ describe('login transaction lifetime', () => {
     await s.close();
   });
 
-  for (const [late, accepted] of [[TRANSACTION_TTL_MS - 60_000, true], [TRANSACTION_TTL_MS + 60_000, false]] as const) {
+  for (const [late, accepted] of [
+    [TRANSACTION_TTL_MS - 60_000, true],
+    [TRANSACTION_TTL_MS + 60_000, false],
+  ] as const) {
     test(`a callback ${String(late / 60_000)} minutes after /login is ${accepted ? 'accepted' : 'refused with OIDC_STATE_MISMATCH'}`, async () => {
       const b = new Browser();
       const url = await callbackUrl(s, b);

@@ -56,7 +56,10 @@ describe('client_secret_basic with ordinary client ids and secrets', () => {
     const hp = await startHostileProvider({ clientId: 'interop-rp', clientSecret: BASE64ISH, redirectUri: `${appServer.url}/callback`, basicDecoding: 'none' });
     try {
       appServer.setHandler(buildApp({ ...baseOptions(hp.issuer, appServer.url), clientId: 'interop-rp', clientSecret: BASE64ISH }, { jsonErrors: true }));
-      for (const [login, expectedTokenRequests] of [[1, 2], [2, 3]] as const) {
+      for (const [login, expectedTokenRequests] of [
+        [1, 2],
+        [2, 3],
+      ] as const) {
         const b = new Browser();
         const start = await b.get(`${appServer.url}/login`);
         const answer = await b.get(start.location ?? '');
@@ -75,7 +78,9 @@ describe('client_secret_basic with ordinary client ids and secrets', () => {
     const appServer = await lateServer();
     const hp = await startHostileProvider({ clientId: 'interop-rp', clientSecret: BASE64ISH, redirectUri: `${appServer.url}/callback`, basicDecoding: 'none' });
     try {
-      appServer.setHandler(buildApp({ ...baseOptions(hp.issuer, appServer.url), clientId: 'interop-rp', clientSecret: `${BASE64ISH}+wrong` }, { jsonErrors: true }));
+      appServer.setHandler(
+        buildApp({ ...baseOptions(hp.issuer, appServer.url), clientId: 'interop-rp', clientSecret: `${BASE64ISH}+wrong` }, { jsonErrors: true }),
+      );
       const b = new Browser();
       const start = await b.get(`${appServer.url}/login`);
       const answer = await b.get(start.location ?? '');
@@ -96,10 +101,17 @@ describe('client_secret_basic with ordinary client ids and secrets', () => {
   for (const [shape, clientRefusal] of refusals) {
     test(`a wrong secret refused with ${shape} answers 500 OIDC_CONFIG_INVALID naming client authentication, the options to check and what the provider supports`, async () => {
       const appServer = await lateServer();
-      const hp = await startHostileProvider({ clientId: 'my-app', clientSecret: 'the-real-secret-0123456789', redirectUri: `${appServer.url}/callback`, clientRefusal });
+      const hp = await startHostileProvider({
+        clientId: 'my-app',
+        clientSecret: 'the-real-secret-0123456789',
+        redirectUri: `${appServer.url}/callback`,
+        clientRefusal,
+      });
       try {
         const { lines, logger } = capturingLogger();
-        appServer.setHandler(buildApp({ ...baseOptions(hp.issuer, appServer.url), clientId: 'my-app', clientSecret: 'another-secret-0123456789', logger }, { jsonErrors: true }));
+        appServer.setHandler(
+          buildApp({ ...baseOptions(hp.issuer, appServer.url), clientId: 'my-app', clientSecret: 'another-secret-0123456789', logger }, { jsonErrors: true }),
+        );
         const b = new Browser();
         const start = await b.get(`${appServer.url}/login`);
         const answer = await b.get(start.location ?? '');
@@ -111,7 +123,10 @@ describe('client_secret_basic with ordinary client ids and secrets', () => {
         assert.match(body.message, /it supports: client_secret_basic/);
         assert.ok(!body.message.includes('another-secret') && !body.message.includes('the-real-secret'), 'no secret in the message');
         const warned = lines.filter((l) => l.level === 'warn').map((l) => String(l.fields['reason']));
-        assert.ok(warned.some((r) => r.includes('client authentication')), `the log says it too: ${JSON.stringify(warned)}`);
+        assert.ok(
+          warned.some((r) => r.includes('client authentication')),
+          `the log says it too: ${JSON.stringify(warned)}`,
+        );
         assert.equal(hp.served.token, 1);
         await assertLoggedOut(b, appServer.url);
       } finally {

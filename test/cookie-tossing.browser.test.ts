@@ -45,9 +45,16 @@ describe('cookie tossing from a sibling subdomain against an https app under a p
       origin = appServer.origin(APP_HOST);
       const paths = ['/app', '/legacy'];
       op = await startTestProvider({
-        clients: [{ ...clientFor(`${origin}/app`), redirect_uris: paths.map((p) => `${origin}${p}/callback`), post_logout_redirect_uris: paths.map((p) => `${origin}${p}/`) }],
+        clients: [
+          {
+            ...clientFor(`${origin}/app`),
+            redirect_uris: paths.map((p) => `${origin}${p}/callback`),
+            post_logout_redirect_uris: paths.map((p) => `${origin}${p}/`),
+          },
+        ],
       });
-      const mount = (path: string, options: Partial<OidcAuthOptions>): express.Express => buildApp({ ...baseOptions(op.issuer, `${origin}${path}`), ...options }, { jsonErrors: true });
+      const mount = (path: string, options: Partial<OidcAuthOptions>): express.Express =>
+        buildApp({ ...baseOptions(op.issuer, `${origin}${path}`), ...options }, { jsonErrors: true });
       const outer = express();
       outer.set('env', 'test');
       outer.use('/app', mount('/app', {}));
@@ -131,15 +138,22 @@ describe('cookie tossing from a sibling subdomain against an https app under a p
     }
   }
 
-  test('the app under /app sets a __Host- session cookie at Path=/, and a sibling\'s planted copy of the attacker\'s session logs nobody in', async (t) => {
+  test("the app under /app sets a __Host- session cookie at Path=/, and a sibling's planted copy of the attacker's session logs nobody in", async (t) => {
     const cookies = await attackerCookies('/app');
     toss = { cookies: plantable(cookies, '/app'), location: `${origin}/app/` };
 
     const victim = await victimAfterToss('/app', undefined);
     t.diagnostic(`planted for ${PARENT}: ${victim.planted.map((c) => `${c.name || '(nameless)'} (path ${c.path})`).join(', ')}`);
     // The setup really tossed: Chromium took the plain names, and no __Host- one, nameless or not.
-    assert.ok(victim.planted.some((c) => c.name === 'oidc.sid' && c.path === '/app'), 'a plain oidc.sid for the parent domain at /app was accepted');
-    assert.deepEqual(victim.planted.filter((c) => c.name.toLowerCase().startsWith('__host-') || c.value.toLowerCase().startsWith('__host-')), [], 'no __Host- cookie can be set from a sibling');
+    assert.ok(
+      victim.planted.some((c) => c.name === 'oidc.sid' && c.path === '/app'),
+      'a plain oidc.sid for the parent domain at /app was accepted',
+    );
+    assert.deepEqual(
+      victim.planted.filter((c) => c.name.toLowerCase().startsWith('__host-') || c.value.toLowerCase().startsWith('__host-')),
+      [],
+      'no __Host- cookie can be set from a sibling',
+    );
 
     assert.notEqual(victim.profile.sub, 'attacker', 'the victim is logged in as the attacker');
     assert.equal(victim.home.authenticated, false, 'the victim is not logged in at all');
@@ -165,7 +179,10 @@ describe('cookie tossing from a sibling subdomain against an https app under a p
       await logIn(page, `${origin}/app/login`, 'victim');
       const names = async (): Promise<string[]> => (await context.cookies()).map((c) => c.name);
       assert.ok((await names()).includes('__Host-oidc.sid.app'));
-      const status = await page.evaluate(async (url) => (await fetch(url, { method: 'POST', headers: { accept: 'application/json' } })).status, `${origin}/app/logout`);
+      const status = await page.evaluate(
+        async (url) => (await fetch(url, { method: 'POST', headers: { accept: 'application/json' } })).status,
+        `${origin}/app/logout`,
+      );
       assert.equal(status, 200);
       assert.ok(!(await names()).includes('__Host-oidc.sid.app'), `the session cookie is gone (cookies: ${(await names()).join(', ')})`);
     } finally {
@@ -177,7 +194,10 @@ describe('cookie tossing from a sibling subdomain against an https app under a p
     const warnings = legacyLog.lines.filter((l) => l.level === 'warn' && /not a __Host- cookie/.test(l.message));
     assert.equal(warnings.length, 1, 'oidcAuth() warned at start that the cookie can be planted');
     const cookies = await attackerCookies('/legacy');
-    assert.ok(cookies.some((c) => c.name === 'oidc.sid' && c.path === '/legacy'), 'the legacy cookie is the plain oidc.sid at /legacy');
+    assert.ok(
+      cookies.some((c) => c.name === 'oidc.sid' && c.path === '/legacy'),
+      'the legacy cookie is the plain oidc.sid at /legacy',
+    );
     toss = { cookies: plantable(cookies, '/legacy'), location: `${origin}/legacy/` };
     const victim = await victimAfterToss('/legacy', undefined);
     assert.equal(victim.profile.sub, 'attacker', 'with a plantable cookie, the toss works: this test can see the attack');

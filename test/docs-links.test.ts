@@ -38,7 +38,12 @@ describe('the links of the README and the guides resolve', () => {
   }
 
   test('the anchors are computed as GitHub computes them', () => {
-    const anchors = anchorsOf('# Title\n## Pushed authorization requests (PAR)\n### FAPI 2.0\n## Providers without an end_session_endpoint (Auth0 style)\n## `res.oidc.login()`\n## Title\n```sh\n# not a heading\n```\n');
-    assert.deepEqual([...anchors], ['title', 'pushed-authorization-requests-par', 'fapi-20', 'providers-without-an-end_session_endpoint-auth0-style', 'resoidclogin', 'title-1']);
+    const anchors = anchorsOf(
+      '# Title\n## Pushed authorization requests (PAR)\n### FAPI 2.0\n## Providers without an end_session_endpoint (Auth0 style)\n## `res.oidc.login()`\n## Title\n```sh\n# not a heading\n```\n',
+    );
+    assert.deepEqual(
+      [...anchors],
+      ['title', 'pushed-authorization-requests-par', 'fapi-20', 'providers-without-an-end_session_endpoint-auth0-style', 'resoidclogin', 'title-1'],
+    );
   });
 });

@@ -12,7 +12,7 @@ test('a session key gets one DPoP handle while it is kept; the least recently us
   assert.ok(first !== undefined);
   assert.equal((await handles.options(config, a.jwk)).DPoP, first, 'the same handle, with the nonces it learned');
   const adopted = handles.adopt(config, b);
-  assert.equal((await handles.options(config, b.jwk)).DPoP, adopted, 'the login\'s handle serves the session\'s next calls');
+  assert.equal((await handles.options(config, b.jwk)).DPoP, adopted, "the login's handle serves the session's next calls");
   await handles.options(config, a.jwk);
   await handles.options(config, c.jwk);
   assert.notEqual((await handles.options(config, b.jwk)).DPoP, adopted, 'b was the least recently used of three: dropped');

@@ -54,7 +54,7 @@ describe('DPoP (RFC 9449) at a provider that requires it for this client', () =>
     return jsonOf(await b.get(`${s.appUrl}/test/tokens`, ACCEPT_JSON)) as Tokens;
   }
 
-  test('the tokens are bound to the session\'s key: a call through req.oidc.callApi() passes, the token alone does not', async () => {
+  test("the tokens are bound to the session's key: a call through req.oidc.callApi() passes, the token alone does not", async () => {
     const b = new Browser();
     assert.equal((await login(b, `${s.appUrl}/login`, 'alice')).status, 302);
     const { accessToken } = await tokensOf(b);
@@ -70,7 +70,7 @@ describe('DPoP (RFC 9449) at a provider that requires it for this client', () =>
     assert.equal(stolenAsBearer.status, 401);
     const stolenWithoutProof = await fetch(`${resource.url}/resource`, { headers: { authorization: `DPoP ${accessToken}` } });
     assert.equal(stolenWithoutProof.status, 401);
-    assert.equal((await stolenWithoutProof.json() as ResourceCall).reason, 'no proof');
+    assert.equal(((await stolenWithoutProof.json()) as ResourceCall).reason, 'no proof');
   });
 
   test('after the access token expires, getAccessToken() refreshes with a proof from the same key, and the new token works', async () => {
@@ -126,19 +126,28 @@ describe('DPoP nonces (RFC 9449 section 8): a provider that wants its own fresh 
     await s.close();
   });
 
-  test('the code and the refresh token are each exchanged after one retry with the provider\'s nonce, and the tokens stay bound to the session key', async () => {
+  test("the code and the refresh token are each exchanged after one retry with the provider's nonce, and the tokens stay bound to the session key", async () => {
     const tokenRequests = (): ProviderRequest[] => requests.filter(({ method, url }) => method === 'POST' && url.pathname === '/token');
     const b = new Browser();
     const callback = await login(b, `${s.appUrl}/login`, 'alice');
     assert.equal(callback.status, 302, callback.body);
-    assert.deepEqual(tokenRequests().map(({ body }) => new URLSearchParams(body).get('grant_type')), ['authorization_code', 'authorization_code'], 'refused for want of a nonce, then sent again with it');
+    assert.deepEqual(
+      tokenRequests().map(({ body }) => new URLSearchParams(body).get('grant_type')),
+      ['authorization_code', 'authorization_code'],
+      'refused for want of a nonce, then sent again with it',
+    );
     const before = jsonOf(await b.get(`${s.appUrl}/test/tokens`, ACCEPT_JSON)) as Tokens;
     const bound = (await s.op.introspect(before.accessToken))['cnf'];
 
     mock.timers.enable({ apis: ['Date'], now: Date.now() + 3601 * 1000 });
     const refreshed = await b.get(`${s.appUrl}/api/token`, ACCEPT_JSON);
     assert.equal(refreshed.status, 200, refreshed.body);
-    assert.deepEqual(tokenRequests().slice(2).map(({ body }) => new URLSearchParams(body).get('grant_type')), ['refresh_token', 'refresh_token']);
+    assert.deepEqual(
+      tokenRequests()
+        .slice(2)
+        .map(({ body }) => new URLSearchParams(body).get('grant_type')),
+      ['refresh_token', 'refresh_token'],
+    );
     const after = jsonOf(await b.get(`${s.appUrl}/test/tokens`, ACCEPT_JSON)) as Tokens;
     assert.notEqual(after.accessToken, before.accessToken);
     assert.deepEqual((await s.op.introspect(after.accessToken))['cnf'], bound);
@@ -153,7 +162,7 @@ describe('DPoP nonces (RFC 9449 section 8): a provider that wants its own fresh 
       const info = await b.get(`${s.appUrl}/test/userinfo`, ACCEPT_JSON);
       assert.equal(info.status, 200, info.body);
     }
-    assert.equal(userinfoRequests() - before, 2, 'the token response\'s nonce served the first call, the first call\'s the second');
+    assert.equal(userinfoRequests() - before, 2, "the token response's nonce served the first call, the first call's the second");
   });
 });
 
@@ -190,22 +199,32 @@ describe('DPoP with two instances sharing Redis', { skip: REDIS_SUITE_SKIP }, ()
     a = await lateServer();
     b = await lateServer();
     op = await startTestProvider({
-      clients: [{ ...clientFor(a.url), redirect_uris: [a, b].map((x) => `${x.url}/callback`), post_logout_redirect_uris: [a, b].map((x) => `${x.url}/`), dpop_bound_access_tokens: true }],
+      clients: [
+        {
+          ...clientFor(a.url),
+          redirect_uris: [a, b].map((x) => `${x.url}/callback`),
+          post_logout_redirect_uris: [a, b].map((x) => `${x.url}/`),
+          dpop_bound_access_tokens: true,
+        },
+      ],
       features: { dPoP: { enabled: true } },
     });
     resource = await startDpopResource(op);
     for (const server of [a, b]) {
       server.setHandler(
-        buildApp({ ...sharedRedisOptions(op.issuer, server, client), dpop: true }, {
-          jsonErrors: true,
-          routes: (app) => {
-            app.get('/api/resource', (req, res, next) => {
-              req.oidc.callApi(`${resource.url}/resource`).then(async (answer) => {
-                res.status(answer.status).json(await answer.json());
-              }, next);
-            });
+        buildApp(
+          { ...sharedRedisOptions(op.issuer, server, client), dpop: true },
+          {
+            jsonErrors: true,
+            routes: (app) => {
+              app.get('/api/resource', (req, res, next) => {
+                req.oidc.callApi(`${resource.url}/resource`).then(async (answer) => {
+                  res.status(answer.status).json(await answer.json());
+                }, next);
+              });
+            },
           },
-        }),
+        ),
       );
     }
   });
@@ -218,7 +237,7 @@ describe('DPoP with two instances sharing Redis', { skip: REDIS_SUITE_SKIP }, ()
     await redis.close();
   });
 
-  test('logged in through A, the expired token is refreshed through B with the session\'s own key, and B\'s call passes', async () => {
+  test("logged in through A, the expired token is refreshed through B with the session's own key, and B's call passes", async () => {
     const browser = new Browser();
     assert.equal((await login(browser, `${a.url}/login`, 'alice')).status, 302);
     const first = await browser.get(`${a.url}/api/resource`, ACCEPT_JSON);

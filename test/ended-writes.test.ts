@@ -45,26 +45,31 @@ function get(store: MemoryStore, sid: string): Promise<SessionData | null | unde
  */
 describe('a session ended long ago, forgotten by the instance, still cannot be written back', () => {
   for (const atomicWrites of [true, false]) {
-    test(atomicWrites ? 'MemoryStore with the in-memory index: the write checks the mark in the same turn' : 'a store without atomic writes: the write is checked after and undone', async () => {
-      const index = memorySessionIndex();
-      const ended = createEndedSessions(index, capturingLogger().logger);
-      const memory = new MemoryStore();
-      const atomic = atomicWrites ? index.atomicWriter?.(memory) : undefined;
-      assert.equal(atomic !== undefined, atomicWrites);
-      const store = wrapStore(memory, { bounded: false, touch: false, ended, atomic, telemetry: createTelemetry() });
+    test(
+      atomicWrites
+        ? 'MemoryStore with the in-memory index: the write checks the mark in the same turn'
+        : 'a store without atomic writes: the write is checked after and undone',
+      async () => {
+        const index = memorySessionIndex();
+        const ended = createEndedSessions(index, capturingLogger().logger);
+        const memory = new MemoryStore();
+        const atomic = atomicWrites ? index.atomicWriter?.(memory) : undefined;
+        assert.equal(atomic !== undefined, atomicWrites);
+        const store = wrapStore(memory, { bounded: false, touch: false, ended, atomic, telemetry: createTelemetry() });
 
-      const destroyed = (): Promise<void> => Promise.resolve();
-      await ended.end('victim', 60_000, destroyed);
-      for (let i = 0; ended.knownEnded('victim'); i++) await ended.end(`later-${String(i)}`, 60_000, destroyed);
-      assert.equal(await index.isEnded('victim'), true, 'the index still holds the mark');
+        const destroyed = (): Promise<void> => Promise.resolve();
+        await ended.end('victim', 60_000, destroyed);
+        for (let i = 0; ended.knownEnded('victim'); i++) await ended.end(`later-${String(i)}`, 60_000, destroyed);
+        assert.equal(await index.isEnded('victim'), true, 'the index still holds the mark');
 
-      // Even a write allowed to create the key (the callback's) is refused for a marked id.
-      await set(store, 'victim', newLogin(ended));
-      assert.equal(await get(memory, 'victim'), undefined, 'nothing of the ended session is in the store');
+        // Even a write allowed to create the key (the callback's) is refused for a marked id.
+        await set(store, 'victim', newLogin(ended));
+        assert.equal(await get(memory, 'victim'), undefined, 'nothing of the ended session is in the store');
 
-      await set(store, 'alive', newLogin(ended));
-      assert.notEqual(await get(memory, 'alive'), undefined, 'a session that did not end is written');
-    });
+        await set(store, 'alive', newLogin(ended));
+        assert.notEqual(await get(memory, 'alive'), undefined, 'a session that did not end is written');
+      },
+    );
   }
 });
 

@@ -32,11 +32,28 @@ async function fapiSetup(options: Partial<OidcAuthOptions> = {}): Promise<TestSe
   return setup({
     jsonErrors: true,
     withoutClientSecret: true,
-    options: { ...WITH_REFRESH_TOKEN, profile: 'fapi2', clientAuthMethod: 'private_key_jwt', clientPrivateKey: { key: app.key, kid: 'app-key' }, idTokenSigningAlg: 'ES256', ...options },
-    client: { client_secret: undefined, token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [app.publicJwk] }, id_token_signed_response_alg: 'ES256', dpop_bound_access_tokens: true },
+    options: {
+      ...WITH_REFRESH_TOKEN,
+      profile: 'fapi2',
+      clientAuthMethod: 'private_key_jwt',
+      clientPrivateKey: { key: app.key, kid: 'app-key' },
+      idTokenSigningAlg: 'ES256',
+      ...options,
+    },
+    client: {
+      client_secret: undefined,
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: [app.publicJwk] },
+      id_token_signed_response_alg: 'ES256',
+      dpop_bound_access_tokens: true,
+    },
     provider: {
       // FAPI 2.0 for the app's client; the tests' own introspection client keeps its secret.
-      features: { fapi: { enabled: true, profile: (_ctx: unknown, client: { clientId?: string } | undefined) => (client?.clientId === CLIENT_ID ? '2.0' : undefined) }, pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true }, dPoP: { enabled: true } },
+      features: {
+        fapi: { enabled: true, profile: (_ctx: unknown, client: { clientId?: string } | undefined) => (client?.clientId === CLIENT_ID ? '2.0' : undefined) },
+        pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true },
+        dPoP: { enabled: true },
+      },
       // The ES256 key signs the app's ID tokens; the RSA one stays for the tests' introspection client.
       configuration: { jwks: { keys: [...(await testSigningKeys()).jwks.keys, { ...(await exportJWK(opKey)), kid: 'op-es256', alg: 'ES256', use: 'sig' }] } },
     },
@@ -119,16 +136,26 @@ describe('profile: "fapi2" refuses at oidcAuth() what FAPI 2.0 forbids', () => {
 
   test('a client secret, PAR or DPoP turned off, an RS256 ID token, an RS256 client key', async () => {
     const fapi = { profile: 'fapi2' } as const;
-    assert.deepEqual(problemsOf({ ...fapi, idTokenSigningAlg: 'PS256' }, baseOptions('https://idp.example.com', 'https://app.example.com')), ['"clientAuthMethod" must be "private_key_jwt" with profile "fapi2" (got "client_secret_basic"): FAPI 2.0 forbids client secrets and public clients']);
+    assert.deepEqual(problemsOf({ ...fapi, idTokenSigningAlg: 'PS256' }, baseOptions('https://idp.example.com', 'https://app.example.com')), [
+      '"clientAuthMethod" must be "private_key_jwt" with profile "fapi2" (got "client_secret_basic"): FAPI 2.0 forbids client secrets and public clients',
+    ]);
     const { key } = await clientKey();
     const good = { ...fapi, clientPrivateKey: { key }, idTokenSigningAlg: 'ES256' };
     assert.deepEqual(problemsOf(good), []);
-    assert.deepEqual(problemsOf({ ...good, pushedAuthorizationRequests: false }), ['"pushedAuthorizationRequests" cannot be false with profile "fapi2": FAPI 2.0 requires pushed authorization requests']);
+    assert.deepEqual(problemsOf({ ...good, pushedAuthorizationRequests: false }), [
+      '"pushedAuthorizationRequests" cannot be false with profile "fapi2": FAPI 2.0 requires pushed authorization requests',
+    ]);
     assert.deepEqual(problemsOf({ ...good, dpop: false }), ['"dpop" cannot be false with profile "fapi2": FAPI 2.0 requires sender-constrained tokens (DPoP)']);
-    assert.deepEqual(problemsOf({ ...good, idTokenSigningAlg: 'RS256' }), ['"idTokenSigningAlg" must be PS256, ES256 or EdDSA with profile "fapi2" (got "RS256")']);
-    assert.deepEqual(problemsOf({ ...fapi, clientPrivateKey: { key } }), ['"idTokenSigningAlg" is required with profile "fapi2": PS256, ES256 or EdDSA (the default, RS256, is not allowed by FAPI 2.0)']);
+    assert.deepEqual(problemsOf({ ...good, idTokenSigningAlg: 'RS256' }), [
+      '"idTokenSigningAlg" must be PS256, ES256 or EdDSA with profile "fapi2" (got "RS256")',
+    ]);
+    assert.deepEqual(problemsOf({ ...fapi, clientPrivateKey: { key } }), [
+      '"idTokenSigningAlg" is required with profile "fapi2": PS256, ES256 or EdDSA (the default, RS256, is not allowed by FAPI 2.0)',
+    ]);
     const { privateKey: rs256 } = await generateKeyPair('RS256');
-    assert.deepEqual(problemsOf({ ...good, clientPrivateKey: { key: rs256 } }), ['"clientPrivateKey" must sign with PS256, ES256 or EdDSA with profile "fapi2" (got a RSASSA-PKCS1-v1_5 key)']);
+    assert.deepEqual(problemsOf({ ...good, clientPrivateKey: { key: rs256 } }), [
+      '"clientPrivateKey" must sign with PS256, ES256 or EdDSA with profile "fapi2" (got a RSASSA-PKCS1-v1_5 key)',
+    ]);
     const { privateKey: p384 } = await generateKeyPair('ES384');
     assert.equal(problemsOf({ ...good, clientPrivateKey: { key: p384 } }).length, 1);
     const { privateKey: ps256 } = await generateKeyPair('PS256');

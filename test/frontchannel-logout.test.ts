@@ -53,11 +53,26 @@ describe('front-channel logout is off by default', () => {
 
   test('GET /frontchannel-logout is left to the app (404 here) and the session keeps working', async () => {
     const { browser, sid } = await withSid(s, 'alice');
-    const res = await fetch(frontchannelUrl(s.appUrl, [['iss', s.op.issuer], ['sid', sid]]));
+    const res = await fetch(
+      frontchannelUrl(s.appUrl, [
+        ['iss', s.op.issuer],
+        ['sid', sid],
+      ]),
+    );
     assert.equal(res.status, 404);
     await res.arrayBuffer();
     // Even sent with the user's cookie, the request is just another app request.
-    assert.equal((await browser.get(frontchannelUrl(s.appUrl, [['iss', s.op.issuer], ['sid', sid]]))).status, 404);
+    assert.equal(
+      (
+        await browser.get(
+          frontchannelUrl(s.appUrl, [
+            ['iss', s.op.issuer],
+            ['sid', sid],
+          ]),
+        )
+      ).status,
+      404,
+    );
     await assertLoggedInAs(browser, s.appUrl, 'alice');
   });
 });
@@ -88,7 +103,12 @@ describe('front-channel logout', () => {
     const user = await userOf(browser, s.appUrl);
     ended.length = 0;
     // Sent from the user's browser, with its session cookie, as a same-site iframe would be.
-    const res = await browser.get(frontchannelUrl(s.appUrl, [['iss', s.op.issuer], ['sid', sid]]));
+    const res = await browser.get(
+      frontchannelUrl(s.appUrl, [
+        ['iss', s.op.issuer],
+        ['sid', sid],
+      ]),
+    );
     assertFrontchannelPage(res, 200);
     await assertLoggedOut(browser, s.appUrl);
     assert.equal(ended.length, 1, 'postLogout ran once');
@@ -108,11 +128,19 @@ describe('front-channel logout', () => {
   test('a request without the user cookie (a cross-site iframe under SameSite=Lax) ends the session too', async () => {
     const { browser, sid } = await withSid(s, 'alice');
     ended.length = 0;
-    const res = await fetch(frontchannelUrl(s.appUrl, [['iss', s.op.issuer], ['sid', sid]]));
+    const res = await fetch(
+      frontchannelUrl(s.appUrl, [
+        ['iss', s.op.issuer],
+        ['sid', sid],
+      ]),
+    );
     assertFrontchannelPage(res, 200);
     await res.arrayBuffer();
     await assertLoggedOut(browser, s.appUrl);
-    assert.deepEqual(ended.map((c) => [c.trigger, c.user?.sub]), [['frontchannel', 'alice']]);
+    assert.deepEqual(
+      ended.map((c) => [c.trigger, c.user?.sub]),
+      [['frontchannel', 'alice']],
+    );
   });
 
   test('other sessions keep working: another user, and the same user under another sid', async () => {
@@ -121,7 +149,12 @@ describe('front-channel logout', () => {
     const otherUser = await withSid(s, 'bob');
     assert.notEqual(target.sid, sameUserOtherSid.sid, 'each browser has its own provider session');
     ended.length = 0;
-    const res = await fetch(frontchannelUrl(s.appUrl, [['iss', s.op.issuer], ['sid', target.sid]]));
+    const res = await fetch(
+      frontchannelUrl(s.appUrl, [
+        ['iss', s.op.issuer],
+        ['sid', target.sid],
+      ]),
+    );
     assert.equal(res.status, 200);
     await res.arrayBuffer();
     await assertLoggedOut(target.browser, s.appUrl);
@@ -132,7 +165,10 @@ describe('front-channel logout', () => {
 
   test('a repeated request for an already ended sid answers 200 and runs postLogout no more', async () => {
     const { sid } = await withSid(s, 'alice');
-    const url = frontchannelUrl(s.appUrl, [['iss', s.op.issuer], ['sid', sid]]);
+    const url = frontchannelUrl(s.appUrl, [
+      ['iss', s.op.issuer],
+      ['sid', sid],
+    ]);
     ended.length = 0;
     assert.equal((await fetch(url)).status, 200);
     const again = await fetch(url);
@@ -144,7 +180,12 @@ describe('front-channel logout', () => {
   test('an unknown sid answers 200 and ends nothing', async () => {
     const { browser } = await withSid(s, 'alice');
     ended.length = 0;
-    const res = await fetch(frontchannelUrl(s.appUrl, [['iss', s.op.issuer], ['sid', 'no-such-sid']]));
+    const res = await fetch(
+      frontchannelUrl(s.appUrl, [
+        ['iss', s.op.issuer],
+        ['sid', 'no-such-sid'],
+      ]),
+    );
     assertFrontchannelPage(res, 200);
     await res.arrayBuffer();
     await assertLoggedInAs(browser, s.appUrl, 'alice');
@@ -152,16 +193,67 @@ describe('front-channel logout', () => {
   });
 
   const refused: [string, (issuer: string, sid: string) => (readonly [string, string])[]][] = [
-    ['a wrong iss', (_iss, sid) => [['iss', 'https://evil.example'], ['sid', sid]]],
-    ['an iss with a trailing slash added', (iss, sid) => [['iss', `${iss}/`], ['sid', sid]]],
-    ['an iss that differs only in case', (iss, sid) => [['iss', iss.toUpperCase()], ['sid', sid]]],
+    [
+      'a wrong iss',
+      (_iss, sid) => [
+        ['iss', 'https://evil.example'],
+        ['sid', sid],
+      ],
+    ],
+    [
+      'an iss with a trailing slash added',
+      (iss, sid) => [
+        ['iss', `${iss}/`],
+        ['sid', sid],
+      ],
+    ],
+    [
+      'an iss that differs only in case',
+      (iss, sid) => [
+        ['iss', iss.toUpperCase()],
+        ['sid', sid],
+      ],
+    ],
     ['a missing sid', (iss) => [['iss', iss]]],
-    ['an empty sid', (iss) => [['iss', iss], ['sid', '']]],
+    [
+      'an empty sid',
+      (iss) => [
+        ['iss', iss],
+        ['sid', ''],
+      ],
+    ],
     ['a missing iss', (_iss, sid) => [['sid', sid]]],
-    ['an empty iss', (_iss, sid) => [['iss', ''], ['sid', sid]]],
-    ['a repeated sid parameter (the same value twice)', (iss, sid) => [['iss', iss], ['sid', sid], ['sid', sid]]],
-    ['a repeated sid parameter (two values)', (iss, sid) => [['iss', iss], ['sid', 'no-such-sid'], ['sid', sid]]],
-    ['a repeated iss parameter', (iss, sid) => [['iss', iss], ['iss', iss], ['sid', sid]]],
+    [
+      'an empty iss',
+      (_iss, sid) => [
+        ['iss', ''],
+        ['sid', sid],
+      ],
+    ],
+    [
+      'a repeated sid parameter (the same value twice)',
+      (iss, sid) => [
+        ['iss', iss],
+        ['sid', sid],
+        ['sid', sid],
+      ],
+    ],
+    [
+      'a repeated sid parameter (two values)',
+      (iss, sid) => [
+        ['iss', iss],
+        ['sid', 'no-such-sid'],
+        ['sid', sid],
+      ],
+    ],
+    [
+      'a repeated iss parameter',
+      (iss, sid) => [
+        ['iss', iss],
+        ['iss', iss],
+        ['sid', sid],
+      ],
+    ],
     ['no parameters at all', () => []],
   ];
   for (const [name, params] of refused) {
@@ -179,7 +271,13 @@ describe('front-channel logout', () => {
   test('a POST to the route answers 405 with Allow: GET and ends nothing', async () => {
     const { browser, sid } = await withSid(s, 'alice');
     ended.length = 0;
-    const res = await fetch(frontchannelUrl(s.appUrl, [['iss', s.op.issuer], ['sid', sid]]), { method: 'POST' });
+    const res = await fetch(
+      frontchannelUrl(s.appUrl, [
+        ['iss', s.op.issuer],
+        ['sid', sid],
+      ]),
+      { method: 'POST' },
+    );
     assert.equal(res.status, 405);
     assert.equal(res.headers.get('allow'), 'GET');
     await res.arrayBuffer();
@@ -189,7 +287,12 @@ describe('front-channel logout', () => {
 
   test('a new login after a front-channel logout works', async () => {
     const { sid } = await withSid(s, 'dave');
-    const res = await fetch(frontchannelUrl(s.appUrl, [['iss', s.op.issuer], ['sid', sid]]));
+    const res = await fetch(
+      frontchannelUrl(s.appUrl, [
+        ['iss', s.op.issuer],
+        ['sid', sid],
+      ]),
+    );
     assert.equal(res.status, 200);
     await res.arrayBuffer();
     const again = await withSid(s, 'dave');
@@ -210,7 +313,12 @@ describe('front-channel logout that matches no session', () => {
   test('answers 200 and warns, once a minute at most, that no session has this sid', async () => {
     lines.length = 0;
     for (let i = 0; i < 5; i++) {
-      const res = await fetch(frontchannelUrl(s.appUrl, [['iss', s.op.issuer], ['sid', `unknown-sid-${String(i)}`]]));
+      const res = await fetch(
+        frontchannelUrl(s.appUrl, [
+          ['iss', s.op.issuer],
+          ['sid', `unknown-sid-${String(i)}`],
+        ]),
+      );
       assertFrontchannelPage(res, 200);
       await res.arrayBuffer();
     }
@@ -237,7 +345,12 @@ describe('front-channel logout with rolling sessions', () => {
     const profile = await browser.get(`${s.appUrl}/profile`, ACCEPT_JSON);
     assert.equal(profile.headers.getSetCookie().filter((c) => c.startsWith(`${SESSION_COOKIE}=`)).length, 1);
     // ...but the front-channel route runs without the session middleware.
-    const res = await browser.get(frontchannelUrl(s.appUrl, [['iss', s.op.issuer], ['sid', sid]]));
+    const res = await browser.get(
+      frontchannelUrl(s.appUrl, [
+        ['iss', s.op.issuer],
+        ['sid', sid],
+      ]),
+    );
     assertFrontchannelPage(res, 200);
     assert.equal(await storeHas(store, sessionId), false);
     await assertLoggedOut(browser, s.appUrl);
@@ -253,7 +366,8 @@ for (const flavour of FLAVOURS) {
         flavour,
         options: { ...FRONTCHANNEL_ON, session: false, secret: SESSION_SECRET },
         // resave writes the loaded session back at the end of every request; unset: 'destroy' destroys it when req.session is dropped.
-        beforeOidc: (app) => app.use(session({ secret: SESSION_SECRET, name: SESSION_COOKIE, resave: true, saveUninitialized: false, unset: 'destroy', store })),
+        beforeOidc: (app) =>
+          app.use(session({ secret: SESSION_SECRET, name: SESSION_COOKIE, resave: true, saveUninitialized: false, unset: 'destroy', store })),
       });
     });
     after(async () => {
@@ -262,7 +376,12 @@ for (const flavour of FLAVOURS) {
 
     test('a request carrying the user cookie ends the session for good: resave does not write it back', async () => {
       const { browser, sid, sessionId } = await withSid(s, 'alice');
-      const res = await browser.get(frontchannelUrl(s.appUrl, [['iss', s.op.issuer], ['sid', sid]]));
+      const res = await browser.get(
+        frontchannelUrl(s.appUrl, [
+          ['iss', s.op.issuer],
+          ['sid', sid],
+        ]),
+      );
       assert.equal(res.status, 200);
       assert.equal(await storeHas(store, sessionId), false);
       await assertLoggedOut(browser, s.appUrl);
@@ -270,7 +389,12 @@ for (const flavour of FLAVOURS) {
 
     test('a request carrying the user cookie for an unknown sid leaves that session in place', async () => {
       const { browser, sessionId } = await withSid(s, 'alice');
-      const res = await browser.get(frontchannelUrl(s.appUrl, [['iss', s.op.issuer], ['sid', 'no-such-sid']]));
+      const res = await browser.get(
+        frontchannelUrl(s.appUrl, [
+          ['iss', s.op.issuer],
+          ['sid', 'no-such-sid'],
+        ]),
+      );
       assert.equal(res.status, 200);
       assert.equal(await storeHas(store, sessionId), true);
       await assertLoggedInAs(browser, s.appUrl, 'alice');
@@ -278,7 +402,12 @@ for (const flavour of FLAVOURS) {
 
     test('a request without the cookie ends the session', async () => {
       const { browser, sid } = await withSid(s, 'alice');
-      const res = await fetch(frontchannelUrl(s.appUrl, [['iss', s.op.issuer], ['sid', sid]]));
+      const res = await fetch(
+        frontchannelUrl(s.appUrl, [
+          ['iss', s.op.issuer],
+          ['sid', sid],
+        ]),
+      );
       assert.equal(res.status, 200);
       await res.arrayBuffer();
       await assertLoggedOut(browser, s.appUrl);

@@ -14,18 +14,52 @@ const SEED = 424242;
 
 // ---- building blocks ----------------------------------------------------------------------
 
-const tricky = fc.constantFrom('', '%', '%zz', '%00', '%ff%fe', '%C0%AF', '%2F%2Fevil.example', '%252F', '\u0000', '\r\n', '&', '=', '+', ';', '?', '..', 'é', '𝔘', '\u202e', 'eyJhbGciOiJub25lIn0.e30.', 'https://evil.example');
-const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 15 }), tricky, fc.array(tricky, { maxLength: 4 }).map((a) => a.join('')));
+const tricky = fc.constantFrom(
+  '',
+  '%',
+  '%zz',
+  '%00',
+  '%ff%fe',
+  '%C0%AF',
+  '%2F%2Fevil.example',
+  '%252F',
+  '\u0000',
+  '\r\n',
+  '&',
+  '=',
+  '+',
+  ';',
+  '?',
+  '..',
+  'é',
+  '𝔘',
+  '\u202e',
+  'eyJhbGciOiJub25lIn0.e30.',
+  'https://evil.example',
+);
+const text = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 40 }),
+  fc.string({ unit: 'grapheme', maxLength: 15 }),
+  tricky,
+  fc.array(tricky, { maxLength: 4 }).map((a) => a.join('')),
+);
 /** Printable ASCII: what fetch lets through as a header value. */
 const headerText = fc.string({ unit: 'grapheme-ascii', maxLength: 40 });
-const callbackKey = fc.oneof(fc.constantFrom('code', 'state', 'iss', 'error', 'error_description', 'error_uri', 'session_state', 'id_token', 'response', 'returnTo'), fc.string({ unit: 'binary', maxLength: 10 }));
+const callbackKey = fc.oneof(
+  fc.constantFrom('code', 'state', 'iss', 'error', 'error_description', 'error_uri', 'session_state', 'id_token', 'response', 'returnTo'),
+  fc.string({ unit: 'binary', maxLength: 10 }),
+);
 type Encoding = 'component' | 'raw' | 'double';
 interface Live {
   start: boolean;
   iss: boolean;
   code: string | undefined;
 }
-const live: fc.Arbitrary<Live> = fc.record({ start: fc.boolean(), iss: fc.oneof({ arbitrary: fc.constant(true), weight: 3 }, { arbitrary: fc.constant(false), weight: 1 }), code: fc.option(fc.oneof(text, fc.base64String({ maxLength: 60 })), { nil: undefined }) });
+const live: fc.Arbitrary<Live> = fc.record({
+  start: fc.boolean(),
+  iss: fc.oneof({ arbitrary: fc.constant(true), weight: 3 }, { arbitrary: fc.constant(false), weight: 1 }),
+  code: fc.option(fc.oneof(text, fc.base64String({ maxLength: 60 })), { nil: undefined }),
+});
 const encoding = fc.constantFrom<Encoding>('component', 'raw', 'double');
 
 function encode(value: string, how: Encoding): string {
@@ -36,10 +70,26 @@ function encode(value: string, how: Encoding): string {
 
 /** A query or form string of random pairs: repeated keys, bad percent-encodings and raw bytes included. */
 function pairs(key: fc.Arbitrary<string>, value: fc.Arbitrary<string>): fc.Arbitrary<string> {
-  return fc.array(fc.record({ key, value, how: encoding }), { maxLength: 8 }).map((list) => list.map(({ key: k, value: v, how }) => `${encode(k, how)}=${encode(v, how)}`).join('&'));
+  return fc
+    .array(fc.record({ key, value, how: encoding }), { maxLength: 8 })
+    .map((list) => list.map(({ key: k, value: v, how }) => `${encode(k, how)}=${encode(v, how)}`).join('&'));
 }
 
-const contentType = fc.option(fc.oneof(fc.constantFrom('application/x-www-form-urlencoded', 'application/x-www-form-urlencoded; charset=UTF-8', 'APPLICATION/X-WWW-FORM-URLENCODED', 'application/json', 'text/plain', 'multipart/form-data; boundary=x', ''), headerText), { nil: undefined });
+const contentType = fc.option(
+  fc.oneof(
+    fc.constantFrom(
+      'application/x-www-form-urlencoded',
+      'application/x-www-form-urlencoded; charset=UTF-8',
+      'APPLICATION/X-WWW-FORM-URLENCODED',
+      'application/json',
+      'text/plain',
+      'multipart/form-data; boundary=x',
+      '',
+    ),
+    headerText,
+  ),
+  { nil: undefined },
+);
 
 const crashes: unknown[] = [];
 const onCrash = (err: unknown): void => {
@@ -75,7 +125,11 @@ describe('fuzzing the package routes against a real provider', () => {
   /** With a live state the answer reaches openid-client's checks and, with iss and a code, the provider's token endpoint. */
   function withLiveState(query: string, state: string | undefined, l: Live): string {
     if (state === undefined) return query;
-    const extra = [`state=${state}`, ...(l.iss ? [`iss=${encodeURIComponent(issuer)}`] : []), ...(l.code === undefined ? [] : [`code=${encodeURIComponent(l.code)}`])].join('&');
+    const extra = [
+      `state=${state}`,
+      ...(l.iss ? [`iss=${encodeURIComponent(issuer)}`] : []),
+      ...(l.code === undefined ? [] : [`code=${encodeURIComponent(l.code)}`]),
+    ].join('&');
     return query === '' ? extra : `${query}&${extra}`;
   }
 
@@ -127,9 +181,13 @@ describe('fuzzing the package routes against a real provider', () => {
       method: fc.constantFrom('GET', 'POST', 'POST', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'),
       origin: fc.option(fc.oneof(fc.constant('APP'), fc.constantFrom('https://evil.example', 'null', 'http://127.0.0.1', ''), headerText), { nil: undefined }),
       site: fc.option(fc.oneof(fc.constantFrom('same-origin', 'same-site', 'cross-site', 'none'), headerText), { nil: undefined }),
-      accept: fc.option(fc.oneof(fc.constantFrom('application/json', 'text/html', '*/*', 'application/json, text/html', 'APPLICATION/JSON'), headerText), { nil: undefined }),
+      accept: fc.option(fc.oneof(fc.constantFrom('application/json', 'text/html', '*/*', 'application/json, text/html', 'APPLICATION/JSON'), headerText), {
+        nil: undefined,
+      }),
       type: contentType,
-      body: fc.option(fc.oneof(pairs(fc.constantFrom('returnTo', 'state', 'id_token_hint', '_csrf'), text), fc.string({ unit: 'binary', maxLength: 200 })), { nil: undefined }),
+      body: fc.option(fc.oneof(pairs(fc.constantFrom('returnTo', 'state', 'id_token_hint', '_csrf'), text), fc.string({ unit: 'binary', maxLength: 200 })), {
+        nil: undefined,
+      }),
       query: pairs(fc.constantFrom('returnTo', 'state', 'x'), text),
       withSession: fc.oneof({ arbitrary: fc.constant(false), weight: 4 }, { arbitrary: fc.constant(true), weight: 1 }),
     });
@@ -174,7 +232,8 @@ describe('fuzzing the package routes against a real provider', () => {
     const b64 = (value: unknown): string => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
     // A signature the provider's key really made, over other claims: transplanted, it must not verify.
     const transplant = (await signLogoutToken(s.op, logoutClaims(s.op, 'nobody', 'transplant-source'))).split('.')[2] ?? '';
-    const often = <T>(likely: fc.Arbitrary<T>, other: fc.Arbitrary<T>): fc.Arbitrary<T> => fc.oneof({ arbitrary: likely, weight: 3 }, { arbitrary: other, weight: 1 });
+    const often = <T>(likely: fc.Arbitrary<T>, other: fc.Arbitrary<T>): fc.Arbitrary<T> =>
+      fc.oneof({ arbitrary: likely, weight: 3 }, { arbitrary: other, weight: 1 });
     // Members that are undefined vanish in JSON.stringify: "absent" is one of the random choices.
     const header = often<unknown>(
       fc.record({
@@ -203,7 +262,10 @@ describe('fuzzing the package routes against a real provider', () => {
       fc.jsonValue({ maxDepth: 3 }),
     );
     const signature = often(
-      fc.oneof(fc.constant(transplant), fc.uint8Array({ minLength: 256, maxLength: 256 }).map((x) => Buffer.from(x).toString('base64url'))),
+      fc.oneof(
+        fc.constant(transplant),
+        fc.uint8Array({ minLength: 256, maxLength: 256 }).map((x) => Buffer.from(x).toString('base64url')),
+      ),
       fc.oneof(fc.constant(''), fc.string({ maxLength: 40 }), fc.base64String({ maxLength: 400 })),
     );
     const jwtLike = fc
@@ -213,11 +275,16 @@ describe('fuzzing the package routes against a real provider', () => {
     const body = often(
       token.map((t) => new URLSearchParams({ logout_token: t }).toString()),
       fc.oneof(
-        fc.array(fc.record({ key: fc.oneof(fc.constant('logout_token'), fc.string({ maxLength: 8 })), value: token, how: encoding }), { maxLength: 4 }).map((list) => list.map(({ key, value, how }) => `${encode(key, how)}=${encode(value, how)}`).join('&')),
+        fc
+          .array(fc.record({ key: fc.oneof(fc.constant('logout_token'), fc.string({ maxLength: 8 })), value: token, how: encoding }), { maxLength: 4 })
+          .map((list) => list.map(({ key, value, how }) => `${encode(key, how)}=${encode(value, how)}`).join('&')),
         fc.string({ unit: 'binary', maxLength: 300 }),
       ),
     );
-    const run = fc.record({ body, type: fc.oneof({ arbitrary: fc.constant('application/x-www-form-urlencoded'), weight: 3 }, { arbitrary: contentType, weight: 1 }) });
+    const run = fc.record({
+      body,
+      type: fc.oneof({ arbitrary: fc.constant('application/x-www-form-urlencoded'), weight: 3 }, { arbitrary: contentType, weight: 1 }),
+    });
     await fc.assert(
       fc.asyncProperty(run, async ({ body: raw, type }) => {
         const headers: Record<string, string> = type === undefined ? {} : { 'content-type': type };
@@ -234,7 +301,7 @@ describe('fuzzing the package routes against a real provider', () => {
     assert.equal((await alice.browser.get(`${s.appUrl}/profile`, ACCEPT_JSON)).status, 200, 'no random token ended a session');
     assertNoCrash();
   });
-  test('logout tokens signed with the provider\'s own key but breaking at least one rule always answer 400 and touch no session', async () => {
+  test("logout tokens signed with the provider's own key but breaking at least one rule always answer 400 and touch no session", async () => {
     const alice = await loggedIn(s, 'alice');
     const sid = sidOf(alice.tokens.idToken) ?? 'no-sid';
     const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -243,18 +310,49 @@ describe('fuzzing the package routes against a real provider', () => {
     type Break = (c: Claims) => Claims;
     const drop = (c: Claims, ...names: string[]): Claims => Object.fromEntries(Object.entries(c).filter(([k]) => !names.includes(k)));
     const breaks: fc.Arbitrary<Break>[] = [
-      fc.string().filter((v) => v !== issuer).map((iss) => (c: Claims) => ({ ...c, iss })),
-      fc.oneof(fc.string().filter((v) => v !== 'test-app'), fc.array(fc.string().filter((v) => v !== 'test-app'), { maxLength: 3 })).map((aud) => (c: Claims) => ({ ...c, aud })),
-      fc.oneof(fc.constant(undefined), fc.string(), fc.integer({ min: now + 120, max: now + 10 ** 7 }), fc.integer({ min: 0, max: now - 3600 })).map((iat) => (c: Claims) => (iat === undefined ? drop(c, 'iat') : { ...c, iat })),
+      fc
+        .string()
+        .filter((v) => v !== issuer)
+        .map((iss) => (c: Claims) => ({ ...c, iss })),
+      fc
+        .oneof(
+          fc.string().filter((v) => v !== 'test-app'),
+          fc.array(
+            fc.string().filter((v) => v !== 'test-app'),
+            { maxLength: 3 },
+          ),
+        )
+        .map((aud) => (c: Claims) => ({ ...c, aud })),
+      fc
+        .oneof(fc.constant(undefined), fc.string(), fc.integer({ min: now + 120, max: now + 10 ** 7 }), fc.integer({ min: 0, max: now - 3600 }))
+        .map((iat) => (c: Claims) => (iat === undefined ? drop(c, 'iat') : { ...c, iat })),
       // a missing exp is accepted (iat bounds the age), so only a wrong one breaks the token
       fc.oneof(fc.string(), fc.integer({ min: 0, max: now - 60 })).map((exp) => (c: Claims) => ({ ...c, exp })),
-      fc.oneof(fc.constant(undefined), fc.constant(''), fc.integer(), fc.constant(null)).map((jti) => (c: Claims) => (jti === undefined ? drop(c, 'jti') : { ...c, jti })),
-      fc.option(fc.jsonValue({ maxDepth: 2 }), { nil: undefined }).filter((v) => !(isRecord(v) && isRecord(v[BACKCHANNEL_EVENT]))).map((events) => (c: Claims) => (events === undefined ? drop(c, 'events') : { ...c, events })),
+      fc
+        .oneof(fc.constant(undefined), fc.constant(''), fc.integer(), fc.constant(null))
+        .map((jti) => (c: Claims) => (jti === undefined ? drop(c, 'jti') : { ...c, jti })),
+      fc
+        .option(fc.jsonValue({ maxDepth: 2 }), { nil: undefined })
+        .filter((v) => !(isRecord(v) && isRecord(v[BACKCHANNEL_EVENT])))
+        .map((events) => (c: Claims) => (events === undefined ? drop(c, 'events') : { ...c, events })),
       fc.string().map((nonce) => (c: Claims) => ({ ...c, nonce })),
-      fc.constantFrom<Break>((c) => drop(c, 'sub', 'sid'), (c) => ({ ...drop(c, 'sid'), sub: '' }), (c) => ({ ...c, sid: 42 }), (c) => ({ ...c, sub: ['alice'] })),
+      fc.constantFrom<Break>(
+        (c) => drop(c, 'sub', 'sid'),
+        (c) => ({ ...drop(c, 'sid'), sub: '' }),
+        (c) => ({ ...c, sid: 42 }),
+        (c) => ({ ...c, sub: ['alice'] }),
+      ),
     ];
     const badTyp = fc.string().filter((t) => !['logout+jwt', 'application/logout+jwt', 'jwt', 'application/jwt'].includes(t.toLowerCase()));
-    const run = fc.record({ broken: fc.array(fc.oneof(...breaks), { minLength: 1, maxLength: 3 }), typ: fc.option(badTyp, { nil: undefined }), extra: fc.dictionary(fc.string({ maxLength: 8 }).map((k) => `x-${k}`), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 3 }) });
+    const run = fc.record({
+      broken: fc.array(fc.oneof(...breaks), { minLength: 1, maxLength: 3 }),
+      typ: fc.option(badTyp, { nil: undefined }),
+      extra: fc.dictionary(
+        fc.string({ maxLength: 8 }).map((k) => `x-${k}`),
+        fc.jsonValue({ maxDepth: 1 }),
+        { maxKeys: 3 },
+      ),
+    });
     await fc.assert(
       fc.asyncProperty(run, async ({ broken, typ, extra }) => {
         const claims = broken.reduce<Claims>((c, f) => f(c), { ...extra, ...logoutClaims(s.op, 'alice', sid) });

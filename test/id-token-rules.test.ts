@@ -182,7 +182,11 @@ describe('verifyIdTokenSignature: the ID token signature check beside openid-cli
 
   before(async () => {
     [rsa, rsaOther, ec] = await Promise.all([newKey('RS256'), newKey('RS256'), newKey('ES256')]);
-    const weak = await crypto.subtle.generateKey({ name: 'RSASSA-PKCS1-v1_5', modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, true, ['sign', 'verify']);
+    const weak = await crypto.subtle.generateKey(
+      { name: 'RSASSA-PKCS1-v1_5', modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+      true,
+      ['sign', 'verify'],
+    );
     weakRsa = { privateKey: weak.privateKey, publicKey: weak.publicKey, jwk: await exportJWK(weak.publicKey) };
   });
 
@@ -202,7 +206,10 @@ describe('verifyIdTokenSignature: the ID token signature check beside openid-cli
 
     it('an aud array that contains the client id (OIDC Core §3.1.3.7 step 3)', async () => {
       const jwks = fakeJwks([{ keys: [withKid(rsa, 'k1')] }]);
-      await verifyIdTokenSignature(await sign(rsa.privateKey, { alg: 'RS256', kid: 'k1' }, { ...goodClaims(), aud: [CLIENT_ID, 'other'], azp: CLIENT_ID }), checkWith(jwks));
+      await verifyIdTokenSignature(
+        await sign(rsa.privateKey, { alg: 'RS256', kid: 'k1' }, { ...goodClaims(), aud: [CLIENT_ID, 'other'], azp: CLIENT_ID }),
+        checkWith(jwks),
+      );
     });
   });
 
@@ -314,7 +321,11 @@ describe('verifyIdTokenSignature: the ID token signature check beside openid-cli
       const token = await sign(rsa.privateKey, { alg: 'RS256', kid: 'same' });
       // Only "several provider keys could match" is pinned: the message also says the token names
       // no kid, which is not so here (reported, lib/tokens/id-token.ts unchanged).
-      await assertRefused(token, verifyIdTokenSignature(token, checkWith(jwks)), invalidBecause(/several provider keys could match/, errors.JWKSMultipleMatchingKeys));
+      await assertRefused(
+        token,
+        verifyIdTokenSignature(token, checkWith(jwks)),
+        invalidBecause(/several provider keys could match/, errors.JWKSMultipleMatchingKeys),
+      );
       assertNoRefetch(jwks);
     });
 
@@ -361,7 +372,11 @@ describe('verifyIdTokenSignature: the ID token signature check beside openid-cli
       const outage = new Error('JWKS answered 500');
       const jwks = fakeJwks([{ keys: [withKid(rsaOther, 'old')] }, outage]);
       const token = await sign(rsa.privateKey, { alg: 'RS256', kid: 'new' });
-      await assertRefused(token, verifyIdTokenSignature(token, checkWith(jwks)), { ...PROVIDER_UNAVAILABLE, message: KEYS_UNREACHABLE, cause: (c) => c === outage });
+      await assertRefused(token, verifyIdTokenSignature(token, checkWith(jwks)), {
+        ...PROVIDER_UNAVAILABLE,
+        message: KEYS_UNREACHABLE,
+        cause: (c) => c === outage,
+      });
     });
   });
 
@@ -375,7 +390,14 @@ describe('verifyIdTokenSignature: the ID token signature check beside openid-cli
     });
 
     it('"use": "sig" beside an "enc" twin without kids: the sig key is the only candidate, not an ambiguity', async () => {
-      const jwks = fakeJwks([{ keys: [{ ...rsaOther.jwk, use: 'enc' }, { ...rsa.jwk, use: 'sig' }] }]);
+      const jwks = fakeJwks([
+        {
+          keys: [
+            { ...rsaOther.jwk, use: 'enc' },
+            { ...rsa.jwk, use: 'sig' },
+          ],
+        },
+      ]);
       await verifyIdTokenSignature(await sign(rsa.privateKey, { alg: 'RS256' }), checkWith(jwks));
     });
 
@@ -452,7 +474,10 @@ describe('verifyIdTokenSignature: the ID token signature check beside openid-cli
     });
 
     it('a "crit" header naming an extension nobody understands (RFC 7515 §4.1.11: MUST be rejected)', async () => {
-      await refusedAsNotAJws(await signRaw(rsa.privateKey, { alg: 'RS256', kid: 'k1', crit: ['urn:example:unknown'], 'urn:example:unknown': true }, b64json(goodClaims())), errors.JOSENotSupported);
+      await refusedAsNotAJws(
+        await signRaw(rsa.privateKey, { alg: 'RS256', kid: 'k1', crit: ['urn:example:unknown'], 'urn:example:unknown': true }, b64json(goodClaims())),
+        errors.JOSENotSupported,
+      );
     });
 
     it('a payload changed after signing: bad signature', async () => {
@@ -498,7 +523,11 @@ describe('verifyIdTokenSignature: the ID token signature check beside openid-cli
       const outage = new Error('connect ECONNREFUSED');
       const jwks = fakeJwks([outage]);
       const token = await sign(rsa.privateKey, { alg: 'RS256', kid: 'k1' });
-      await assertRefused(token, verifyIdTokenSignature(token, checkWith(jwks)), { ...PROVIDER_UNAVAILABLE, message: KEYS_UNREACHABLE, cause: (c) => c === outage });
+      await assertRefused(token, verifyIdTokenSignature(token, checkWith(jwks)), {
+        ...PROVIDER_UNAVAILABLE,
+        message: KEYS_UNREACHABLE,
+        cause: (c) => c === outage,
+      });
       assertNoRefetch(jwks);
     });
 
@@ -506,7 +535,11 @@ describe('verifyIdTokenSignature: the ID token signature check beside openid-cli
       const outage = new TypeError('fetch failed');
       const jwks = fakeJwks([() => Promise.reject(outage)]);
       const token = await sign(rsa.privateKey, { alg: 'RS256', kid: 'k1' });
-      await assertRefused(token, verifyIdTokenSignature(token, checkWith(jwks)), { ...PROVIDER_UNAVAILABLE, message: KEYS_UNREACHABLE, cause: (c) => c === outage });
+      await assertRefused(token, verifyIdTokenSignature(token, checkWith(jwks)), {
+        ...PROVIDER_UNAVAILABLE,
+        message: KEYS_UNREACHABLE,
+        cause: (c) => c === outage,
+      });
       assertNoRefetch(jwks);
     });
   });

@@ -6,7 +6,17 @@ import { baseOptions, buildApp, capturingLogger, CLIENT_ID, CLIENT_SECRET, FLAVO
 import { ACCEPT_JSON, assertLoggedInAs, assertLoggedOut, assertOidcError, jsonOf } from './helpers/assertions.js';
 import { Browser, rawLocation, type Page } from './helpers/browser.js';
 import { SESSION_COOKIE as COOKIE, setCookiesNamed } from './helpers/cookies.js';
-import { newSigningKey, signHs256, signRs256, signRs256WithoutKid, startHostileProvider, unsignedJwt, withoutKid, type HostileBehaviour, type HostileProvider } from './helpers/hostile-provider.js';
+import {
+  newSigningKey,
+  signHs256,
+  signRs256,
+  signRs256WithoutKid,
+  startHostileProvider,
+  unsignedJwt,
+  withoutKid,
+  type HostileBehaviour,
+  type HostileProvider,
+} from './helpers/hostile-provider.js';
 import { lateServer, type LateServer } from './helpers/late-server.js';
 
 /** The app wired to a hostile provider; a fresh pair per test, so JWKS counts and caches start at zero. */
@@ -120,7 +130,10 @@ async function assertIdTokenRefused(h: Hostile, behaviour: HostileBehaviour, mes
 }
 
 const withClaims = (change: (claims: JWTPayload) => JWTPayload): HostileBehaviour => ({ idTokenClaims: change });
-const without = (name: string) => (claims: JWTPayload): JWTPayload => Object.fromEntries(Object.entries(claims).filter(([key]) => key !== name));
+const without =
+  (name: string) =>
+  (claims: JWTPayload): JWTPayload =>
+    Object.fromEntries(Object.entries(claims).filter(([key]) => key !== name));
 
 for (const flavour of FLAVOURS) {
   describe(`ID token validation against a hostile provider (${flavour})`, () => {
@@ -158,19 +171,35 @@ for (const flavour of FLAVOURS) {
     });
 
     test('an ID token from another issuer is refused', async () => {
-      await assertIdTokenRefused(h, withClaims((c) => ({ ...c, iss: 'https://idp.attacker.example' })), /\biss\b/);
+      await assertIdTokenRefused(
+        h,
+        withClaims((c) => ({ ...c, iss: 'https://idp.attacker.example' })),
+        /\biss\b/,
+      );
     });
 
     test('an ID token for another audience is refused', async () => {
-      await assertIdTokenRefused(h, withClaims((c) => ({ ...c, aud: 'another-client' })), /\baud\b/);
+      await assertIdTokenRefused(
+        h,
+        withClaims((c) => ({ ...c, aud: 'another-client' })),
+        /\baud\b/,
+      );
     });
 
     test('an ID token with several audiences and no azp is refused', async () => {
-      await assertIdTokenRefused(h, withClaims((c) => ({ ...c, aud: [CLIENT_ID, 'another-client'] })), /\baud\b/);
+      await assertIdTokenRefused(
+        h,
+        withClaims((c) => ({ ...c, aud: [CLIENT_ID, 'another-client'] })),
+        /\baud\b/,
+      );
     });
 
     test('an ID token with several audiences and the azp of another client is refused', async () => {
-      await assertIdTokenRefused(h, withClaims((c) => ({ ...c, aud: [CLIENT_ID, 'another-client'], azp: 'another-client' })), /\bazp\b/);
+      await assertIdTokenRefused(
+        h,
+        withClaims((c) => ({ ...c, aud: [CLIENT_ID, 'another-client'], azp: 'another-client' })),
+        /\bazp\b/,
+      );
     });
 
     test('an ID token without a nonce is refused', async () => {
@@ -178,17 +207,29 @@ for (const flavour of FLAVOURS) {
     });
 
     test('an ID token with another nonce is refused', async () => {
-      await assertIdTokenRefused(h, withClaims((c) => ({ ...c, nonce: 'a-nonce-from-another-login' })), /\bnonce\b/);
+      await assertIdTokenRefused(
+        h,
+        withClaims((c) => ({ ...c, nonce: 'a-nonce-from-another-login' })),
+        /\bnonce\b/,
+      );
     });
 
     test('an expired ID token is refused', async () => {
       const now = Math.floor(Date.now() / 1000);
-      await assertIdTokenRefused(h, withClaims((c) => ({ ...c, iat: now - 7200, exp: now - 3600 })), /\bexp\b|expired/);
+      await assertIdTokenRefused(
+        h,
+        withClaims((c) => ({ ...c, iat: now - 7200, exp: now - 3600 })),
+        /\bexp\b|expired/,
+      );
     });
 
     test('an ID token issued an hour in the future is refused', async () => {
       const now = Math.floor(Date.now() / 1000);
-      await assertIdTokenRefused(h, withClaims((c) => ({ ...c, iat: now + 3600, exp: now + 7200 })), /in the future/);
+      await assertIdTokenRefused(
+        h,
+        withClaims((c) => ({ ...c, iat: now + 3600, exp: now + 7200 })),
+        /in the future/,
+      );
     });
 
     test('an ID token without iat is refused', async () => {
@@ -196,7 +237,8 @@ for (const flavour of FLAVOURS) {
     });
 
     test('an ID token whose iat is a string of digits, not a number, is refused', async () => {
-      const asText = (claims: JWTPayload): JWTPayload => Object.fromEntries(Object.entries(claims).map(([name, value]) => [name, name === 'iat' ? String(value) : value]));
+      const asText = (claims: JWTPayload): JWTPayload =>
+        Object.fromEntries(Object.entries(claims).map(([name, value]) => [name, name === 'iat' ? String(value) : value]));
       await assertIdTokenRefused(h, withClaims(asText), /\biat\b/);
     });
 

@@ -16,8 +16,18 @@ for (const pushed of [false, true]) {
       s = await setup({
         jsonErrors: true,
         withoutClientSecret: true,
-        options: { clientAuthMethod: 'private_key_jwt', clientPrivateKey: { key: privateKey, kid: 'app-key' }, signedRequestObjects: true, pushedAuthorizationRequests: pushed },
-        client: { client_secret: undefined, token_endpoint_auth_method: 'private_key_jwt', request_object_signing_alg: 'ES256', jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'app-key', alg: 'ES256', use: 'sig' }] } },
+        options: {
+          clientAuthMethod: 'private_key_jwt',
+          clientPrivateKey: { key: privateKey, kid: 'app-key' },
+          signedRequestObjects: true,
+          pushedAuthorizationRequests: pushed,
+        },
+        client: {
+          client_secret: undefined,
+          token_endpoint_auth_method: 'private_key_jwt',
+          request_object_signing_alg: 'ES256',
+          jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'app-key', alg: 'ES256', use: 'sig' }] },
+        },
         provider: { features: { requestObjects: { enabled: true, requireSignedRequestObject: true }, pushedAuthorizationRequests: { enabled: true } } },
       });
       requests = recordProviderRequests(s.op);
@@ -26,7 +36,7 @@ for (const pushed of [false, true]) {
       await s.close();
     });
 
-    test('login works; the request travels as one ES256 request object signed with the app\'s key', async () => {
+    test("login works; the request travels as one ES256 request object signed with the app's key", async () => {
       const b = new Browser({ navigations: true });
       const callback = await login(b, `${s.appUrl}/login`, 'alice');
       assert.equal(callback.status, 302, callback.body);
@@ -34,10 +44,7 @@ for (const pushed of [false, true]) {
       const authorization = requests.find(({ method, url }) => method === 'GET' && url.pathname === '/auth');
       assert.ok(authorization !== undefined);
       const carried = pushed ? new URLSearchParams(requests.find(({ url }) => url.pathname === '/request')?.body ?? '') : authorization.url.searchParams;
-      assert.deepEqual(
-        [...authorization.url.searchParams.keys()].sort(),
-        pushed ? ['client_id', 'request_uri'] : ['client_id', 'request'],
-      );
+      assert.deepEqual([...authorization.url.searchParams.keys()].sort(), pushed ? ['client_id', 'request_uri'] : ['client_id', 'request']);
       const requestObject = carried.get('request') ?? '';
       assert.equal(decodeProtectedHeader(requestObject).alg, 'ES256');
       assert.equal(decodeProtectedHeader(requestObject).kid, 'app-key');
@@ -50,6 +57,13 @@ for (const pushed of [false, true]) {
 
 test('signedRequestObjects without clientPrivateKey, or not a boolean, is refused at oidcAuth()', () => {
   const base = baseOptions('https://idp.example.com', 'https://app.example.com');
-  assert.throws(() => oidcAuth({ ...base, signedRequestObjects: true }), (err: unknown) => err instanceof OidcAuthError && err.problems.includes('"signedRequestObjects" needs "clientPrivateKey": the request object is signed with it'));
-  assert.throws(() => oidcAuth({ ...base, signedRequestObjects: 'yes' as unknown as boolean }), (err: unknown) => err instanceof OidcAuthError && err.problems.includes('"signedRequestObjects" must be a boolean (got "yes")'));
+  assert.throws(
+    () => oidcAuth({ ...base, signedRequestObjects: true }),
+    (err: unknown) =>
+      err instanceof OidcAuthError && err.problems.includes('"signedRequestObjects" needs "clientPrivateKey": the request object is signed with it'),
+  );
+  assert.throws(
+    () => oidcAuth({ ...base, signedRequestObjects: 'yes' as unknown as boolean }),
+    (err: unknown) => err instanceof OidcAuthError && err.problems.includes('"signedRequestObjects" must be a boolean (got "yes")'),
+  );
 });

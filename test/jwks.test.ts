@@ -6,7 +6,12 @@ import { startHostileProvider, type HostileProvider } from './helpers/hostile-pr
 describe('the JWKS cache shared by the callback and back-channel logout', () => {
   let hp: HostileProvider;
   let clock: number;
-  const cache = (): JwksCache => createJwksCache(() => Promise.resolve(new URL(`${hp.issuer}/jwks`)), 5000, () => clock);
+  const cache = (): JwksCache =>
+    createJwksCache(
+      () => Promise.resolve(new URL(`${hp.issuer}/jwks`)),
+      5000,
+      () => clock,
+    );
 
   before(async () => {
     hp = await startHostileProvider({ clientId: 'c', clientSecret: 'unused-unused-unused-unused-unused', redirectUri: 'http://127.0.0.1/callback' });

@@ -18,7 +18,10 @@ afterEach(() => {
   mock.timers.reset();
 });
 
-async function withApp(lifetime: { absoluteSec?: number | false; idleSec?: number | false }, run: (s: TestSetup, store: session.MemoryStore, ended: PostLogoutContext[]) => Promise<void>): Promise<void> {
+async function withApp(
+  lifetime: { absoluteSec?: number | false; idleSec?: number | false },
+  run: (s: TestSetup, store: session.MemoryStore, ended: PostLogoutContext[]) => Promise<void>,
+): Promise<void> {
   const store = new session.MemoryStore();
   const ended: PostLogoutContext[] = [];
   const s = await setup({
@@ -50,9 +53,12 @@ describe('session lifetimes', () => {
       clockAt(base, 1100 + 601);
       assert.equal((await browser.get(`${s.appUrl}/profile`, JSON_ACCEPT)).status, 401);
       assert.equal(await storeHas(store, sessionId), false);
-      assert.deepEqual(ended.map((c) => [c.trigger, c.user?.sub]), [['expired', 'alice']]);
+      assert.deepEqual(
+        ended.map((c) => [c.trigger, c.user?.sub]),
+        [['expired', 'alice']],
+      );
       mock.timers.reset();
-      assert.equal((await s.op.introspect(tokens.refreshToken ?? '')).active, false, 'the ended session\'s refresh token is revoked');
+      assert.equal((await s.op.introspect(tokens.refreshToken ?? '')).active, false, "the ended session's refresh token is revoked");
     });
   });
 
@@ -67,7 +73,10 @@ describe('session lifetimes', () => {
       clockAt(base, 3601);
       assert.equal((await browser.get(`${s.appUrl}/profile`, JSON_ACCEPT)).status, 401);
       assert.equal(await storeHas(store, sessionId), false);
-      assert.deepEqual(ended.map((c) => c.trigger), ['expired']);
+      assert.deepEqual(
+        ended.map((c) => c.trigger),
+        ['expired'],
+      );
     });
   });
 

@@ -8,7 +8,7 @@ import { Gate } from './helpers/gates.js';
 
 const HTML = { accept: 'text/html' } as const;
 
-describe('res.oidc.login(): a login started from the app\'s own handler', () => {
+describe("res.oidc.login(): a login started from the app's own handler", () => {
   let s: TestSetup;
   let gate: Gate | undefined;
   before(async () => {
@@ -30,10 +30,13 @@ describe('res.oidc.login(): a login started from the app\'s own handler', () => 
         app.get('/silent', (_req, res, next) => {
           res.oidc.login({ returnTo: '/after-silent', authorizationParams: { prompt: 'none' } }).catch(next);
         });
-        app.get('/held', requiresAuth(async (req, res) => {
-          await gate?.hold();
-          res.json({ sub: req.oidc.user.sub, authenticated: req.oidc.isAuthenticated() });
-        }));
+        app.get(
+          '/held',
+          requiresAuth(async (req, res) => {
+            await gate?.hold();
+            res.json({ sub: req.oidc.user.sub, authenticated: req.oidc.isAuthenticated() });
+          }),
+        );
       },
     });
   });
@@ -41,7 +44,7 @@ describe('res.oidc.login(): a login started from the app\'s own handler', () => 
     await s.close();
   });
 
-  test('sends the browser to the provider with the login\'s own parameters over the configured ones, and back to its returnTo', async () => {
+  test("sends the browser to the provider with the login's own parameters over the configured ones, and back to its returnTo", async () => {
     const b = new Browser();
     const start = await b.get(`${s.appUrl}/signup`, HTML);
     assert.equal(start.status, 302);
@@ -53,7 +56,7 @@ describe('res.oidc.login(): a login started from the app\'s own handler', () => 
     assert.equal(rawLocation(callback), '/welcome?new=1');
   });
 
-  test('a returnTo that leaves the app falls back to the app\'s base path', async () => {
+  test("a returnTo that leaves the app falls back to the app's base path", async () => {
     const b = new Browser();
     const start = await b.get(`${s.appUrl}/hostile-return`, HTML);
     const callback = await deliver(b, await authorize(b, start.location ?? '', 'alice'));
@@ -77,7 +80,7 @@ describe('res.oidc.login(): a login started from the app\'s own handler', () => 
     assert.deepEqual(page.headers.getSetCookie(), []);
   });
 
-  test('prompt=none is a silent login: without a provider session the provider\'s login_required brings the browser back, anonymous', async () => {
+  test("prompt=none is a silent login: without a provider session the provider's login_required brings the browser back, anonymous", async () => {
     const b = new Browser();
     const start = await b.get(`${s.appUrl}/silent`, HTML);
     assert.equal(new URL(start.location ?? '').searchParams.get('prompt'), 'none');
@@ -151,13 +154,13 @@ describe('routes turned off: the app mounts its own handlers and calls res.oidc'
     await s.close();
   });
 
-  test('GET /login and POST /logout are no longer the package\'s: they fall through to the app (404)', async () => {
+  test("GET /login and POST /logout are no longer the package's: they fall through to the app (404)", async () => {
     const b = new Browser();
     assert.equal((await b.get(`${s.appUrl}/login`, HTML)).status, 404);
     assert.equal((await b.request(`${s.appUrl}/logout`, { method: 'POST', headers: ACCEPT_JSON })).status, 404);
   });
 
-  test('requiresAuth() without a login route starts the login itself, with returnTo; the app\'s callback finishes it', async () => {
+  test("requiresAuth() without a login route starts the login itself, with returnTo; the app's callback finishes it", async () => {
     seen.length = 0;
     const b = new Browser();
     const guarded = await b.get(`${s.appUrl}/profile?tab=2`, HTML);
@@ -169,7 +172,7 @@ describe('routes turned off: the app mounts its own handlers and calls res.oidc'
     assert.equal((jsonOf(await b.get(`${s.appUrl}/profile`, ACCEPT_JSON)) as { sub: string }).sub, 'alice');
   });
 
-  test('res.oidc.login() from the app\'s own sign-in route, res.oidc.logout() from its sign-out route', async () => {
+  test("res.oidc.login() from the app's own sign-in route, res.oidc.logout() from its sign-out route", async () => {
     seen.length = 0;
     const b = new Browser();
     const start = await b.get(`${s.appUrl}/sign-in`, HTML);
@@ -194,7 +197,10 @@ describe('routes turned off: the app mounts its own handlers and calls res.oidc'
     const b = new Browser();
     const start = await b.get(`${s.appUrl}/sign-in`, HTML);
     await deliver(b, await authorize(b, start.location ?? '', 'alice'));
-    const out = await b.request(`${s.appUrl}/sign-out`, { method: 'POST', headers: { ...ACCEPT_JSON, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' } });
+    const out = await b.request(`${s.appUrl}/sign-out`, {
+      method: 'POST',
+      headers: { ...ACCEPT_JSON, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+    });
     assertOidcError(out, 403, 'OIDC_CROSS_SITE_REQUEST');
     assert.equal((await b.get(`${s.appUrl}/profile`, ACCEPT_JSON)).status, 200);
   });
@@ -203,17 +209,21 @@ describe('routes turned off: the app mounts its own handlers and calls res.oidc'
 describe('a login requiresAuth() starts itself is, like GET /login, only for a top-level navigation', () => {
   let s: TestSetup;
   before(async () => {
-    s = await setup({ jsonErrors: true, options: { routes: { login: false } }, routes: (app) => {
-      app.get('/mfa', requiresAuth({ acr: 'mfa' }), (_req, res) => {
-        res.json({ ok: true });
-      });
-    } });
+    s = await setup({
+      jsonErrors: true,
+      options: { routes: { login: false } },
+      routes: (app) => {
+        app.get('/mfa', requiresAuth({ acr: 'mfa' }), (_req, res) => {
+          res.json({ ok: true });
+        });
+      },
+    });
   });
   after(async () => {
     await s.close();
   });
 
-  test('a page\'s fetch of a protected route gets 401 login_required and no cookie, with or without a login route', async () => {
+  test("a page's fetch of a protected route gets 401 login_required and no cookie, with or without a login route", async () => {
     for (const path of ['/profile', '/mfa']) {
       const b = new Browser();
       const page = await b.request(`${s.appUrl}${path}`, { headers: { accept: 'text/html', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty' } });

@@ -27,7 +27,11 @@ function isCallback(url: URL | string): boolean {
 }
 
 function cookieNames(header: string | undefined): string[] {
-  return (header ?? '').split(';').map((pair) => pair.trim().split('=')[0] ?? '').filter((name) => name !== '').sort();
+  return (header ?? '')
+    .split(';')
+    .map((pair) => pair.trim().split('=')[0] ?? '')
+    .filter((name) => name !== '')
+    .sort();
 }
 
 function setCookie(cookie: Pick<Cookie, 'name' | 'value' | 'path' | 'sameSite'>): string {
@@ -114,22 +118,25 @@ describe('login CSRF by cookie tossing from a sibling subdomain (HTTPS, headless
       const consent = page.getByRole('button', { name: 'Continue' });
       await consent.waitFor();
       const callbackUrl = new Promise<string>((resolve, reject) => {
-        void page.route((url) => url.origin === new URL(op.issuer).origin, async (route) => {
-          let res = await route.fetch({ maxRedirects: 0 });
-          for (let hop = 0; hop < 5; hop++) {
-            const location = res.headers()['location'];
-            if (location === undefined) break;
-            const next = new URL(location, res.url());
-            if (isCallback(next)) {
-              resolve(next.href);
-              await route.abort('aborted');
-              return;
+        void page.route(
+          (url) => url.origin === new URL(op.issuer).origin,
+          async (route) => {
+            let res = await route.fetch({ maxRedirects: 0 });
+            for (let hop = 0; hop < 5; hop++) {
+              const location = res.headers()['location'];
+              if (location === undefined) break;
+              const next = new URL(location, res.url());
+              if (isCallback(next)) {
+                resolve(next.href);
+                await route.abort('aborted');
+                return;
+              }
+              res = await context.request.get(next.href, { maxRedirects: 0 });
             }
-            res = await context.request.get(next.href, { maxRedirects: 0 });
-          }
-          reject(new Error(`the provider did not answer with the callback: ${res.url()} (${res.status()})`));
-          await route.abort('failed');
-        });
+            reject(new Error(`the provider did not answer with the callback: ${res.url()} (${res.status()})`));
+            await route.abort('failed');
+          },
+        );
       });
       await consent.click({ noWaitAfter: true });
       const url = await callbackUrl;
@@ -171,7 +178,9 @@ describe('login CSRF by cookie tossing from a sibling subdomain (HTTPS, headless
     // Domain breaks the prefix's rules; every other name is also tossed under that prefix.
     const callbackPath = new URL(attacker.callbackUrl).pathname;
     const narrow = (p: string): string => (callbackPath.startsWith(p) ? callbackPath : p);
-    const planted = [...attacker.cookies, { name: PROBE, value: '1', path: '/', sameSite: 'Lax' as const }].map((c) => (c.name.startsWith('__Host-') ? c : { ...c, path: narrow(c.path) }));
+    const planted = [...attacker.cookies, { name: PROBE, value: '1', path: '/', sameSite: 'Lax' as const }].map((c) =>
+      c.name.startsWith('__Host-') ? c : { ...c, path: narrow(c.path) },
+    );
     const hostNamed = planted.filter((c) => !c.name.startsWith('__Host-')).map((c) => ({ ...c, name: `__Host-${c.name}`, path: '/' }));
     toss = { cookies: [...planted, ...hostNamed].map(setCookie), location: attacker.callbackUrl };
 
@@ -183,7 +192,11 @@ describe('login CSRF by cookie tossing from a sibling subdomain (HTTPS, headless
     // The setup really tossed: the browser took the plain names and refused every __Host- one.
     const accepted = victim.cookies.filter((c) => c.domain.replace(/^\./, '') === PARENT).map((c) => c.name);
     assert.ok(accepted.includes(PROBE), `a plain Domain=${PARENT} cookie from ${EVIL_HOST} was accepted`);
-    assert.deepEqual(accepted.filter((name) => name.startsWith('__Host-')), [], 'no __Host- cookie can be set with a Domain');
+    assert.deepEqual(
+      accepted.filter((name) => name.startsWith('__Host-')),
+      [],
+      'no __Host- cookie can be set with a Domain',
+    );
     assert.equal(victim.callbacks.length, 1, 'the victim reached the callback once');
     const reachable = planted.filter((c) => !c.name.startsWith('__Host-')).map((c) => c.name);
     for (const name of reachable) assert.ok(sent.includes(name), `the planted cookie ${name} was sent with the callback`);
@@ -197,7 +210,7 @@ describe('login CSRF by cookie tossing from a sibling subdomain (HTTPS, headless
     assert.equal(callback.status(), 400, `the callback refused the tossed login (answered ${callback.status()} ${callback.headers()['location'] ?? ''})`);
   });
 
-  test('control: the attacker\'s callback URL alone, with no planted cookie, is refused', async () => {
+  test("control: the attacker's callback URL alone, with no planted cookie, is refused", async () => {
     const attacker = await attackerLogin();
     const victim = await victimVisits(attacker.callbackUrl);
     assert.deepEqual(victim.sent, [[]], 'the victim sent no cookie with the callback');

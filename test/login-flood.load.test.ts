@@ -50,7 +50,6 @@ describe('10,000 cookieless GET /login with the MemoryStore', () => {
   });
 });
 
-
 describe('10,000 cookieless GET /login with Redis as session store and session index', { skip: REDIS_SUITE_SKIP }, () => {
   let redis: RedisServer;
   let client: RedisClient;
@@ -59,7 +58,11 @@ describe('10,000 cookieless GET /login with Redis as session store and session i
     ({ redis, client } = await startRedisWithClient());
     s = await setup({
       jsonErrors: true,
-      options: { session: { secret: SESSION_SECRET, store: new RedisStore({ client, prefix: 'sess:' }) }, sessionIndex: redisSessionIndex(client), logger: quietLogger },
+      options: {
+        session: { secret: SESSION_SECRET, store: new RedisStore({ client, prefix: 'sess:' }) },
+        sessionIndex: redisSessionIndex(client),
+        logger: quietLogger,
+      },
     });
   });
   after(async () => {

@@ -20,7 +20,12 @@ describe('a login can be read from the debug log', () => {
     const b = new Browser();
     assert.equal((await deliver(b, await authorize(b, `${s.appUrl}/login`, 'alice'))).status, 302);
     const debug = lines.filter((l) => l.level === 'debug').map((l) => l.message);
-    assert.deepEqual(debug, ['login: a login starts; off to the provider', 'callback: the state matches a login this browser started', 'callback: the provider answered the token request', 'callback: the ID token is valid']);
+    assert.deepEqual(debug, [
+      'login: a login starts; off to the provider',
+      'callback: the state matches a login this browser started',
+      'callback: the provider answered the token request',
+      'callback: the ID token is valid',
+    ]);
     const tokenStep = lines.find((l) => l.message === 'callback: the provider answered the token request');
     assert.equal(typeof tokenStep?.fields['tokenRequestMs'], 'number');
     assert.ok(lines.some((l) => l.level === 'info' && l.message === 'user logged in'));
@@ -51,7 +56,15 @@ describe('a login can be read from the debug log', () => {
     lines.length = 0;
     assert.equal((await b.request(`${s.appUrl}/logout`, { method: 'POST', headers: ACCEPT_JSON })).status, 200);
     const steps = lines.filter((l) => l.level === 'debug' && l.message.startsWith('logout: '));
-    assert.deepEqual(steps.map((l) => l.message), ['logout: the session is read', 'logout: the session is ended in the store and the index', 'logout: the tokens are revoked', 'logout: postLogout ran; answering']);
+    assert.deepEqual(
+      steps.map((l) => l.message),
+      [
+        'logout: the session is read',
+        'logout: the session is ended in the store and the index',
+        'logout: the tokens are revoked',
+        'logout: postLogout ran; answering',
+      ],
+    );
     assert.ok(steps.every((l) => typeof l.fields['ms'] === 'number'));
 
     const c = new Browser();

@@ -124,9 +124,7 @@ class Jar {
   }
 
   pairs(requestPath: string, now: number): [string, string][] {
-    return this.cookies
-      .filter((c) => c.expiresAt > now && pathMatches(requestPath, c.path))
-      .map((c): [string, string] => [c.name, c.value]);
+    return this.cookies.filter((c) => c.expiresAt > now && pathMatches(requestPath, c.path)).map((c): [string, string] => [c.name, c.value]);
   }
 
   header(requestPath: string, now: number): string | undefined {
@@ -189,7 +187,12 @@ function callback(tc: TransactionCookies, jar: Jar, state: string | undefined, n
 }
 
 /** take with exactly this Cookie header (a replay, a planted or forged cookie). */
-function takeWith(tc: TransactionCookies, cookie: string | undefined, state: string | undefined, now: number): { tx: LoginTransaction | undefined; setCookies: SetCookie[] } {
+function takeWith(
+  tc: TransactionCookies,
+  cookie: string | undefined,
+  state: string | undefined,
+  now: number,
+): { tx: LoginTransaction | undefined; setCookies: SetCookie[] } {
   const { result, setCookies } = exchange(cookie, (req, res) => tc.take(req, res, state, now));
   return { tx: result, setCookies };
 }
@@ -199,7 +202,10 @@ describe('the cookies of a login', () => {
     const tx = newLogin(T0);
     const setCookies = startLogin(cookiesFor(HTTP), new Jar(), tx);
     const names = namesOf(tx.state, HTTP);
-    assert.deepEqual(setCookies.map((c) => c.name), [names.tx, names.bind]);
+    assert.deepEqual(
+      setCookies.map((c) => c.name),
+      [names.tx, names.bind],
+    );
     const [txCookie, bindCookie] = setCookies;
     assert.ok(txCookie !== undefined && bindCookie !== undefined);
     assert.equal(txCookie.attributes.get('path'), CALLBACK);
@@ -218,7 +224,10 @@ describe('the cookies of a login', () => {
     const tx = newLogin(T0);
     const setCookies = startLogin(cookiesFor(HTTPS), new Jar(), tx);
     const names = namesOf(tx.state, HTTPS);
-    assert.deepEqual(setCookies.map((c) => c.name), [names.tx, names.bind]);
+    assert.deepEqual(
+      setCookies.map((c) => c.name),
+      [names.tx, names.bind],
+    );
     const [txCookie, bindCookie] = setCookies;
     assert.ok(txCookie !== undefined && bindCookie !== undefined);
     assert.equal(txCookie.attributes.get('path'), CALLBACK);
@@ -247,13 +256,25 @@ describe('the cookies of a login', () => {
     const tx = newLogin(T0);
     startLogin(cookiesFor(HTTP), jar, tx);
     const names = namesOf(tx.state, HTTP);
-    assert.deepEqual(jar.pairs('/login', T0).map(([name]) => name), [names.bind]);
-    assert.deepEqual(jar.pairs(CALLBACK, T0).map(([name]) => name).sort(), [names.bind, names.tx].sort());
+    assert.deepEqual(
+      jar.pairs('/login', T0).map(([name]) => name),
+      [names.bind],
+    );
+    assert.deepEqual(
+      jar
+        .pairs(CALLBACK, T0)
+        .map(([name]) => name)
+        .sort(),
+      [names.bind, names.tx].sort(),
+    );
   });
 });
 
 describe('the callback takes its login, once', () => {
-  for (const [label, settings] of [['http', HTTP], ['https', HTTPS]] as const) {
+  for (const [label, settings] of [
+    ['http', HTTP],
+    ['https', HTTPS],
+  ] as const) {
     test(`${label}: the callback gets back the state, nonce, verifier, returnTo and creation time, and both cookies are deleted where they were set`, () => {
       const tc = cookiesFor(settings);
       const jar = new Jar();
@@ -347,7 +368,13 @@ describe('the callback takes its login, once', () => {
 });
 
 describe('forged, foreign and tampered cookies', () => {
-  function oneLogin(settings: Settings): { tc: TransactionCookies; tx: LoginTransaction; names: { tx: string; bind: string }; sealed: string; binding: string } {
+  function oneLogin(settings: Settings): {
+    tc: TransactionCookies;
+    tx: LoginTransaction;
+    names: { tx: string; bind: string };
+    sealed: string;
+    binding: string;
+  } {
     const tc = cookiesFor(settings);
     const jar = new Jar();
     const tx = newLogin(T0);
@@ -362,20 +389,52 @@ describe('forged, foreign and tampered cookies', () => {
   test('a transaction cookie sealed with another secret does not open', () => {
     const { tx, names, sealed, binding } = oneLogin(HTTP);
     const other = cookiesFor(HTTP, createSealer(OTHER_SECRET));
-    assert.equal(takeWith(other, cookieHeader([[names.tx, sealed], [names.bind, binding]]), tx.state, T0 + 1000).tx, undefined);
+    assert.equal(
+      takeWith(
+        other,
+        cookieHeader([
+          [names.tx, sealed],
+          [names.bind, binding],
+        ]),
+        tx.state,
+        T0 + 1000,
+      ).tx,
+      undefined,
+    );
   });
 
   test('the secret that sealed it opens it while it is listed among older secrets (rotation)', () => {
     const { tx, names, sealed, binding } = oneLogin(HTTP);
     const rotated = cookiesFor(HTTP, createSealer([OTHER_SECRET, SECRET]));
-    assert.deepEqual(essentials(takeWith(rotated, cookieHeader([[names.tx, sealed], [names.bind, binding]]), tx.state, T0 + 1000).tx), tx);
+    assert.deepEqual(
+      essentials(
+        takeWith(
+          rotated,
+          cookieHeader([
+            [names.tx, sealed],
+            [names.bind, binding],
+          ]),
+          tx.state,
+          T0 + 1000,
+        ).tx,
+      ),
+      tx,
+    );
   });
 
   test('a tampered transaction cookie is refused (and deleted)', () => {
     const { tc, tx, names, sealed, binding } = oneLogin(HTTP);
     const i = Math.floor(sealed.length / 2);
     const tampered = sealed.slice(0, i) + (sealed[i] === 'A' ? 'B' : 'A') + sealed.slice(i + 1);
-    const taken = takeWith(tc, cookieHeader([[names.tx, tampered], [names.bind, binding]]), tx.state, T0 + 1000);
+    const taken = takeWith(
+      tc,
+      cookieHeader([
+        [names.tx, tampered],
+        [names.bind, binding],
+      ]),
+      tx.state,
+      T0 + 1000,
+    );
     assert.equal(taken.tx, undefined);
     assert.equal(deleted(taken.setCookies).length, 2);
   });
@@ -383,33 +442,107 @@ describe('forged, foreign and tampered cookies', () => {
   test('a binding cookie of another value (planted, or of another login) is refused', () => {
     const { tc, tx, names, sealed } = oneLogin(HTTP);
     const other = oneLogin(HTTP);
-    assert.equal(takeWith(tc, cookieHeader([[names.tx, sealed], [names.bind, other.binding]]), tx.state, T0 + 1000).tx, undefined);
-    assert.equal(takeWith(tc, cookieHeader([[names.tx, sealed], [names.bind, `${T0.toString(36)}.forged`]]), tx.state, T0 + 1000).tx, undefined);
+    assert.equal(
+      takeWith(
+        tc,
+        cookieHeader([
+          [names.tx, sealed],
+          [names.bind, other.binding],
+        ]),
+        tx.state,
+        T0 + 1000,
+      ).tx,
+      undefined,
+    );
+    assert.equal(
+      takeWith(
+        tc,
+        cookieHeader([
+          [names.tx, sealed],
+          [names.bind, `${T0.toString(36)}.forged`],
+        ]),
+        tx.state,
+        T0 + 1000,
+      ).tx,
+      undefined,
+    );
   });
 
-  test('a transaction cookie moved under another login\'s name does not open (sealed bound to its name)', () => {
+  test("a transaction cookie moved under another login's name does not open (sealed bound to its name)", () => {
     const a = oneLogin(HTTP);
     const b = oneLogin(HTTP);
     // a's sealed value and binding, under b's names, with b's state
-    const moved = takeWith(a.tc, cookieHeader([[b.names.tx, a.sealed], [b.names.bind, a.binding]]), b.tx.state, T0 + 1000);
+    const moved = takeWith(
+      a.tc,
+      cookieHeader([
+        [b.names.tx, a.sealed],
+        [b.names.bind, a.binding],
+      ]),
+      b.tx.state,
+      T0 + 1000,
+    );
     assert.equal(moved.tx, undefined);
     // ... or with a's state, whose id names no cookie here
-    assert.equal(takeWith(a.tc, cookieHeader([[b.names.tx, a.sealed], [b.names.bind, a.binding]]), a.tx.state, T0 + 1000).tx, undefined);
+    assert.equal(
+      takeWith(
+        a.tc,
+        cookieHeader([
+          [b.names.tx, a.sealed],
+          [b.names.bind, a.binding],
+        ]),
+        a.tx.state,
+        T0 + 1000,
+      ).tx,
+      undefined,
+    );
   });
 
   test('on https, a binding cookie without the __Host- prefix (tossed by a sibling subdomain) does not count', () => {
     const { tc, tx, names, sealed, binding } = oneLogin(HTTPS);
     const tossedName = names.bind.replace(/^__Host-/, '');
     assert.notEqual(tossedName, names.bind);
-    const taken = takeWith(tc, cookieHeader([[names.tx, sealed], [tossedName, binding]]), tx.state, T0 + 1000);
+    const taken = takeWith(
+      tc,
+      cookieHeader([
+        [names.tx, sealed],
+        [tossedName, binding],
+      ]),
+      tx.state,
+      T0 + 1000,
+    );
     assert.equal(taken.tx, undefined);
-    assert.deepEqual(essentials(takeWith(tc, cookieHeader([[names.tx, sealed], [names.bind, binding]]), tx.state, T0 + 1000).tx), tx);
+    assert.deepEqual(
+      essentials(
+        takeWith(
+          tc,
+          cookieHeader([
+            [names.tx, sealed],
+            [names.bind, binding],
+          ]),
+          tx.state,
+          T0 + 1000,
+        ).tx,
+      ),
+      tx,
+    );
   });
 
   test('when a cookie is sent twice (a planted copy first), the first is used: a planted binding fails the login', () => {
     const { tc, tx, names, sealed, binding } = oneLogin(HTTP);
     const planted = `${T0.toString(36)}.planted`;
-    assert.equal(takeWith(tc, cookieHeader([[names.tx, sealed], [names.bind, planted], [names.bind, binding]]), tx.state, T0 + 1000).tx, undefined);
+    assert.equal(
+      takeWith(
+        tc,
+        cookieHeader([
+          [names.tx, sealed],
+          [names.bind, planted],
+          [names.bind, binding],
+        ]),
+        tx.state,
+        T0 + 1000,
+      ).tx,
+      undefined,
+    );
   });
 });
 
@@ -443,7 +576,7 @@ describe('10 minutes to finish a login', () => {
     assert.deepEqual(jar.pairs(CALLBACK, T0 + TEN_MINUTES_MS), []);
   });
 
-  test('a login created up to one minute ahead of this clock (another instance\'s) is taken; beyond that it is refused', () => {
+  test("a login created up to one minute ahead of this clock (another instance's) is taken; beyond that it is refused", () => {
     const { tc, tx, cookie } = started();
     assert.deepEqual(essentials(takeWith(tc, cookie, tx.state, T0 - ONE_MINUTE_MS).tx), tx);
     for (const early of [ONE_MINUTE_MS + 1, ONE_MINUTE_MS + 1000, TEN_MINUTES_MS]) {
@@ -455,7 +588,13 @@ describe('10 minutes to finish a login', () => {
 describe('states that the package never issues', () => {
   test('a state of 16 to 128 characters of [A-Za-z0-9_-] is taken; 15 or 129 characters are refused before any cookie is touched', () => {
     const tc = cookiesFor(HTTP);
-    for (const [length, accepted] of [[16, true], [43, true], [128, true], [15, false], [129, false]] as const) {
+    for (const [length, accepted] of [
+      [16, true],
+      [43, true],
+      [128, true],
+      [15, false],
+      [129, false],
+    ] as const) {
       const jar = new Jar();
       const tx = newLogin(T0, randomBytes(100).toString('base64url').repeat(2).slice(0, length));
       assert.equal(tx.state.length, length);
@@ -474,7 +613,7 @@ describe('states that the package never issues', () => {
     assert.deepEqual(essentials(callback(tc, jar, tx.state, T0 + 1000).tx), tx);
   });
 
-  test('a state with a character outside base64url, at its start, middle or end, is refused and leaves this browser\'s logins alone', () => {
+  test("a state with a character outside base64url, at its start, middle or end, is refused and leaves this browser's logins alone", () => {
     const tc = cookiesFor(HTTP);
     const jar = new Jar();
     const tx = newLogin(T0);
@@ -492,7 +631,10 @@ describe('states that the package never issues', () => {
     const tc = cookiesFor(HTTP);
     const state = `ab cd${newState().slice(5)}`;
     // a request can carry such a cookie; a Set-Cookie for that name would be invalid
-    const cookie = cookieHeader([[`oidc.tx.${state.slice(0, 16)}`, 'x'], [`oidc.bind.${state.slice(0, 16)}`, 'y']]);
+    const cookie = cookieHeader([
+      [`oidc.tx.${state.slice(0, 16)}`, 'x'],
+      [`oidc.bind.${state.slice(0, 16)}`, 'y'],
+    ]);
     const taken = takeWith(tc, cookie, state, T0 + 1000);
     assert.equal(taken.tx, undefined);
     assert.deepEqual(taken.setCookies, []);
@@ -508,10 +650,21 @@ describe('what a transaction cookie holds, when it opens but is not one of ours'
     const names = namesOf(state, HTTP);
     const binding = `${T0.toString(36)}.binding`;
     const sealed = sealer.seal('transaction', content.replaceAll('STATE', state).replaceAll('BINDING', binding), names.tx);
-    return takeWith(tc, cookieHeader([[names.tx, sealed], [names.bind, binding]]), state, T0 + 1000);
+    return takeWith(
+      tc,
+      cookieHeader([
+        [names.tx, sealed],
+        [names.bind, binding],
+      ]),
+      state,
+      T0 + 1000,
+    );
   }
   const fields = { s: '"STATE"', n: '"nonce"', v: '"verifier"', r: '"/back"', t: String(T0), b: '"BINDING"' };
-  const json = (f: Record<string, string>): string => `{${Object.entries(f).map(([k, v]) => `"${k}":${v}`).join(',')}}`;
+  const json = (f: Record<string, string>): string =>
+    `{${Object.entries(f)
+      .map(([k, v]) => `"${k}":${v}`)
+      .join(',')}}`;
 
   test('the well-formed layout opens (the control for the cases below)', () => {
     const taken = withContent(json(fields));
@@ -532,7 +685,11 @@ describe('what a transaction cookie holds, when it opens but is not one of ours'
   for (const key of Object.keys(fields) as (keyof typeof fields)[]) {
     // each field missing, null, or of the other type (t a number, the others strings)
     const wrongType = key === 't' ? `"${String(T0)}"` : '7';
-    for (const [label, replacement] of [['missing', undefined], ['null', 'null'], ['of another type', wrongType]] as const) {
+    for (const [label, replacement] of [
+      ['missing', undefined],
+      ['null', 'null'],
+      ['of another type', wrongType],
+    ] as const) {
       test(`field ${key} ${label} is refused`, () => {
         const changed: Record<string, string> = { ...fields };
         if (replacement === undefined) Reflect.deleteProperty(changed, key);
@@ -580,7 +737,10 @@ describe(`at most ${LOGINS_IN_FLIGHT} logins in flight per browser`, () => {
     }
   });
 
-  for (const [label, settings] of [['http', HTTP], ['https', HTTPS]] as const) {
+  for (const [label, settings] of [
+    ['http', HTTP],
+    ['https', HTTPS],
+  ] as const) {
     test(`${label}: the ${LOGINS_IN_FLIGHT + 1}th login drops the oldest (both its cookies), whatever the order the browser sends them in; the other ${LOGINS_IN_FLIGHT} finish`, () => {
       const tc = cookiesFor(settings);
       // creation times out of order, the oldest neither first nor last
@@ -614,12 +774,22 @@ describe(`at most ${LOGINS_IN_FLIGHT} logins in flight per browser`, () => {
 
   test('in sorted order too: the first and the last sent', () => {
     const tc = cookiesFor(HTTP);
-    for (const order of [[0, 1, 2, 3, 4], [4, 3, 2, 1, 0]]) {
-      const earlier = logins(tc, order.map((i) => T0 + i * 1000));
+    for (const order of [
+      [0, 1, 2, 3, 4],
+      [4, 3, 2, 1, 0],
+    ]) {
+      const earlier = logins(
+        tc,
+        order.map((i) => T0 + i * 1000),
+      );
       const { setCookies } = exchange(cookieHeader(bindPairs(earlier)), (req, res) => {
         tc.start(req, res, newLogin(T0 + 9000));
       });
-      loginsDeleted(setCookies, HTTP, earlier.filter(({ tx }) => tx.createdAt === T0).map(({ tx }) => tx));
+      loginsDeleted(
+        setCookies,
+        HTTP,
+        earlier.filter(({ tx }) => tx.createdAt === T0).map(({ tx }) => tx),
+      );
     }
   });
 
@@ -627,7 +797,10 @@ describe(`at most ${LOGINS_IN_FLIGHT} logins in flight per browser`, () => {
     const tc = cookiesFor(HTTP);
     const unreadable: [string, string] = [`oidc.bind.${newState().slice(0, 16)}`, '_.garbage'];
     const unreadableId = unreadable[0].slice('oidc.bind.'.length);
-    for (const createdAts of [[0, T0 + 1000, T0 + 2000, T0 + 3000], [T0, T0 + 1000, T0 + 2000, T0 + 3000]]) {
+    for (const createdAts of [
+      [0, T0 + 1000, T0 + 2000, T0 + 3000],
+      [T0, T0 + 1000, T0 + 2000, T0 + 3000],
+    ]) {
       const earlier = logins(tc, createdAts);
       for (const position of [0, 2, 4]) {
         const pairs = bindPairs(earlier);
@@ -644,7 +817,10 @@ describe(`at most ${LOGINS_IN_FLIGHT} logins in flight per browser`, () => {
     const tc = cookiesFor(HTTPS);
     const earlier = logins(tc, [T0, T0 + 1000, T0 + 2000, T0 + 3000]);
     const tossed = Array.from({ length: 4 }, (): [string, string] => [`oidc.bind.${newState().slice(0, 16)}`, '1.x']);
-    const others: [string, string][] = [['oidc.sid', 's:abc'], [`oidc.tx.${newState().slice(0, 16)}`, 'x']];
+    const others: [string, string][] = [
+      ['oidc.sid', 's:abc'],
+      [`oidc.tx.${newState().slice(0, 16)}`, 'x'],
+    ];
     const { setCookies } = exchange(cookieHeader([...tossed, ...others, ...bindPairs(earlier)]), (req, res) => {
       tc.start(req, res, newLogin(T0 + 9000));
     });

@@ -22,7 +22,6 @@ import { startTestProvider, type TestProvider } from './helpers/provider.js';
 /** README: at most this many logins in flight per browser. */
 const LOGINS_IN_FLIGHT = 5;
 
-
 function clearStore(store: MemoryStore): Promise<void> {
   return new Promise((resolve) => {
     store.clear(() => {
@@ -56,8 +55,14 @@ function rawGet(url: string, headers: Record<string, string> = {}): Promise<RawA
 async function loginCookiesIn(b: Browser, appUrl: string): Promise<{ tx: string[]; bind: string[] }> {
   const cookies = await b.jar.getCookies(`${appUrl}/callback`);
   return {
-    tx: cookies.filter((c) => c.key.startsWith(TX_PREFIX)).map((c) => c.key).sort(),
-    bind: cookies.filter((c) => c.key.startsWith(BIND_PREFIX)).map((c) => c.key).sort(),
+    tx: cookies
+      .filter((c) => c.key.startsWith(TX_PREFIX))
+      .map((c) => c.key)
+      .sort(),
+    bind: cookies
+      .filter((c) => c.key.startsWith(BIND_PREFIX))
+      .map((c) => c.key)
+      .sort(),
   };
 }
 
@@ -173,13 +178,16 @@ for (const flavour of FLAVOURS) {
         assert.equal(start.status, 302);
         states.push(stateOf(start.location));
         const held = await loginCookiesIn(b, s.appUrl);
-        assert.ok(held.tx.length <= LOGINS_IN_FLIGHT && held.bind.length <= LOGINS_IN_FLIGHT, `after ${String(i)} starts: ${String(held.tx.length)} tx, ${String(held.bind.length)} bind cookies`);
+        assert.ok(
+          held.tx.length <= LOGINS_IN_FLIGHT && held.bind.length <= LOGINS_IN_FLIGHT,
+          `after ${String(i)} starts: ${String(held.tx.length)} tx, ${String(held.bind.length)} bind cookies`,
+        );
       }
       const newest = states.slice(-5).map((state) => loginCookieNames(state));
       assert.deepEqual(await loginCookiesIn(b, s.appUrl), { tx: newest.map((n) => n.tx).sort(), bind: newest.map((n) => n.bind).sort() });
     });
 
-    test('the victim\'s unused callback URL delivered in another browser is refused (with no cookies, and with that browser\'s own login in flight); the victim\'s login still works', async () => {
+    test("the victim's unused callback URL delivered in another browser is refused (with no cookies, and with that browser's own login in flight); the victim's login still works", async () => {
       const victim = new Browser();
       const answer = await authorize(victim, `${s.appUrl}/login?returnTo=%2Fprofile`);
       assert.ok(answer.location !== undefined);
@@ -222,7 +230,12 @@ for (const flavour of FLAVOURS) {
       const other = await lateServer();
       try {
         // The same client and callback URL, another secret: it could be a second app sharing the domain.
-        other.setHandler(buildApp({ ...baseOptions(s.op.issuer, s.appUrl), session: { secret: 'another-session-secret-for-tests-0123456789' }, logger: quietLogger }, { flavour, jsonErrors: true }));
+        other.setHandler(
+          buildApp(
+            { ...baseOptions(s.op.issuer, s.appUrl), session: { secret: 'another-session-secret-for-tests-0123456789' }, logger: quietLogger },
+            { flavour, jsonErrors: true },
+          ),
+        );
         const b = new Browser();
         // Cookies ignore ports: the login cookies the other app sets are this browser's cookies for the app too.
         const answer = await authorize(b, `${other.url}/login`);
@@ -263,13 +276,26 @@ for (const flavour of FLAVOURS) {
     });
 
     for (const [what, change] of [
-      ['missing', (cookies: Map<string, string>, bind: string) => { cookies.delete(bind); }],
-      ['with one character changed', (cookies: Map<string, string>, bind: string) => { cookies.set(bind, alterOneCharacter(cookies.get(bind) ?? '')); }],
-      ['replaced by the binding cookie of another login of the same browser', (cookies: Map<string, string>, bind: string) => {
-        const otherBind = [...cookies.keys()].find((name) => name.startsWith(BIND_PREFIX) && name !== bind);
-        assert.ok(otherBind !== undefined, 'another login is in flight');
-        cookies.set(bind, cookies.get(otherBind) ?? '');
-      }],
+      [
+        'missing',
+        (cookies: Map<string, string>, bind: string) => {
+          cookies.delete(bind);
+        },
+      ],
+      [
+        'with one character changed',
+        (cookies: Map<string, string>, bind: string) => {
+          cookies.set(bind, alterOneCharacter(cookies.get(bind) ?? ''));
+        },
+      ],
+      [
+        'replaced by the binding cookie of another login of the same browser',
+        (cookies: Map<string, string>, bind: string) => {
+          const otherBind = [...cookies.keys()].find((name) => name.startsWith(BIND_PREFIX) && name !== bind);
+          assert.ok(otherBind !== undefined, 'another login is in flight');
+          cookies.set(bind, cookies.get(otherBind) ?? '');
+        },
+      ],
     ] as const) {
       test(`a callback whose binding cookie is ${what} is refused; with the right one it then succeeds`, async () => {
         const b = new Browser();
@@ -292,10 +318,19 @@ for (const flavour of FLAVOURS) {
     }
 
     for (const [what, headers] of [
-      ['a page\'s fetch (Sec-Fetch-Mode: cors, Sec-Fetch-Dest: empty)', { 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty', 'sec-fetch-site': 'same-origin' }],
+      [
+        "a page's fetch (Sec-Fetch-Mode: cors, Sec-Fetch-Dest: empty)",
+        { 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty', 'sec-fetch-site': 'same-origin' },
+      ],
       ['an image (Sec-Fetch-Mode: no-cors, Sec-Fetch-Dest: image)', { 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image', 'sec-fetch-site': 'cross-site' }],
-      ['a navigation inside a frame (Sec-Fetch-Mode: navigate, Sec-Fetch-Dest: iframe)', { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'iframe', 'sec-fetch-site': 'cross-site' }],
-      ['a speculative prefetch (Sec-Purpose: prefetch)', { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', 'sec-fetch-site': 'same-origin', 'sec-purpose': 'prefetch' }],
+      [
+        'a navigation inside a frame (Sec-Fetch-Mode: navigate, Sec-Fetch-Dest: iframe)',
+        { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'iframe', 'sec-fetch-site': 'cross-site' },
+      ],
+      [
+        'a speculative prefetch (Sec-Purpose: prefetch)',
+        { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', 'sec-fetch-site': 'same-origin', 'sec-purpose': 'prefetch' },
+      ],
       ['a client asking for JSON (Accept: application/json)', { accept: 'application/json' }],
     ] as const) {
       test(`GET /login from ${what} answers 401 login_required and sets no cookie, not even to drop a login in flight`, async () => {
@@ -318,7 +353,10 @@ for (const flavour of FLAVOURS) {
     }
 
     for (const [what, headers] of [
-      ['a browser navigation (Sec-Fetch-Mode: navigate, Sec-Fetch-Dest: document)', { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', 'sec-fetch-site': 'none', accept: 'text/html,application/xhtml+xml' }],
+      [
+        'a browser navigation (Sec-Fetch-Mode: navigate, Sec-Fetch-Dest: document)',
+        { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', 'sec-fetch-site': 'none', accept: 'text/html,application/xhtml+xml' },
+      ],
       ['a client without Sec-Fetch headers (curl)', { accept: '*/*' }],
     ] as const) {
       test(`GET /login from ${what} redirects to the provider with the two login cookies`, async () => {
@@ -327,7 +365,12 @@ for (const flavour of FLAVOURS) {
         const location = res.headers['location'];
         assert.ok(location !== undefined && location.startsWith(`${s.op.issuer}/`), `redirects to the provider: ${String(location)}`);
         const names = loginCookieNames(stateOf(location));
-        assert.deepEqual(allSetCookies(res.headers).map((c) => c.name).sort(), [names.bind, names.tx].sort());
+        assert.deepEqual(
+          allSetCookies(res.headers)
+            .map((c) => c.name)
+            .sort(),
+          [names.bind, names.tx].sort(),
+        );
         assert.equal(await sessionCount(store), 0, '/login stores nothing');
       });
     }
@@ -339,8 +382,13 @@ for (const flavour of FLAVOURS) {
     before(async () => {
       appServer = await lateServer();
       const baseUrl = `${appServer.url}/app`;
-      op = await startTestProvider({ clients: [clientFor(appServer.url, { redirect_uris: [`${baseUrl}/auth/callback`], post_logout_redirect_uris: [`${baseUrl}/`] })] });
-      const inner = buildApp({ ...baseOptions(op.issuer, baseUrl), routes: { callback: '/auth/callback' }, logger: quietLogger }, { flavour, jsonErrors: true });
+      op = await startTestProvider({
+        clients: [clientFor(appServer.url, { redirect_uris: [`${baseUrl}/auth/callback`], post_logout_redirect_uris: [`${baseUrl}/`] })],
+      });
+      const inner = buildApp(
+        { ...baseOptions(op.issuer, baseUrl), routes: { callback: '/auth/callback' }, logger: quietLogger },
+        { flavour, jsonErrors: true },
+      );
       const root = flavour === 'express4' ? express4() : express();
       root.use('/app', inner);
       appServer.setHandler(root);

@@ -5,7 +5,15 @@ import { createSealer } from '../lib/crypto/sealing.js';
 import type { Login, StoredLogin } from '../lib/session/session.js';
 
 const SECRET = 'login-vault-test-secret-0123456789abcdef';
-const LOGIN: Login = { user: { sub: 'alice', email: 'alice@example.com', address: { country: 'NL' } }, sid: 'provider-sid', idToken: 'id.token.value', accessToken: 'access-token-value', refreshToken: 'refresh-token-value', tokenType: 'Bearer', loggedInAt: 1_700_000_000 };
+const LOGIN: Login = {
+  user: { sub: 'alice', email: 'alice@example.com', address: { country: 'NL' } },
+  sid: 'provider-sid',
+  idToken: 'id.token.value',
+  accessToken: 'access-token-value',
+  refreshToken: 'refresh-token-value',
+  tokenType: 'Bearer',
+  loggedInAt: 1_700_000_000,
+};
 
 /** What a store read gives: a fresh object parsed from the stored JSON. */
 const reread = (stored: StoredLogin): StoredLogin => JSON.parse(JSON.stringify(stored)) as StoredLogin;

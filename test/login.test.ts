@@ -2,7 +2,18 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import session from 'express-session';
 import request from 'supertest';
-import { baseOptions, buildApp, capturingLogger, clientFor, FLAVOURS, SESSION_SECRET, setup, setupProviderLater, type ErrorBody, type TestSetup } from './helpers/app.js';
+import {
+  baseOptions,
+  buildApp,
+  capturingLogger,
+  clientFor,
+  FLAVOURS,
+  SESSION_SECRET,
+  setup,
+  setupProviderLater,
+  type ErrorBody,
+  type TestSetup,
+} from './helpers/app.js';
 import { ACCEPT_JSON, assertLoggedInAs, assertLoginCookies, assertOidcError, assertSameOriginRelative, jsonOf } from './helpers/assertions.js';
 import { authorize, Browser, deliver, login, rawLocation } from './helpers/browser.js';
 import { allSetCookies, SESSION_COOKIE as COOKIE, setCookiesNamed, stateOf, type SetCookie } from './helpers/cookies.js';
@@ -137,7 +148,13 @@ for (const flavour of FLAVOURS) {
       assert.equal(start.status, 302);
       assert.deepEqual(setCookiesNamed(start.headers, COOKIE), [], '/login sets no session cookie');
       const { tx, bind } = assertLoginCookies(start.headers, { state: stateOf(start.location), https: false });
-      assert.deepEqual(allSetCookies(start.headers).map((c) => c.name).sort(), [bind.name, tx.name].sort(), 'and no other cookie');
+      assert.deepEqual(
+        allSetCookies(start.headers)
+          .map((c) => c.name)
+          .sort(),
+        [bind.name, tx.name].sort(),
+        'and no other cookie',
+      );
       const callback = await deliver(b, await authorize(b, start.location ?? ''));
       assert.equal(callback.status, 302);
       assertSessionCookie(setCookiesNamed(callback.headers, COOKIE), false);
@@ -195,7 +212,10 @@ for (const flavour of FLAVOURS) {
 
   describe(`session: false (${flavour})`, () => {
     test('without express-session mounted, the first request fails with 500 OIDC_SESSION_MISSING', async () => {
-      const app = buildApp({ ...baseOptions('http://127.0.0.1:9/', 'http://127.0.0.1:8/'), session: false, secret: SESSION_SECRET }, { flavour, jsonErrors: true });
+      const app = buildApp(
+        { ...baseOptions('http://127.0.0.1:9/', 'http://127.0.0.1:8/'), session: false, secret: SESSION_SECRET },
+        { flavour, jsonErrors: true },
+      );
       for (const path of ['/', '/login']) {
         // No Accept: application/json, since /login answers a JSON client 401 login_required; jsonErrors answers JSON anyway.
         const res = await request(app).get(path);
@@ -204,7 +224,7 @@ for (const flavour of FLAVOURS) {
       }
     });
 
-    test('with the app\'s own express-session mounted before oidcAuth, login works', async () => {
+    test("with the app's own express-session mounted before oidcAuth, login works", async () => {
       const s = await setup({
         flavour,
         jsonErrors: true,
@@ -243,14 +263,24 @@ describe('login cookies with an https baseUrl (route level)', () => {
       assert.equal(new URL(location).searchParams.get('redirect_uri'), `${baseUrl}/callback`);
       const { tx, bind } = assertLoginCookies(res.headers, { state: stateOf(location), https: true });
       assert.match(bind.name, /^__Host-oidc\.bind\./);
-      assert.deepEqual(allSetCookies(res.headers).map((c) => c.name).sort(), [bind.name, tx.name].sort(), 'no session cookie, no other cookie');
+      assert.deepEqual(
+        allSetCookies(res.headers)
+          .map((c) => c.name)
+          .sort(),
+        [bind.name, tx.name].sort(),
+        'no session cookie, no other cookie',
+      );
     });
 
     test(`with response_mode=form_post over https, the login cookies are SameSite=None so the provider's cross-site POST brings them, the session cookie stays SameSite=Lax, and nothing is warned (${flavour})`, async () => {
       const { lines, logger } = capturingLogger();
       const app = buildApp({ ...baseOptions(op.issuer, baseUrl), authorizationParams: { response_mode: 'form_post' }, logger }, { flavour, jsonErrors: true });
       app.set('trust proxy', true);
-      assert.deepEqual(lines.filter((l) => l.level === 'warn').map((l) => l.message), [], 'no start-up warning about form_post');
+      assert.deepEqual(
+        lines.filter((l) => l.level === 'warn').map((l) => l.message),
+        [],
+        'no start-up warning about form_post',
+      );
       const start = await request(app).get('/login').set('X-Forwarded-Proto', 'https');
       assert.equal(start.status, 302, start.text);
       const location = start.headers['location'] as string;
@@ -285,7 +315,10 @@ describe('login cookies with an https baseUrl (route level)', () => {
       // The provider's answer goes to https://app.example.test/callback: deliver it through the "proxy" by hand.
       const answer = new URL((await authorize(new Browser(), start.headers['location'] as string)).location ?? '');
       assert.equal(answer.origin + answer.pathname, `${baseUrl}/callback`);
-      const callback = await request(app).get(answer.pathname + answer.search).set('X-Forwarded-Proto', 'https').set('Cookie', loginCookies.join('; '));
+      const callback = await request(app)
+        .get(answer.pathname + answer.search)
+        .set('X-Forwarded-Proto', 'https')
+        .set('Cookie', loginCookies.join('; '));
       assert.equal(callback.status, 302, callback.text);
       assert.deepEqual(setCookiesNamed(callback.headers, COOKIE), [], `not the http name ${COOKIE}`);
       const cookies = setCookiesNamed(callback.headers, `__Host-${COOKIE}`);

@@ -29,25 +29,52 @@ type Instance = 'A' | 'B';
 type LogoutKind = 'user' | 'backchannel-op' | 'backchannel-token';
 
 /** A promise the test resolves when it chooses. */
-interface Gate { readonly promise: Promise<void>; open(): void }
+interface Gate {
+  readonly promise: Promise<void>;
+  open(): void;
+}
 function gate(): Gate {
   let open: () => void = () => undefined;
-  const promise = new Promise<void>((resolve) => { open = resolve; });
-  return { promise, open: () => { open(); } };
+  const promise = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return {
+    promise,
+    open: () => {
+      open();
+    },
+  };
 }
 /** Opened by the system under test once it got where the test waits for it, and by the test to let it go on. */
-interface Hold { arrived: Gate; release: Gate }
+interface Hold {
+  arrived: Gate;
+  release: Gate;
+}
 /** A request the test started: `release` lets it go on, `done` is its status once its response is complete. */
-interface Held { readonly label: string; readonly release: Gate; readonly done: Promise<number> }
-
-/** The model: how many requests were started, which are still held, whether a refresh is. */
-interface Model { started: number; open: number[]; refreshing: boolean }
-/** The real side of one run: the logged-in session, what is held, and a trace for the failure message. */
-interface Real {
-  readonly cookie: string; readonly id: string; readonly sub: string; readonly sid: string | undefined; readonly run: number;
-  readonly started: Held[]; refresh: Held | undefined; logouts: number; readonly trace: string[];
+interface Held {
+  readonly label: string;
+  readonly release: Gate;
+  readonly done: Promise<number>;
 }
 
+/** The model: how many requests were started, which are still held, whether a refresh is. */
+interface Model {
+  started: number;
+  open: number[];
+  refreshing: boolean;
+}
+/** The real side of one run: the logged-in session, what is held, and a trace for the failure message. */
+interface Real {
+  readonly cookie: string;
+  readonly id: string;
+  readonly sub: string;
+  readonly sid: string | undefined;
+  readonly run: number;
+  readonly started: Held[];
+  refresh: Held | undefined;
+  logouts: number;
+  readonly trace: string[];
+}
 
 /** Gates of the test route, by key: `arrived` is opened by the route once the session is loaded, `release` by the test. */
 const holds = new Map<string, Hold>();
@@ -66,7 +93,9 @@ function holdRoute(app: Express): void {
     const hold = holds.get(key);
     if (req.query['change'] === '1') Object.assign(req.session, { n: key });
     hold?.arrived.open();
-    void (hold?.release.promise ?? Promise.resolve()).then(() => { res.json({ authenticated: req.oidc.isAuthenticated() }); });
+    void (hold?.release.promise ?? Promise.resolve()).then(() => {
+      res.json({ authenticated: req.oidc.isAuthenticated() });
+    });
   });
 }
 
@@ -103,12 +132,16 @@ describe('logout is final: no later write revives an ended session, on any insta
         op.handler(req, res);
       } else if (held.at === 'request') {
         held.arrived.open();
-        void held.release.promise.then(() => { op.handler(req, res); });
+        void held.release.promise.then(() => {
+          op.handler(req, res);
+        });
       } else {
         const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
         res.end = ((...args: unknown[]) => {
           held.arrived.open();
-          void held.release.promise.then(() => { end(...args); });
+          void held.release.promise.then(() => {
+            end(...args);
+          });
           return res;
         }) as typeof res.end;
         op.handler(req, res);
@@ -128,7 +161,8 @@ describe('logout is final: no later write revives an ended session, on any insta
   /** The ended session is gone from Redis and answers 401 on both instances (Redis first: a load could clean it up). */
   async function assertEnded(r: Real, when: string): Promise<void> {
     assert.equal(await client.exists(`sess:${r.id}`), 0, explain(r, `${when}: the ended session is back in Redis (sess:${r.id})`));
-    for (const on of ['A', 'B'] as const) assert.equal(await get(r, on, '/profile'), 401, explain(r, `${when}: GET /profile on ${on} with the old cookie is logged in again`));
+    for (const on of ['A', 'B'] as const)
+      assert.equal(await get(r, on, '/profile'), 401, explain(r, `${when}: GET /profile on ${on} with the old cookie is logged in again`));
   }
 
   /**
@@ -137,8 +171,12 @@ describe('logout is final: no later write revives an ended session, on any insta
    * Once a logout happened, the session must be ended after every command.
    */
   abstract class Step implements fc.AsyncCommand<Model, Real> {
-    check(_m: Readonly<Model>): boolean { return true; }
-    update(_m: Model): void { /* most commands leave the model as it is */ }
+    check(_m: Readonly<Model>): boolean {
+      return true;
+    }
+    update(_m: Model): void {
+      /* most commands leave the model as it is */
+    }
     abstract act(r: Real, before: Readonly<Model>): Promise<string>;
     abstract toString(): string;
     async run(m: Model, r: Real): Promise<void> {
@@ -151,8 +189,15 @@ describe('logout is final: no later write revives an ended session, on any insta
 
   /** A request that loads the session, changes it (or not), and waits in the app until released. */
   class HoldRequest extends Step {
-    constructor(readonly on: Instance, readonly change: boolean) { super(); }
-    override update(m: Model): void { m.open.push(m.started++); }
+    constructor(
+      readonly on: Instance,
+      readonly change: boolean,
+    ) {
+      super();
+    }
+    override update(m: Model): void {
+      m.open.push(m.started++);
+    }
     async act(r: Real, before: Readonly<Model>): Promise<string> {
       const key = `${String(r.run)}-${String(before.started)}`;
       const hold = { arrived: gate(), release: gate() };
@@ -161,13 +206,21 @@ describe('logout is final: no later write revives an ended session, on any insta
       r.started.push({ label: `#${String(before.started)}`, release: hold.release, done });
       return `#${String(before.started)} ${await reached(hold, done)}`;
     }
-    toString(): string { return `hold(${this.on},${this.change ? 'change' : 'read'})`; }
+    toString(): string {
+      return `hold(${this.on},${this.change ? 'change' : 'read'})`;
+    }
   }
 
   class Finish extends Step {
-    constructor(readonly index: number) { super(); }
-    override check(m: Readonly<Model>): boolean { return m.open.includes(this.index); }
-    override update(m: Model): void { m.open = m.open.filter((i) => i !== this.index); }
+    constructor(readonly index: number) {
+      super();
+    }
+    override check(m: Readonly<Model>): boolean {
+      return m.open.includes(this.index);
+    }
+    override update(m: Model): void {
+      m.open = m.open.filter((i) => i !== this.index);
+    }
     async act(r: Real): Promise<string> {
       const held = r.started[this.index];
       assert.ok(held !== undefined);
@@ -176,13 +229,24 @@ describe('logout is final: no later write revives an ended session, on any insta
       assert.ok(status < 500, explain(r, `${held.label} answered ${String(status)}`));
       return `answered ${String(status)}`;
     }
-    toString(): string { return `finish(#${String(this.index)})`; }
+    toString(): string {
+      return `finish(#${String(this.index)})`;
+    }
   }
 
   class Refresh extends Step {
-    constructor(readonly on: Instance, readonly at: GrantHold) { super(); }
-    override check(m: Readonly<Model>): boolean { return !m.refreshing; }
-    override update(m: Model): void { m.refreshing = true; }
+    constructor(
+      readonly on: Instance,
+      readonly at: GrantHold,
+    ) {
+      super();
+    }
+    override check(m: Readonly<Model>): boolean {
+      return !m.refreshing;
+    }
+    override update(m: Model): void {
+      m.refreshing = true;
+    }
     async act(r: Real): Promise<string> {
       // Past the expiry of the access token the last refresh got (1 h each): only Date is mocked.
       const now = Date.now() + 3700 * 1000;
@@ -195,12 +259,18 @@ describe('logout is final: no later write revives an ended session, on any insta
       r.refresh = { label: `refresh on ${this.on}`, release: hold.release, done };
       return `grant's ${this.at} ${await reached(hold, done)}`;
     }
-    toString(): string { return `refresh(${this.on},hold ${this.at})`; }
+    toString(): string {
+      return `refresh(${this.on},hold ${this.at})`;
+    }
   }
 
   class FinishRefresh extends Step {
-    override check(m: Readonly<Model>): boolean { return m.refreshing; }
-    override update(m: Model): void { m.refreshing = false; }
+    override check(m: Readonly<Model>): boolean {
+      return m.refreshing;
+    }
+    override update(m: Model): void {
+      m.refreshing = false;
+    }
     async act(r: Real): Promise<string> {
       const held = r.refresh;
       assert.ok(held !== undefined);
@@ -211,11 +281,18 @@ describe('logout is final: no later write revives an ended session, on any insta
       assert.ok(status < 500, explain(r, `the refresh answered ${String(status)}`));
       return `answered ${String(status)}`;
     }
-    toString(): string { return 'finishRefresh'; }
+    toString(): string {
+      return 'finishRefresh';
+    }
   }
 
   class Logout extends Step {
-    constructor(readonly kind: LogoutKind, readonly on: Instance) { super(); }
+    constructor(
+      readonly kind: LogoutKind,
+      readonly on: Instance,
+    ) {
+      super();
+    }
     async act(r: Real): Promise<string> {
       r.logouts += 1;
       if (this.kind === 'backchannel-op') {
@@ -230,7 +307,9 @@ describe('logout is final: no later write revives an ended session, on any insta
       assert.equal(status, 200, explain(r, `${this.toString()} answered ${String(status)}`));
       return `answered ${String(status)}`;
     }
-    toString(): string { return this.kind === 'backchannel-op' ? 'logout(backchannel-op→A)' : `logout(${this.kind}@${this.on})`; }
+    toString(): string {
+      return this.kind === 'backchannel-op' ? 'logout(backchannel-op→A)' : `logout(${this.kind}@${this.on})`;
+    }
   }
 
   const instance = fc.constantFrom<Instance>('A', 'B');
@@ -264,7 +343,17 @@ describe('logout is final: no later write revives an ended session, on any insta
     const tokens = JSON.parse((await browser.get(`${a.url}/test/tokens`)).body) as { idToken: string; refreshToken?: string };
     assert.ok(tokens.refreshToken !== undefined, 'the provider issued a refresh token');
     const value = await browser.cookie(a.url, SESSION_COOKIE);
-    return { cookie: `${SESSION_COOKIE}=${value ?? ''}`, id: sessionIdFromCookie(value), sub, sid: sidOf(tokens.idToken), run, started: [], refresh: undefined, logouts: 0, trace: [] };
+    return {
+      cookie: `${SESSION_COOKIE}=${value ?? ''}`,
+      id: sessionIdFromCookie(value),
+      sub,
+      sid: sidOf(tokens.idToken),
+      run,
+      started: [],
+      refresh: undefined,
+      logouts: 0,
+      trace: [],
+    };
   }
 
   /** Lets every held request and refresh go on and waits for their answers, so the next run starts clean. */

@@ -151,7 +151,9 @@ describe('providers without end_session or revocation', () => {
 
   test('logout.revokeTokens false skips revocation: the tokens stay active and the hook sees "skipped"', async () => {
     const outcomes: PostLogoutContext['revocation'][] = [];
-    const s = await setup({ options: { ...WITH_REFRESH_TOKEN, logout: { revokeTokens: false }, hooks: { postLogout: (ctx) => void outcomes.push(ctx.revocation) } } });
+    const s = await setup({
+      options: { ...WITH_REFRESH_TOKEN, logout: { revokeTokens: false }, hooks: { postLogout: (ctx) => void outcomes.push(ctx.revocation) } },
+    });
     try {
       const { browser, tokens } = await loggedIn(s);
       await browser.request(`${s.appUrl}/logout`, { method: 'POST' });

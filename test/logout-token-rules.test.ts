@@ -126,7 +126,14 @@ interface Probe {
 function probe(changes: Partial<LogoutTokenCheck> = {}, clock: number | 'real clock' = NOW): Probe {
   const jwks = jwksOf([providerKey.publicJwk]);
   const memory = replayMemory();
-  const base: LogoutTokenCheck = { issuer: ISSUER, clientId: CLIENT_ID, alg: 'RS256', jwks: jwks.cache, claimOnce: memory.claimOnce, maxAgeSec: README_MAX_AGE_SEC };
+  const base: LogoutTokenCheck = {
+    issuer: ISSUER,
+    clientId: CLIENT_ID,
+    alg: 'RS256',
+    jwks: jwks.cache,
+    claimOnce: memory.claimOnce,
+    maxAgeSec: README_MAX_AGE_SEC,
+  };
   const check: LogoutTokenCheck = clock === 'real clock' ? { ...base, ...changes } : { ...base, nowSec: clock, ...changes };
   return { check, claimed: memory.claimed, jwks };
 }
@@ -237,20 +244,26 @@ describe('the header: typ and alg', () => {
   });
 
   it('HS256 keyed by a shared secret is refused (README: alg pinned to idTokenSigningAlg, never an HMAC)', async () => {
-    const token = await new CompactSign(encoder.encode(JSON.stringify(logoutClaims()))).setProtectedHeader({ alg: 'HS256', typ: 'logout+jwt' }).sign(encoder.encode('the-client-secret-an-attacker-knows'));
+    const token = await new CompactSign(encoder.encode(JSON.stringify(logoutClaims())))
+      .setProtectedHeader({ alg: 'HS256', typ: 'logout+jwt' })
+      .sign(encoder.encode('the-client-secret-an-attacker-knows'));
     await refusedBecause(token, WRONG_ALG);
   });
 
   it('a token signed with another asymmetric algorithm (ES256) is refused: alg is pinned', async () => {
     const { privateKey } = await generateKeyPair('ES256');
-    const token = await new CompactSign(encoder.encode(JSON.stringify(logoutClaims()))).setProtectedHeader({ alg: 'ES256', kid: 'provider-key', typ: 'logout+jwt' }).sign(privateKey);
+    const token = await new CompactSign(encoder.encode(JSON.stringify(logoutClaims())))
+      .setProtectedHeader({ alg: 'ES256', kid: 'provider-key', typ: 'logout+jwt' })
+      .sign(privateKey);
     await refusedBecause(token, WRONG_ALG);
   });
 
   it('ES256 is accepted when it is the configured algorithm (the check pins its own alg, not RS256)', async () => {
     const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
     const jwk: JWK = { ...(await exportJWK(publicKey)), kid: 'ec-key', alg: 'ES256' };
-    const token = await new CompactSign(encoder.encode(JSON.stringify(logoutClaims()))).setProtectedHeader({ alg: 'ES256', kid: 'ec-key', typ: 'logout+jwt' }).sign(privateKey);
+    const token = await new CompactSign(encoder.encode(JSON.stringify(logoutClaims())))
+      .setProtectedHeader({ alg: 'ES256', kid: 'ec-key', typ: 'logout+jwt' })
+      .sign(privateKey);
     assert.equal((await accepted(token, probe({ alg: 'ES256', jwks: jwksOf([jwk]).cache }))).sub, 'alice');
   });
 });
@@ -343,7 +356,7 @@ describe('iat and exp at their edges (README: iat at most backchannelMaxAgeSec o
     await refusedBecause(await sign(logoutClaims({ iat: OLDEST - 1, exp: NOW + 3600 })), EXPIRED);
   });
 
-  it('the age limit is the check\'s own (README: backchannelMaxAgeSec, 30 to 3600): 60 s + 30 s accepted, one more refused', async () => {
+  it("the age limit is the check's own (README: backchannelMaxAgeSec, 30 to 3600): 60 s + 30 s accepted, one more refused", async () => {
     const p = (): Probe => probe({ maxAgeSec: 60 });
     assert.equal((await accepted(await sign(logoutClaims({ iat: NOW - 90 })), p())).sub, 'alice');
     await refusedBecause(await sign(logoutClaims({ iat: NOW - 91 })), EXPIRED, p());

@@ -124,33 +124,39 @@ describe('logout stays final under pressure: a flood of logouts, a full Redis', 
     assert.equal(memory.writes(), writesBefore, 'the in-memory index got no entry and no mark');
   });
 
-  test('with Redis full (noeviction), a user logout, a back-channel logout and endSessions() each destroy the session on both instances and answer as on a healthy Redis', LIMIT, async () => {
-    const own = await logIn(a, 'full-own');
-    const backchannel = await logIn(a, 'full-backchannel');
-    const admin = await logIn(b, 'full-admin');
-    await fillUntilFull(client);
-    await assert.rejects(client.set('one-more', 'x'), /OOM/, 'Redis refuses writes');
+  test(
+    'with Redis full (noeviction), a user logout, a back-channel logout and endSessions() each destroy the session on both instances and answer as on a healthy Redis',
+    LIMIT,
+    async () => {
+      const own = await logIn(a, 'full-own');
+      const backchannel = await logIn(a, 'full-backchannel');
+      const admin = await logIn(b, 'full-admin');
+      await fillUntilFull(client);
+      await assert.rejects(client.set('one-more', 'x'), /OOM/, 'Redis refuses writes');
 
-    const logout = await send(`${b.url}/logout`, own.cookie, { method: 'POST', headers: ACCEPT_JSON });
-    assert.equal(logout.status, 200, `POST /logout answered ${String(logout.status)}: ${logout.body.slice(0, 200)}`);
-    assert.ok(typeof (JSON.parse(logout.body) as { redirectTo?: unknown }).redirectTo === 'string', 'the documented answer: { redirectTo }');
-    await assertEndedEverywhere(own, [a, b]);
-    assert.equal(await client.exists(`sess:${own.id}`), 0, 'the session is gone from the store');
+      const logout = await send(`${b.url}/logout`, own.cookie, { method: 'POST', headers: ACCEPT_JSON });
+      assert.equal(logout.status, 200, `POST /logout answered ${String(logout.status)}: ${logout.body.slice(0, 200)}`);
+      assert.ok(typeof (JSON.parse(logout.body) as { redirectTo?: unknown }).redirectTo === 'string', 'the documented answer: { redirectTo }');
+      await assertEndedEverywhere(own, [a, b]);
+      assert.equal(await client.exists(`sess:${own.id}`), 0, 'the session is gone from the store');
 
-    const token = await signLogoutToken(op, logoutClaims(op, backchannel.user, backchannel.sid));
-    const answer = await postLogoutToken(b.url, token);
-    assert.equal(answer.status, 200, `back-channel logout answered ${String(answer.status)}: ${await answer.text()}`);
-    await assertEndedEverywhere(backchannel, [a, b]);
-    assert.equal(await client.exists(`sess:${backchannel.id}`), 0);
+      const token = await signLogoutToken(op, logoutClaims(op, backchannel.user, backchannel.sid));
+      const answer = await postLogoutToken(b.url, token);
+      assert.equal(answer.status, 200, `back-channel logout answered ${String(answer.status)}: ${await answer.text()}`);
+      await assertEndedEverywhere(backchannel, [a, b]);
+      assert.equal(await client.exists(`sess:${backchannel.id}`), 0);
 
-    const ended = await send(`${a.url}/admin/end-user?sub=${admin.user}`, '', { method: 'POST', headers: ACCEPT_JSON });
-    assert.equal(ended.status, 200, `endSessions answered ${String(ended.status)}: ${ended.body.slice(0, 200)}`);
-    assert.deepEqual(JSON.parse(ended.body), { ended: 1 });
-    await assertEndedEverywhere(admin, [a, b]);
-    assert.equal(await client.exists(`sess:${admin.id}`), 0);
+      const ended = await send(`${a.url}/admin/end-user?sub=${admin.user}`, '', { method: 'POST', headers: ACCEPT_JSON });
+      assert.equal(ended.status, 200, `endSessions answered ${String(ended.status)}: ${ended.body.slice(0, 200)}`);
+      assert.deepEqual(JSON.parse(ended.body), { ended: 1 });
+      await assertEndedEverywhere(admin, [a, b]);
+      assert.equal(await client.exists(`sess:${admin.id}`), 0);
 
-    // What happened is said, once per session whose mark could not be written.
-    const warnings = [...(logs.get(a) ?? []), ...(logs.get(b) ?? [])].filter((l) => l.level === 'warn' && l.message.startsWith('the ended mark could not be written'));
-    assert.equal(warnings.length, 3, 'one warning per ended session whose mark Redis refused');
-  });
+      // What happened is said, once per session whose mark could not be written.
+      const warnings = [...(logs.get(a) ?? []), ...(logs.get(b) ?? [])].filter(
+        (l) => l.level === 'warn' && l.message.startsWith('the ended mark could not be written'),
+      );
+      assert.equal(warnings.length, 3, 'one warning per ended session whose mark Redis refused');
+    },
+  );
 });

@@ -88,11 +88,17 @@ function featureRows(): FeatureRow[] {
   for (const guide of docFiles().filter((file) => file.startsWith('docs/migrating-from-'))) {
     const lines = withoutCode(readDoc(guide)).split('\n');
     for (let i = 0; i < lines.length; i++) {
-      const header = (lines[i] ?? '').split('|').slice(1, -1).map((cell) => cell.trim());
+      const header = (lines[i] ?? '')
+        .split('|')
+        .slice(1, -1)
+        .map((cell) => cell.trim());
       const column = header.indexOf('express-oidc-auth');
       if (!(lines[i] ?? '').startsWith('|') || column < 1 || !(lines[i + 1] ?? '').startsWith('| ---')) continue;
       for (let j = i + 2; (lines[j] ?? '').startsWith('|'); j++) {
-        const cells = (lines[j] ?? '').split('|').slice(1, -1).map((cell) => cell.trim());
+        const cells = (lines[j] ?? '')
+          .split('|')
+          .slice(1, -1)
+          .map((cell) => cell.trim());
         rows.push({ guide, theirs: cells[0] ?? '', ours: cells[column] ?? '' });
       }
     }
@@ -113,7 +119,11 @@ describe('the migration guides against the package', () => {
     for (const file of docFiles()) {
       const lines = readDoc(file).split('\n');
       const marked = lines.map((line, i) => ({ line, at: i + 1 })).filter(({ line }) => /\bnot yet\b/i.test(line));
-      assert.deepEqual(marked, [], `${file} marks something "not yet": a feature that exists belongs in the table with its name, one that does not says so and why`);
+      assert.deepEqual(
+        marked,
+        [],
+        `${file} marks something "not yet": a feature that exists belongs in the table with its name, one that does not says so and why`,
+      );
     }
   });
 

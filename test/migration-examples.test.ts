@@ -72,7 +72,8 @@ async function stop(app: RunningApp | undefined): Promise<void> {
 async function loginThrough(browser: Browser, startUrl: string, appUrl: string, user: string): Promise<Page> {
   let page = await browser.follow(await browser.get(startUrl));
   for (let step = 0; step < 5 && !page.url.startsWith(appUrl); step++) {
-    if (page.body.includes('name="prompt" value="login"')) page = await browser.follow(await browser.submitForm(page, { login: user, password: 'any-password' }));
+    if (page.body.includes('name="prompt" value="login"'))
+      page = await browser.follow(await browser.submitForm(page, { login: user, password: 'any-password' }));
     else if (page.body.includes('name="prompt" value="consent"')) page = await browser.follow(await browser.submitForm(page));
     else break;
   }

@@ -2,7 +2,18 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Express, NextFunction, Request, Response } from 'express';
 import request from 'supertest';
-import { baseOptions, buildApp, capturingLogger, CLIENT_ID, CLIENT_SECRET, FLAVOURS, SESSION_SECRET, setup, setupProviderLater, type TestSetup } from './helpers/app.js';
+import {
+  baseOptions,
+  buildApp,
+  capturingLogger,
+  CLIENT_ID,
+  CLIENT_SECRET,
+  FLAVOURS,
+  SESSION_SECRET,
+  setup,
+  setupProviderLater,
+  type TestSetup,
+} from './helpers/app.js';
 import { ACCEPT_JSON } from './helpers/assertions.js';
 import { authorize, Browser, cancelAtProvider, deliver, type Page } from './helpers/browser.js';
 import { BIND_PREFIX, SESSION_COOKIE, TX_PREFIX } from './helpers/cookies.js';
@@ -65,7 +76,11 @@ for (const flavour of FLAVOURS) {
       assertNoStore(await (await login()).request(`${s.appUrl}/logout`, { method: 'POST', headers: ACCEPT_JSON }), 200, 'POST /logout JSON');
       assertNoStore(await new Browser().request(`${s.appUrl}/logout`, { method: 'POST' }), 303, 'POST /logout without a session');
       assertNoStore(await new Browser().get(`${s.appUrl}/logout`), 405, 'GET /logout');
-      assertNoStore(await (await login()).request(`${s.appUrl}/logout`, { method: 'POST', headers: { origin: 'https://evil.example' } }), 403, 'cross-site POST /logout');
+      assertNoStore(
+        await (await login()).request(`${s.appUrl}/logout`, { method: 'POST', headers: { origin: 'https://evil.example' } }),
+        403,
+        'cross-site POST /logout',
+      );
     });
 
     test('logout straight to postLogoutRedirect (idpLogout: false)', async () => {
@@ -83,7 +98,11 @@ for (const flavour of FLAVOURS) {
     });
 
     test('front-channel logout: 200 and 400', async () => {
-      assertNoStore(await new Browser().get(`${s.appUrl}${FRONTCHANNEL}?iss=${encodeURIComponent(s.op.issuer)}&sid=no-such-sid`), 200, 'a front-channel logout');
+      assertNoStore(
+        await new Browser().get(`${s.appUrl}${FRONTCHANNEL}?iss=${encodeURIComponent(s.op.issuer)}&sid=no-such-sid`),
+        200,
+        'a front-channel logout',
+      );
       assertNoStore(await new Browser().get(`${s.appUrl}${FRONTCHANNEL}?sid=x`), 400, 'a front-channel logout without iss');
     });
 
@@ -119,7 +138,8 @@ function errorText(err: unknown, depth = 0): string {
   return `${err.name}: ${err.message} | ${errorText(err.cause, depth + 1)}`;
 }
 
-const expandErrors = (_key: string, value: unknown): unknown => (value instanceof Error ? { name: value.name, text: errorText(value), stack: value.stack } : value);
+const expandErrors = (_key: string, value: unknown): unknown =>
+  value instanceof Error ? { name: value.name, text: errorText(value), stack: value.stack } : value;
 
 describe('nothing secret in the logs (every level) or in error messages', () => {
   const { lines, logger } = capturingLogger();
@@ -150,7 +170,10 @@ describe('nothing secret in the logs (every level) or in error messages', () => 
   });
 
   test('login, userinfo, refresh, a refused refresh, failed callbacks, logout with revocation and back-channel logouts leak no token, code, cookie, session id or secret', async () => {
-    const secrets = new Map<string, string>([['client secret', CLIENT_SECRET], ['session secret', SESSION_SECRET]]);
+    const secrets = new Map<string, string>([
+      ['client secret', CLIENT_SECRET],
+      ['session secret', SESSION_SECRET],
+    ]);
     const keep = (name: string, value: string | null | undefined): void => {
       assert.ok(value !== null && value !== undefined && value !== '', `${name} is known to the test`);
       secrets.set(`${name} #${String(secrets.size)}`, value);
@@ -207,7 +230,10 @@ describe('nothing secret in the logs (every level) or in error messages', () => 
     const refreshToken = JSON.parse((await carol.b.get(`${s.appUrl}/test/tokens`)).body) as { refreshToken: string };
     const revoked = await fetch(`${s.op.issuer}/token/revocation`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}` },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`,
+      },
       body: new URLSearchParams({ token: refreshToken.refreshToken }),
     });
     assert.equal(revoked.status, 200);
@@ -227,11 +253,15 @@ describe('nothing secret in the logs (every level) or in error messages', () => 
 
     // The flow reached the places that log: logins, revocation, refresh (debug), refusals, back-channel.
     const text = lines.map((l) => `${l.level} ${l.message}`).join('\n');
-    for (const pattern of [/^info .*logged in/m, /revocation/, /^debug .*refresh/m, /^warn .*refresh/m, /back-channel logout refused/, /^info .*back-channel/m]) assert.match(text, pattern);
+    for (const pattern of [/^info .*logged in/m, /revocation/, /^debug .*refresh/m, /^warn .*refresh/m, /back-channel logout refused/, /^info .*back-channel/m])
+      assert.match(text, pattern);
     assert.ok(errors.length >= 3, 'the failed callbacks and the refused refresh reached the app as errors');
 
     const leaks: string[] = [];
-    const haystacks = [...lines.map((l) => `log ${l.level} "${l.message}" ${JSON.stringify(l.fields, expandErrors)}`), ...errors.map((e) => `error ${errorText(e)}`)];
+    const haystacks = [
+      ...lines.map((l) => `log ${l.level} "${l.message}" ${JSON.stringify(l.fields, expandErrors)}`),
+      ...errors.map((e) => `error ${errorText(e)}`),
+    ];
     for (const [name, secret] of secrets) {
       for (const piece of fragments(secret)) {
         const hit = haystacks.find((h) => h.includes(piece));

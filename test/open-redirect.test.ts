@@ -114,7 +114,15 @@ describe('safeReturnTo (unit)', () => {
   });
 
   test('the classic open-redirect forms are refused outright', () => {
-    for (const value of ['//evil.example', '/\\evil.example', 'https://evil.example/', 'javascript:alert(1)', '/%2F%2Fevil.example', '/\t/evil.example', `/${LONG}`]) {
+    for (const value of [
+      '//evil.example',
+      '/\\evil.example',
+      'https://evil.example/',
+      'javascript:alert(1)',
+      '/%2F%2Fevil.example',
+      '/\t/evil.example',
+      `/${LONG}`,
+    ]) {
       assert.equal(safeReturnTo(value), undefined, label(value));
     }
   });
@@ -160,7 +168,8 @@ describe('safeReturnTo (unit)', () => {
 
   test('seen through up to three rounds of percent-decoding (README), judged before and after normalising', () => {
     // "//" encoded once, twice, three times
-    for (const value of ['/%2F%2Fevil.example', '/%252F%252Fevil.example', '/%25252F%25252Fevil.example']) assert.equal(safeReturnTo(value), undefined, label(value));
+    for (const value of ['/%2F%2Fevil.example', '/%252F%252Fevil.example', '/%25252F%25252Fevil.example'])
+      assert.equal(safeReturnTo(value), undefined, label(value));
     // dot segments that would normalise away: refused as given, not rescued into "/"
     assert.equal(safeReturnTo('/%2F%2Fevil.example/..'), undefined);
     // an encoded control character inside the path is not a host: kept
@@ -172,8 +181,42 @@ describe('safeReturnTo (unit)', () => {
   });
 
   test('strings built from slashes, encodings, dots, whitespace and lookalikes never leave the site (fast-check)', () => {
-    const fragment = fc.constantFrom('/', '//', '\\', '%2F', '%2f', '%5C', '%25', '%252F', '.', '..', '%2e', '@', ':', 'evil.example', '\t', '\n', '\r', '\u0000', '%09', '%0a', '%00', '／', '。', '\uff3c', ' ', '?', '#', 'a', 'https:', 'javascript:');
-    const value = fc.oneof(fc.array(fragment, { maxLength: 10 }).map((parts) => parts.join('')), fc.string({ unit: 'binary', maxLength: 30 }));
+    const fragment = fc.constantFrom(
+      '/',
+      '//',
+      '\\',
+      '%2F',
+      '%2f',
+      '%5C',
+      '%25',
+      '%252F',
+      '.',
+      '..',
+      '%2e',
+      '@',
+      ':',
+      'evil.example',
+      '\t',
+      '\n',
+      '\r',
+      '\u0000',
+      '%09',
+      '%0a',
+      '%00',
+      '／',
+      '。',
+      '\uff3c',
+      ' ',
+      '?',
+      '#',
+      'a',
+      'https:',
+      'javascript:',
+    );
+    const value = fc.oneof(
+      fc.array(fragment, { maxLength: 10 }).map((parts) => parts.join('')),
+      fc.string({ unit: 'binary', maxLength: 30 }),
+    );
     fc.assert(
       fc.property(value, (v) => {
         assertStaysOnSite(safeReturnTo(v), v);
@@ -182,15 +225,12 @@ describe('safeReturnTo (unit)', () => {
     );
   });
 
-  test(
-    'a kept value is a fixed point: judged again, it is kept unchanged (no encoded "//" survives dot-segment removal)',
-    () => {
-      for (const value of [...HOSTILE, '/./%2F%2Fevil.example', '/a/../%2F%2Fevil.example']) {
-        const out = safeReturnTo(value);
-        if (out !== undefined) assert.equal(safeReturnTo(out), out, `${label(value)} gave ${label(out)}`);
-      }
-    },
-  );
+  test('a kept value is a fixed point: judged again, it is kept unchanged (no encoded "//" survives dot-segment removal)', () => {
+    for (const value of [...HOSTILE, '/./%2F%2Fevil.example', '/a/../%2F%2Fevil.example']) {
+      const out = safeReturnTo(value);
+      if (out !== undefined) assert.equal(safeReturnTo(out), out, `${label(value)} gave ${label(out)}`);
+    }
+  });
 });
 
 /** The logout answer goes to the provider's end_session endpoint (back to our own page) or to our own page: never to the hostile value. */
@@ -228,7 +268,7 @@ describe('returnTo through a real login with the provider', () => {
     });
   }
 
-  test('a hostile returnTo added to the provider\'s answer at the callback is ignored: the login\'s own returnTo wins', async () => {
+  test("a hostile returnTo added to the provider's answer at the callback is ignored: the login's own returnTo wins", async () => {
     for (const hostile of ['//evil.example', 'https://evil.example/', '/\\evil.example', 'javascript:alert(1)', '/%2F%2Fevil.example']) {
       const b = new Browser();
       const answer = await authorize(b, `${s.appUrl}/login?returnTo=%2Fprofile`);
@@ -262,13 +302,15 @@ for (const kind of ['with end_session', 'without end_session'] as const) {
   describe(`logout with a hostile returnTo, provider ${kind}`, () => {
     let s: TestSetup;
     before(async () => {
-      s = await setup(kind === 'with end_session' ? { jsonErrors: true } : { jsonErrors: true, provider: { features: { rpInitiatedLogout: { enabled: false } } } });
+      s = await setup(
+        kind === 'with end_session' ? { jsonErrors: true } : { jsonErrors: true, provider: { features: { rpInitiatedLogout: { enabled: false } } } },
+      );
     });
     after(async () => {
       await s.close();
     });
 
-    test('the provider\'s metadata matches the case', async () => {
+    test("the provider's metadata matches the case", async () => {
       const meta = (await (await fetch(`${s.op.issuer}/.well-known/openid-configuration`)).json()) as { end_session_endpoint?: string };
       assert.equal(meta.end_session_endpoint !== undefined, kind === 'with end_session');
     });

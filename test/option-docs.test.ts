@@ -31,14 +31,25 @@ function jsdocOf(file: string, interfaces: readonly string[]): Map<string, strin
   return found;
 }
 
-const OWNER: Partial<Record<string, string>> = { routes: 'RoutesOptions', logout: 'LogoutOptions', refresh: 'RefreshOptions', lifetime: 'LifetimeOptions', hooks: 'OidcHooks', telemetry: 'TelemetryOptions' };
+const OWNER: Partial<Record<string, string>> = {
+  routes: 'RoutesOptions',
+  logout: 'LogoutOptions',
+  refresh: 'RefreshOptions',
+  lifetime: 'LifetimeOptions',
+  hooks: 'OidcHooks',
+  telemetry: 'TelemetryOptions',
+};
 
 function documentedDefaults(): Map<string, string> {
   return new Map(tableRows('docs/options.md', 'option').map(([name, byDefault]) => [(name ?? '').replace(/`/g, ''), byDefault ?? '']));
 }
 
 describe('the options are documented where they are declared', () => {
-  const docs = new Map([...jsdocOf('lib/options/options.ts', ['OidcAuthOptions', 'RoutesOptions', 'LogoutOptions', 'RefreshOptions', 'LifetimeOptions']), ...jsdocOf('lib/public-types.ts', ['OidcHooks']), ...jsdocOf('lib/telemetry/telemetry.ts', ['TelemetryOptions'])]);
+  const docs = new Map([
+    ...jsdocOf('lib/options/options.ts', ['OidcAuthOptions', 'RoutesOptions', 'LogoutOptions', 'RefreshOptions', 'LifetimeOptions']),
+    ...jsdocOf('lib/public-types.ts', ['OidcHooks']),
+    ...jsdocOf('lib/telemetry/telemetry.ts', ['TelemetryOptions']),
+  ]);
   const defaults = documentedDefaults();
 
   for (const option of OPTION_NAMES) {

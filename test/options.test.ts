@@ -63,7 +63,8 @@ async function privateKey(): Promise<CryptoKey> {
 const PATH_RULE = 'a path that starts with "/" (not "//") and has no query, fragment, backslash or whitespace';
 const SECRET_RULE = '"session.secret" must be a random string of at least 32 characters, or an array of them (newest first)';
 const OWN_SECRET_RULE = '"secret" must be a random string of at least 32 characters, or an array of them (newest first)';
-const SECRET_REQUIRED = '"secret" is required with "session: false": a random string of at least 32 characters (or an array, newest first) that keys the login cookies and the encryption of tokens at rest';
+const SECRET_REQUIRED =
+  '"secret" is required with "session: false": a random string of at least 32 characters (or an array, newest first) that keys the login cookies and the encryption of tokens at rest';
 const SESSION_REQUIRED = '"session" is required: express-session options ({ secret, store }), or false when the app mounts express-session itself';
 const SESSION_SHAPE = '"session" must be express-session options ({ secret, store, … }) or false when the app mounts express-session itself';
 
@@ -184,7 +185,9 @@ void describe('options of the wrong type', () => {
   });
 
   void test('a long string is described by its length, not printed', () => {
-    assertProblems(withOptions({ scope: 'profile '.repeat(20) }), ['"scope" must be a space-separated string that contains "openid" (got a string of 160 characters)']);
+    assertProblems(withOptions({ scope: 'profile '.repeat(20) }), [
+      '"scope" must be a space-separated string that contains "openid" (got a string of 160 characters)',
+    ]);
   });
 });
 
@@ -311,7 +314,9 @@ void describe('client authentication', () => {
   });
 
   void test('a clientSecret with method none is refused', () => {
-    assertProblems(withOptions({ clientAuthMethod: 'none' }), ['"clientSecret" is set but clientAuthMethod is "none", which does not use it: remove one of them']);
+    assertProblems(withOptions({ clientAuthMethod: 'none' }), [
+      '"clientSecret" is set but clientAuthMethod is "none", which does not use it: remove one of them',
+    ]);
   });
 
   void test('a clientSecret with private_key_jwt is refused', async () => {
@@ -347,7 +352,9 @@ void describe('client authentication', () => {
   });
 
   void test('a clientSecret key that is present but undefined (an unset environment variable) is refused, not taken for a public client', () => {
-    assertProblems({ ...validOptions(), clientSecret: undefined }, ['"clientSecret" is present but undefined (an unset environment variable?): give the secret, or for a public client leave it out or set clientAuthMethod "none"']);
+    assertProblems({ ...validOptions(), clientSecret: undefined }, [
+      '"clientSecret" is present but undefined (an unset environment variable?): give the secret, or for a public client leave it out or set clientAuthMethod "none"',
+    ]);
     assertAccepted({ ...validOptions(), clientSecret: undefined, clientAuthMethod: 'none' });
   });
 
@@ -407,15 +414,21 @@ void describe('routes', () => {
   });
 
   void test('a route that starts with two slashes is refused', () => {
-    assertProblems(withOptions({ routes: { callback: '//evil.example.com' } }), [`"routes.callback" must be ${PATH_RULE}, or false to disable it (got "//evil.example.com")`]);
+    assertProblems(withOptions({ routes: { callback: '//evil.example.com' } }), [
+      `"routes.callback" must be ${PATH_RULE}, or false to disable it (got "//evil.example.com")`,
+    ]);
   });
 
   void test('a route with a query is refused', () => {
-    assertProblems(withOptions({ routes: { logout: '/logout?next=/' } }), [`"routes.logout" must be ${PATH_RULE}, or false to disable it (got "/logout?next=/")`]);
+    assertProblems(withOptions({ routes: { logout: '/logout?next=/' } }), [
+      `"routes.logout" must be ${PATH_RULE}, or false to disable it (got "/logout?next=/")`,
+    ]);
   });
 
   void test('a route with a fragment is refused', () => {
-    assertProblems(withOptions({ routes: { callback: '/callback#x' } }), [`"routes.callback" must be ${PATH_RULE}, or false to disable it (got "/callback#x")`]);
+    assertProblems(withOptions({ routes: { callback: '/callback#x' } }), [
+      `"routes.callback" must be ${PATH_RULE}, or false to disable it (got "/callback#x")`,
+    ]);
   });
 
   void test('a route with a backslash is refused', () => {
@@ -434,7 +447,9 @@ void describe('routes', () => {
   });
 
   void test('a backchannelLogout route that is neither a path nor false is refused', () => {
-    assertProblems(withOptions({ routes: { backchannelLogout: true } }), [`"routes.backchannelLogout" must be ${PATH_RULE}, or false to disable it (got true)`]);
+    assertProblems(withOptions({ routes: { backchannelLogout: true } }), [
+      `"routes.backchannelLogout" must be ${PATH_RULE}, or false to disable it (got true)`,
+    ]);
   });
 
   void test('backchannelLogout false is accepted and frees its default path', () => {
@@ -456,7 +471,7 @@ void describe('routes', () => {
     ]);
   });
 
-  void test('postLogoutRedirect on one of the package\'s own routes is refused', () => {
+  void test("postLogoutRedirect on one of the package's own routes is refused", () => {
     assertProblems(withOptions({ routes: { postLogoutRedirect: '/login' } }), [
       '"routes.postLogoutRedirect" must not be one of the package\'s own routes (got "/login", which is "routes.login")',
     ]);
@@ -466,9 +481,11 @@ void describe('routes', () => {
   });
 
   void test('custom routes on distinct paths are accepted', () => {
-    assertAccepted(withOptions({
-      routes: { login: '/auth/login', callback: '/auth/callback', logout: '/auth/logout', backchannelLogout: '/auth/bcl', postLogoutRedirect: '/goodbye' },
-    }));
+    assertAccepted(
+      withOptions({
+        routes: { login: '/auth/login', callback: '/auth/callback', logout: '/auth/logout', backchannelLogout: '/auth/bcl', postLogoutRedirect: '/goodbye' },
+      }),
+    );
   });
 });
 
@@ -537,9 +554,15 @@ void describe('session', () => {
 
   void test('a __Host- session.name that browsers would drop (a path other than "/", a domain, or not Secure) is refused', () => {
     const why = 'needs "session.cookie" with secure true, path "/" and no domain, or browsers drop a __Host- cookie and nobody stays logged in';
-    assertProblems(withOptions({ session: { secret: SESSION_SECRET, name: '__Host-app', cookie: { path: '/app' } } }), [`"session.name" "__Host-app" ${why} (got secure true, path "/app", domain undefined)`]);
-    assertProblems(withOptions({ session: { secret: SESSION_SECRET, name: '__host-app', cookie: { domain: 'example.com' } } }), [`"session.name" "__host-app" ${why} (got secure true, path "/", domain "example.com")`]);
-    assertProblems(withOptions({ baseUrl: 'http://localhost:3000', session: { secret: SESSION_SECRET, name: '__Host-app' } }), [`"session.name" "__Host-app" ${why} (got secure false, path "/", domain undefined)`]);
+    assertProblems(withOptions({ session: { secret: SESSION_SECRET, name: '__Host-app', cookie: { path: '/app' } } }), [
+      `"session.name" "__Host-app" ${why} (got secure true, path "/app", domain undefined)`,
+    ]);
+    assertProblems(withOptions({ session: { secret: SESSION_SECRET, name: '__host-app', cookie: { domain: 'example.com' } } }), [
+      `"session.name" "__host-app" ${why} (got secure true, path "/", domain "example.com")`,
+    ]);
+    assertProblems(withOptions({ baseUrl: 'http://localhost:3000', session: { secret: SESSION_SECRET, name: '__Host-app' } }), [
+      `"session.name" "__Host-app" ${why} (got secure false, path "/", domain undefined)`,
+    ]);
   });
 
   void test('a __Secure- session.name without a Secure cookie is refused', () => {
@@ -602,7 +625,13 @@ void describe('logout', () => {
   });
 
   void test('logout.timeoutMs outside whole milliseconds from 1 to 120000 is refused', () => {
-    for (const [value, shown] of [[0, '0'], [1.5, '1.5'], [120_001, '120001'], ['5000', '"5000"'], [Number.NaN, 'NaN']] as const) {
+    for (const [value, shown] of [
+      [0, '0'],
+      [1.5, '1.5'],
+      [120_001, '120001'],
+      ['5000', '"5000"'],
+      [Number.NaN, 'NaN'],
+    ] as const) {
       assertProblems(withOptions({ logout: { timeoutMs: value } }), [
         `"logout.timeoutMs" must be a whole number of milliseconds between 1 and 120000 (got ${shown})`,
       ]);
@@ -610,18 +639,33 @@ void describe('logout', () => {
   });
 
   void test('logout.backchannelMaxAgeSec outside whole seconds from 30 to 3600 is refused, and both ends are accepted', () => {
-    for (const [value, shown] of [[29, '29'], [3601, '3601'], [60.5, '60.5'], ['300', '"300"']] as const) {
-      assertProblems(withOptions({ logout: { backchannelMaxAgeSec: value } }), [`"logout.backchannelMaxAgeSec" must be a whole number of seconds between 30 and 3600 (got ${shown})`]);
+    for (const [value, shown] of [
+      [29, '29'],
+      [3601, '3601'],
+      [60.5, '60.5'],
+      ['300', '"300"'],
+    ] as const) {
+      assertProblems(withOptions({ logout: { backchannelMaxAgeSec: value } }), [
+        `"logout.backchannelMaxAgeSec" must be a whole number of seconds between 30 and 3600 (got ${shown})`,
+      ]);
     }
     assertAccepted(withOptions({ logout: { backchannelMaxAgeSec: 30 } }));
     assertAccepted(withOptions({ logout: { backchannelMaxAgeSec: 3600 } }));
   });
 
   void test('logout.reauthenticate takes a boolean or { maxAgeZero }, and says so otherwise', () => {
-    for (const [value, shown] of [['yes', '"yes"'], [1, '1'], [{ maxAgeZero: 'true' }, 'an object']] as const) {
-      assertProblems(withOptions({ logout: { reauthenticate: value } }), [`"logout.reauthenticate" must be a boolean or { maxAgeZero?: boolean } (got ${shown})`]);
+    for (const [value, shown] of [
+      ['yes', '"yes"'],
+      [1, '1'],
+      [{ maxAgeZero: 'true' }, 'an object'],
+    ] as const) {
+      assertProblems(withOptions({ logout: { reauthenticate: value } }), [
+        `"logout.reauthenticate" must be a boolean or { maxAgeZero?: boolean } (got ${shown})`,
+      ]);
     }
-    assertProblems(withOptions({ logout: { reauthenticate: { maxagezero: true } } }), ['"logout.reauthenticate.maxagezero" is not an option: did you mean "logout.reauthenticate.maxAgeZero"?']);
+    assertProblems(withOptions({ logout: { reauthenticate: { maxagezero: true } } }), [
+      '"logout.reauthenticate.maxagezero" is not an option: did you mean "logout.reauthenticate.maxAgeZero"?',
+    ]);
     for (const value of [true, false, {}, { maxAgeZero: true }]) assertAccepted(withOptions({ logout: { reauthenticate: value } }));
   });
 
@@ -636,7 +680,11 @@ void describe('logout', () => {
 
 void describe('httpTimeoutMs', () => {
   void test('httpTimeoutMs outside whole milliseconds from 1 to 120000 is refused', () => {
-    for (const [value, shown] of [[-1, '-1'], [Number.POSITIVE_INFINITY, 'Infinity'], [null, 'null']] as const) {
+    for (const [value, shown] of [
+      [-1, '-1'],
+      [Number.POSITIVE_INFINITY, 'Infinity'],
+      [null, 'null'],
+    ] as const) {
       assertProblems(withOptions({ httpTimeoutMs: value }), [`"httpTimeoutMs" must be a whole number of milliseconds between 1 and 120000 (got ${shown})`]);
     }
   });
@@ -648,7 +696,8 @@ void describe('httpTimeoutMs', () => {
 
 void describe('logger, hooks, context and sessionIndex', () => {
   const LOGGER_RULE = '"logger" must have debug, info, warn and error methods, as pino and console do';
-  const INDEX_RULE = '"sessionIndex" must be a session index with add, remove, lookup, claimOnce, release, markEnded and isEnded methods, such as redisSessionIndex(client) or postgresSessionIndex(pool)';
+  const INDEX_RULE =
+    '"sessionIndex" must be a session index with add, remove, lookup, claimOnce, release, markEnded and isEnded methods, such as redisSessionIndex(client) or postgresSessionIndex(pool)';
 
   void test('a logger without debug is refused', () => {
     assertProblems(withOptions({ logger: {} }), [`${LOGGER_RULE} (got an object without the "debug" method)`]);
@@ -701,12 +750,16 @@ void describe('logger, hooks, context and sessionIndex', () => {
 void describe('authorizationParams', () => {
   void test('every parameter the package sets itself is refused', () => {
     for (const key of ['client_id', 'redirect_uri', 'response_type', 'state', 'nonce', 'code_challenge', 'code_challenge_method']) {
-      assertProblems(withOptions({ authorizationParams: { [key]: 'x' } }), [`"authorizationParams.${key}" is set by the package itself and cannot be overridden`]);
+      assertProblems(withOptions({ authorizationParams: { [key]: 'x' } }), [
+        `"authorizationParams.${key}" is set by the package itself and cannot be overridden`,
+      ]);
     }
   });
 
   void test('scope in authorizationParams points to the scope option', () => {
-    assertProblems(withOptions({ authorizationParams: { scope: 'openid' } }), ['"authorizationParams.scope" is set by the package itself: use the "scope" option']);
+    assertProblems(withOptions({ authorizationParams: { scope: 'openid' } }), [
+      '"authorizationParams.scope" is set by the package itself: use the "scope" option',
+    ]);
   });
 
   void test('parameter values that are not strings are refused', () => {
@@ -794,11 +847,20 @@ void describe('valid options', () => {
     assert.equal(middleware.name, 'oidcAuthMiddleware');
   });
 
-  void test('every option at a valid value is accepted and the caller\'s object is not changed', async () => {
+  void test("every option at a valid value is accepted and the caller's object is not changed", async () => {
     const key = await privateKey();
     const hooks = { postLogin: () => undefined, postLogout: () => undefined };
     const context = () => ({ db: 'db' });
-    const sessionIndex: SessionIndex = { shared: true, add: () => Promise.resolve(), remove: () => Promise.resolve(), lookup: () => Promise.resolve([]), claimOnce: () => Promise.resolve(true), release: () => Promise.resolve(), markEnded: () => Promise.resolve(), isEnded: () => Promise.resolve(false) };
+    const sessionIndex: SessionIndex = {
+      shared: true,
+      add: () => Promise.resolve(),
+      remove: () => Promise.resolve(),
+      lookup: () => Promise.resolve([]),
+      claimOnce: () => Promise.resolve(true),
+      release: () => Promise.resolve(),
+      markEnded: () => Promise.resolve(),
+      isEnded: () => Promise.resolve(false),
+    };
     const store = new MemoryStore();
     const build = (): OidcAuthOptions<{ db: string }> => ({
       issuer: 'https://idp.example.com/realms/main',
@@ -837,7 +899,13 @@ void describe('valid options', () => {
   });
 
   void test('a typo-free options object of the public type compiles and is accepted', () => {
-    const options: OidcAuthOptions = { issuer: 'https://idp.example.com', clientId: 'my-app', baseUrl: 'http://localhost:3000', session: false, secret: SESSION_SECRET };
+    const options: OidcAuthOptions = {
+      issuer: 'https://idp.example.com',
+      clientId: 'my-app',
+      baseUrl: 'http://localhost:3000',
+      session: false,
+      secret: SESSION_SECRET,
+    };
     assert.doesNotThrow(() => oidcAuth(options));
   });
 });

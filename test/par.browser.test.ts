@@ -48,7 +48,7 @@ describe('PAR in headless Chromium: requiresAuth() and res.oidc.login() still lo
 
   for (const [name, start, user] of [
     ['a protected page: requiresAuth() redirects to /login', '/profile', 'alice'],
-    ['the app\'s sign-in route: res.oidc.login()', '/sign-in', 'bob'],
+    ["the app's sign-in route: res.oidc.login()", '/sign-in', 'bob'],
   ] as const) {
     test(`${name}; the login pushes once and lands on the profile`, async () => {
       const { context } = await localContext(chromium);
@@ -66,7 +66,7 @@ describe('PAR in headless Chromium: requiresAuth() and res.oidc.login() still lo
     });
   }
 
-  test('a page\'s fetch of /login does not push', async () => {
+  test("a page's fetch of /login does not push", async () => {
     const { context } = await localContext(chromium);
     try {
       const page = await context.newPage();

@@ -35,7 +35,7 @@ for (const [name, requiredByProvider, option] of [
       assert.equal(seen.filter(({ method, url }) => method === 'POST' && url.pathname === '/request').length, 1, 'the parameters were pushed first, once');
     });
 
-    test('1,000 GET /login that are not browser navigations make no call to the provider: 400 OIDC_NAVIGATION_REQUIRED, or 401 for a page\'s fetch', async () => {
+    test("1,000 GET /login that are not browser navigations make no call to the provider: 400 OIDC_NAVIGATION_REQUIRED, or 401 for a page's fetch", async () => {
       // A navigation first, so discovery is done: what follows must cost the provider nothing at all.
       assert.equal((await new Browser({ navigations: true }).get(`${s.appUrl}/login`)).status, 302);
       const seen = recordProviderRequests(s.op);
@@ -53,7 +53,11 @@ for (const [name, requiredByProvider, option] of [
         answers.push(...batch);
       }
       assert.equal(answers.length, 1000);
-      assert.deepEqual(seen.map(({ method, url }) => `${method} ${url.pathname}`), [], 'no request reached the provider');
+      assert.deepEqual(
+        seen.map(({ method, url }) => `${method} ${url.pathname}`),
+        [],
+        'no request reached the provider',
+      );
       assert.deepEqual(new Set(answers.map((a) => `${String(a.status)} ${a.code ?? ''}`)), new Set(['400 OIDC_NAVIGATION_REQUIRED', '401 ']));
       assert.equal(answers.filter((a) => a.cookies > 0).length, 0, 'and no cookie was set');
       const refused = await fetch(`${s.appUrl}/login`);
@@ -65,7 +69,11 @@ for (const [name, requiredByProvider, option] of [
 describe('pushedAuthorizationRequests: true at a provider without a PAR endpoint', () => {
   let s: TestSetup;
   before(async () => {
-    s = await setup({ jsonErrors: true, options: { pushedAuthorizationRequests: true }, provider: { features: { pushedAuthorizationRequests: { enabled: false } } } });
+    s = await setup({
+      jsonErrors: true,
+      options: { pushedAuthorizationRequests: true },
+      provider: { features: { pushedAuthorizationRequests: { enabled: false } } },
+    });
   });
   after(async () => {
     await s.close();
@@ -95,7 +103,10 @@ describe('a provider that refuses the pushed request', () => {
   test('a refused client authentication says which options to check, and nothing is set', async () => {
     const page = await new Browser({ navigations: true }).get(`${s.appUrl}/login`);
     const body = assertOidcError(page, 500, 'OIDC_CONFIG_INVALID');
-    assert.match(body.message, /refused the app's client authentication \(a 401 challenge\) at its pushed authorization request endpoint: check "clientId", "clientSecret" and "clientAuthMethod"/);
+    assert.match(
+      body.message,
+      /refused the app's client authentication \(a 401 challenge\) at its pushed authorization request endpoint: check "clientId", "clientSecret" and "clientAuthMethod"/,
+    );
     assert.doesNotMatch(body.message, /not-the-secret/);
     assert.deepEqual(page.headers.getSetCookie(), []);
   });
@@ -104,7 +115,11 @@ describe('a provider that refuses the pushed request', () => {
 describe('pushed authorization requests with attemptSilentLogin', () => {
   let s: TestSetup;
   before(async () => {
-    s = await setup({ jsonErrors: true, options: { pushedAuthorizationRequests: true, attemptSilentLogin: true }, provider: { features: { pushedAuthorizationRequests: { enabled: true } } } });
+    s = await setup({
+      jsonErrors: true,
+      options: { pushedAuthorizationRequests: true, attemptSilentLogin: true },
+      provider: { features: { pushedAuthorizationRequests: { enabled: true } } },
+    });
   });
   after(async () => {
     await s.close();

@@ -50,7 +50,10 @@ describe('the PostgreSQL session index on its own', { skip: POSTGRES_SUITE_SKIP 
 
   test('anything but a node-postgres pool, and bad table names, are refused at once', () => {
     for (const notPool of [{}, { query: () => undefined }, null, 'postgres://x']) {
-      assert.throws(() => postgresSessionIndex(notPool as unknown as PostgresPool), (err: unknown) => isOidcAuthError(err) && err.code === OidcAuthErrorCode.CONFIG_INVALID && /new Pool\(\) from "pg"/.test(err.message));
+      assert.throws(
+        () => postgresSessionIndex(notPool as unknown as PostgresPool),
+        (err: unknown) => isOidcAuthError(err) && err.code === OidcAuthErrorCode.CONFIG_INVALID && /new Pool\(\) from "pg"/.test(err.message),
+      );
     }
     assert.throws(() => postgresSessionIndex(pool, { tablePrefix: 'x"; DROP TABLE session; --' }), /"tablePrefix" must be letters, digits and underscores/);
     assert.throws(() => postgresSessionIndex(pool, { schema: 'a.b' }), /"schema" must be letters, digits and underscores/);
@@ -66,7 +69,7 @@ describe('the PostgreSQL session index on its own', { skip: POSTGRES_SUITE_SKIP 
     assert.equal(counts['race_claims'], 0);
   });
 
-  test("createTables: false creates nothing; the SQL of docs/several-instances.md makes the tables it needs", async () => {
+  test('createTables: false creates nothing; the SQL of docs/several-instances.md makes the tables it needs', async () => {
     const index = postgresSessionIndex(pool, { tablePrefix: 'mine_', createTables: false });
     await assert.rejects(index.isEnded('x'), /relation "mine_ended" does not exist/);
     assert.equal((await rowCounts(pool))['mine_ended'], undefined);
@@ -98,7 +101,7 @@ describe('the PostgreSQL session index on its own', { skip: POSTGRES_SUITE_SKIP 
     await index.add({ issuer: ISSUER, sub: 'h-sub', sid: undefined, sessionId: 's3' }, 30);
     assert.deepEqual(await index.lookup(ISSUER, { sid: 'h-sid-1' }), ['s1']);
     assert.deepEqual((await index.lookup(ISSUER, { sub: 'h-sub' })).sort(), ['s1', 's2', 's3']);
-    assert.deepEqual(await index.lookup('https://other.example', { sub: 'h-sub' }), [], 'another issuer\'s sub is another user');
+    assert.deepEqual(await index.lookup('https://other.example', { sub: 'h-sub' }), [], "another issuer's sub is another user");
     await new Promise((r) => setTimeout(r, 40));
     assert.deepEqual((await index.lookup(ISSUER, { sub: 'h-sub' })).sort(), ['s1', 's2'], 'the expired entry is not found');
     await index.remove({ issuer: ISSUER, sub: 'h-sub', sid: 'h-sid-1', sessionId: 's1' });
@@ -124,7 +127,7 @@ describe('the PostgreSQL session index on its own', { skip: POSTGRES_SUITE_SKIP 
     await new Promise((r) => setTimeout(r, 30));
     assert.equal(await second.claimOnce('refresh:lapsed', 60_000), true, 'the lapsed claim can be taken');
     await first.release('refresh:lapsed');
-    assert.equal(await first.claimOnce('refresh:lapsed', 60_000), false, 'the first holder\'s late release did not free the second\'s claim');
+    assert.equal(await first.claimOnce('refresh:lapsed', 60_000), false, "the first holder's late release did not free the second's claim");
   });
 
   test('an ended mark is seen by every instance until it expires, and a second mark never shortens it', async () => {
@@ -168,16 +171,16 @@ describe('the PostgreSQL session index on its own', { skip: POSTGRES_SUITE_SKIP 
     assert.equal(index.atomicWriter?.(new session.MemoryStore()), undefined, 'another store does not');
     const data = loginData(60_000);
     assert.equal(await writer.setUnlessEnded('gone', data, 'update'), 'ended');
-    assert.equal(await storeGet(store, 'gone') ?? null, null, 'the update created nothing');
+    assert.equal((await storeGet(store, 'gone')) ?? null, null, 'the update created nothing');
     assert.equal(await writer.setUnlessEnded('new', data, 'create'), 'written');
     assert.equal(await writer.setUnlessEnded('new', { ...data, note: 'changed' } as SessionData, 'update'), 'written');
-    assert.equal((await storeGet(store, 'new') as { note?: string } | null)?.note, 'changed', 'connect-pg-simple reads what the index wrote');
+    assert.equal(((await storeGet(store, 'new')) as { note?: string } | null)?.note, 'changed', 'connect-pg-simple reads what the index wrote');
 
     await index.markEnded('new', 60_000);
     assert.equal(await writer.setUnlessEnded('new', loginData(60_000), 'update'), 'ended', 'no update of a marked id');
     await index.markEnded('fresh', 60_000);
     assert.equal(await writer.setUnlessEnded('fresh', data, 'create'), 'ended', 'no create of a marked id');
-    assert.equal(await storeGet(store, 'fresh') ?? null, null);
+    assert.equal((await storeGet(store, 'fresh')) ?? null, null);
   });
 
   test("an update sent while a logout's delete holds the row waits for it, then writes nothing", { timeout: 20_000 }, async () => {
@@ -211,10 +214,15 @@ describe('the PostgreSQL session index on its own', { skip: POSTGRES_SUITE_SKIP 
     const store = new PGStore({ pool, ttl: 1234, createTableIfMissing: true, pruneSessionInterval: false });
     const writer = postgresSessionIndex(pool).atomicWriter?.(store);
     assert.ok(writer !== undefined);
-    for (const [name, data] of [['with-expiry', loginData(90_000)], ['without-expiry', loginData(undefined)]] as const) {
+    for (const [name, data] of [
+      ['with-expiry', loginData(90_000)],
+      ['without-expiry', loginData(undefined)],
+    ] as const) {
       await storeSet(store, `${name}-by-store`, data);
       await writer.setUnlessEnded(`${name}-by-index`, data, 'create');
-      const { rows } = await pool.query<{ sid: string; expire: Date }>('SELECT sid, expire FROM session WHERE sid = ANY($1::text[]) ORDER BY sid', [[`${name}-by-index`, `${name}-by-store`]]);
+      const { rows } = await pool.query<{ sid: string; expire: Date }>('SELECT sid, expire FROM session WHERE sid = ANY($1::text[]) ORDER BY sid', [
+        [`${name}-by-index`, `${name}-by-store`],
+      ]);
       const [byIndex, byStore] = rows.map((r) => r.expire.valueOf());
       assert.ok(byIndex !== undefined && byStore !== undefined);
       assert.ok(Math.abs(byIndex - byStore) <= 1000, `${name}: ${String(byIndex)} vs ${String(byStore)}`);

@@ -115,7 +115,14 @@ describe('several app instances sharing PostgreSQL', { skip: POSTGRES_SUITE_SKIP
       assert.equal((await op.introspect(s.tokens.refreshToken ?? '')).active, false);
     }
     await assertLoggedInAs(other.browser, a.url, 'pg-bob');
-    assert.deepEqual(ended.map((e) => [e.trigger, e.user?.sub]), [['admin', 'pg-ada'], ['admin', 'pg-ada'], ['admin', 'pg-ada']]);
+    assert.deepEqual(
+      ended.map((e) => [e.trigger, e.user?.sub]),
+      [
+        ['admin', 'pg-ada'],
+        ['admin', 'pg-ada'],
+        ['admin', 'pg-ada'],
+      ],
+    );
   });
 
   test('listSessions shows the sessions made on both instances, without their ids; one ended by its handle logs only that browser out', async () => {
@@ -126,7 +133,10 @@ describe('several app instances sharing PostgreSQL', { skip: POSTGRES_SUITE_SKIP
     for (const row of listed) assert.ok(row.session !== first.id && row.session !== second.id, 'a handle is not the session id');
     const notCurrent = listed.find((row) => !row.current);
     assert.ok(notCurrent !== undefined);
-    const answer = await first.browser.request(`${a.url}/me/sessions/end?session=${encodeURIComponent(notCurrent.session)}`, { method: 'POST', headers: ACCEPT_JSON });
+    const answer = await first.browser.request(`${a.url}/me/sessions/end?session=${encodeURIComponent(notCurrent.session)}`, {
+      method: 'POST',
+      headers: ACCEPT_JSON,
+    });
     assert.deepEqual(jsonOf(answer), { ended: 1 });
     await assertLoggedOut(second.browser, a.url);
     await assertLoggedInAs(first.browser, b.url, 'pg-cyd');

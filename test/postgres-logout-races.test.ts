@@ -126,12 +126,20 @@ describe('logout is final on PostgreSQL: a request still in flight cannot bring 
 
   /** The old cookie gets 401 on both instances, and neither the session table nor the index holds the session. */
   async function assertEnded(victim: Victim, when: string): Promise<void> {
-    for (const [name, at] of [['A', a], ['B', b]] as const) {
+    for (const [name, at] of [
+      ['A', a],
+      ['B', b],
+    ] as const) {
       try {
         await assertLoggedOut(await browserWith(victim.cookie, at.url), at.url);
       } catch (err) {
         if (!(err instanceof assert.AssertionError)) throw err;
-        throw new assert.AssertionError({ message: `${when}, the old cookie on instance ${name}: ${err.message}`, actual: err.actual, expected: err.expected, operator: err.operator });
+        throw new assert.AssertionError({
+          message: `${when}, the old cookie on instance ${name}: ${err.message}`,
+          actual: err.actual,
+          expected: err.expected,
+          operator: err.operator,
+        });
       }
     }
     assert.equal(await sessionRows(victim.id), 0, `${when}: the session table holds the session again`);
@@ -139,7 +147,15 @@ describe('logout is final on PostgreSQL: a request still in flight cannot bring 
   }
 
   /** Held at its gate with the session loaded; the logout runs; the request is let go and answers; the session stays ended. */
-  async function race(victim: Victim, gate: Gate, answer: Promise<Answer>, logout: () => Promise<void>, release: () => void = () => { gate.open(); }): Promise<void> {
+  async function race(
+    victim: Victim,
+    gate: Gate,
+    answer: Promise<Answer>,
+    logout: () => Promise<void>,
+    release: () => void = () => {
+      gate.open();
+    },
+  ): Promise<void> {
     await reached(gate, answer);
     await logout();
     await assertEnded(victim, 'after the logout');
@@ -148,7 +164,10 @@ describe('logout is final on PostgreSQL: a request still in flight cannot bring 
     await assertEnded(victim, 'after the request in flight finished');
   }
 
-  for (const [where, via] of [['the other instance', () => b], ['the same instance', () => a]] as const) {
+  for (const [where, via] of [
+    ['the other instance', () => b],
+    ['the same instance', () => a],
+  ] as const) {
     test(`a back-channel logout through ${where}, while a request that changes the session is in flight, leaves the session ended`, LIMIT, async () => {
       const victim = await logIn(a, where === 'the same instance' ? 'pg-race-same' : 'pg-race-other');
       const gate = gates.create();
@@ -179,20 +198,32 @@ describe('logout is final on PostgreSQL: a request still in flight cannot bring 
     await race(victim, gate, answer, () => adminEnd(b, victim));
   });
 
-  test('a token refresh whose answer from the provider is still on its way when a back-channel logout ends the session leaves the session ended', LIMIT, async () => {
-    const victim = await logIn(a, 'pg-race-refresh');
-    const gate = gates.create();
-    holdRefreshAnswers(op, gate);
-    mock.timers.enable({ apis: ['Date'], now: Date.now() + 3601 * 1000 });
-    const answer = send(`${a.url}/api/token`, victim.cookie, { headers: ACCEPT_JSON });
-    await race(victim, gate, answer, () => backchannelLogout(b, victim));
-  });
+  test(
+    'a token refresh whose answer from the provider is still on its way when a back-channel logout ends the session leaves the session ended',
+    LIMIT,
+    async () => {
+      const victim = await logIn(a, 'pg-race-refresh');
+      const gate = gates.create();
+      holdRefreshAnswers(op, gate);
+      mock.timers.enable({ apis: ['Date'], now: Date.now() + 3601 * 1000 });
+      const answer = send(`${a.url}/api/token`, victim.cookie, { headers: ACCEPT_JSON });
+      await race(victim, gate, answer, () => backchannelLogout(b, victim));
+    },
+  );
 
   test('a JSON body still trickling in when a back-channel logout ends the session leaves the session ended', LIMIT, async () => {
     const victim = await logIn(b, 'pg-race-slow');
     const gate = gates.create();
     const post = slowJsonPost(`${b.url}/race/draft?gate=${gate.name}`, victim.cookie, { text: 'a draft the user was typing' }, 8);
-    await race(victim, gate, post.answer, () => backchannelLogout(a, victim), () => { post.finish(); });
+    await race(
+      victim,
+      gate,
+      post.answer,
+      () => backchannelLogout(a, victim),
+      () => {
+        post.finish();
+      },
+    );
   });
 
   test('the ended mark deleted by hand before the held request finishes changes nothing: the update finds no row and writes nothing', LIMIT, async () => {

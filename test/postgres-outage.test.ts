@@ -77,7 +77,16 @@ describe('PostgreSQL stopped while two instances serve', { skip: POSTGRES_SUITE_
 
     await server.start();
     // The pool opens new connections by itself; the app is not restarted.
-    for (let i = 0; i < 100 && !(await pool.query('SELECT 1').then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 50));
+    for (
+      let i = 0;
+      i < 100 &&
+      !(await pool.query('SELECT 1').then(
+        () => true,
+        () => false,
+      ));
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 50));
     await assertLoggedInAs(kept, a.url, 'pg-kim');
     await assertLoggedInAs(kept, b.url, 'pg-kim');
     await assertLoggedOut(leaver, a.url);
@@ -85,7 +94,11 @@ describe('PostgreSQL stopped while two instances serve', { skip: POSTGRES_SUITE_
     const fresh = new Browser();
     assert.equal((await login(fresh, `${b.url}/login`, 'pg-mia')).status, 302);
     await assertLoggedInAs(fresh, a.url, 'pg-mia');
-    assert.equal((await postLogoutToken(a.url, await signLogoutToken(op, logoutClaims(op, 'pg-kim', undefined)))).status, 200, 'the back-channel logout the provider retries now succeeds');
+    assert.equal(
+      (await postLogoutToken(a.url, await signLogoutToken(op, logoutClaims(op, 'pg-kim', undefined)))).status,
+      200,
+      'the back-channel logout the provider retries now succeeds',
+    );
     await assertLoggedOut(kept, b.url);
   });
 

@@ -42,9 +42,25 @@ describe("logout is final on PostgreSQL with the app's own express-session (sess
     for (const at of [a, b]) {
       const options = { ...baseOptions(op.issuer, at.url), session: false as const, secret: SESSION_SECRET, sessionIndex: postgresSessionIndex(pool) };
       const beforeOidc = (app: express.Express): void => {
-        app.use(session({ name: 'app.sid', secret: SESSION_SECRET, store: new PGStore({ pool, createTableIfMissing: true, pruneSessionInterval: false }), resave: false, saveUninitialized: false }));
+        app.use(
+          session({
+            name: 'app.sid',
+            secret: SESSION_SECRET,
+            store: new PGStore({ pool, createTableIfMissing: true, pruneSessionInterval: false }),
+            resave: false,
+            saveUninitialized: false,
+          }),
+        );
       };
-      at.setHandler(buildApp(options, { jsonErrors: true, beforeOidc, routes: (app) => { addRaceRoutes(app, gates); } }));
+      at.setHandler(
+        buildApp(options, {
+          jsonErrors: true,
+          beforeOidc,
+          routes: (app) => {
+            addRaceRoutes(app, gates);
+          },
+        }),
+      );
     }
   });
   afterEach(() => {
@@ -58,7 +74,8 @@ describe("logout is final on PostgreSQL with the app's own express-session (sess
     await server.close();
   });
 
-  const sessionRows = async (id: string): Promise<number> => Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM session WHERE sid = $1', [id])).rows[0]?.n ?? -1);
+  const sessionRows = async (id: string): Promise<number> =>
+    Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM session WHERE sid = $1', [id])).rows[0]?.n ?? -1);
 
   async function logIn(at: LateServer, user: string): Promise<{ cookie: string; id: string; user: string; sid: string }> {
     const browser = new Browser();
@@ -70,19 +87,23 @@ describe("logout is final on PostgreSQL with the app's own express-session (sess
     return victim;
   }
 
-  test('the ended mark deleted by hand while a request of the session is held open: nothing is written back, the old cookie gets 401 on both instances', LIMIT, async () => {
-    const victim = await logIn(a, 'pg-own-lost-mark');
-    const gate = gates.create();
-    const answer = send(`${a.url}/race/visit?gate=${gate.name}`, victim.cookie, { headers: ACCEPT_JSON });
-    await reached(gate, answer);
-    const logout = await send(`${b.url}/logout`, victim.cookie, { method: 'POST', headers: ACCEPT_JSON });
-    assert.equal(logout.status, 200, logout.body.slice(0, 300));
-    assert.equal((await pool.query('DELETE FROM oidc_ended WHERE session_id = $1', [victim.id])).rowCount, 1, 'the logout left its mark, now deleted');
-    gate.open();
-    await answer;
-    assert.equal(await sessionRows(victim.id), 0, 'the request in flight wrote nothing back');
-    for (const at of [a, b]) await assertLoggedOut(await browserWith(victim.cookie, at.url), at.url);
-  });
+  test(
+    'the ended mark deleted by hand while a request of the session is held open: nothing is written back, the old cookie gets 401 on both instances',
+    LIMIT,
+    async () => {
+      const victim = await logIn(a, 'pg-own-lost-mark');
+      const gate = gates.create();
+      const answer = send(`${a.url}/race/visit?gate=${gate.name}`, victim.cookie, { headers: ACCEPT_JSON });
+      await reached(gate, answer);
+      const logout = await send(`${b.url}/logout`, victim.cookie, { method: 'POST', headers: ACCEPT_JSON });
+      assert.equal(logout.status, 200, logout.body.slice(0, 300));
+      assert.equal((await pool.query('DELETE FROM oidc_ended WHERE session_id = $1', [victim.id])).rowCount, 1, 'the logout left its mark, now deleted');
+      gate.open();
+      await answer;
+      assert.equal(await sessionRows(victim.id), 0, 'the request in flight wrote nothing back');
+      for (const at of [a, b]) await assertLoggedOut(await browserWith(victim.cookie, at.url), at.url);
+    },
+  );
 
   test('a back-channel logout through the other instance while a request of the session is held open leaves it ended', LIMIT, async () => {
     const victim = await logIn(a, 'pg-own-backchannel');

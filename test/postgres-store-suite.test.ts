@@ -22,7 +22,11 @@ describe('two instances on PostgreSQL', { skip: POSTGRES_SUITE_SKIP }, () => {
   function backend(pool: pg.Pool, store: session.Store, schema?: string) {
     return {
       store,
-      index: (space?: string) => postgresSessionIndex(pool, { ...(schema === undefined ? {} : { schema }), ...(space === undefined ? {} : { tablePrefix: `${space.replace('-', '_')}_` }) }),
+      index: (space?: string) =>
+        postgresSessionIndex(pool, {
+          ...(schema === undefined ? {} : { schema }),
+          ...(space === undefined ? {} : { tablePrefix: `${space.replace('-', '_')}_` }),
+        }),
       close: async () => {
         await pool.end();
       },
@@ -44,7 +48,11 @@ describe('two instances on PostgreSQL', { skip: POSTGRES_SUITE_SKIP }, () => {
     async connect() {
       const pool = poolFor(server);
       await pool.query('CREATE SCHEMA IF NOT EXISTS app; CREATE SCHEMA IF NOT EXISTS auth');
-      return backend(pool, new PGStore({ pool, schemaName: 'app', tableName: 'web_sessions', createTableIfMissing: true, pruneSessionInterval: false }), 'auth');
+      return backend(
+        pool,
+        new PGStore({ pool, schemaName: 'app', tableName: 'web_sessions', createTableIfMissing: true, pruneSessionInterval: false }),
+        'auth',
+      );
     },
   });
 });

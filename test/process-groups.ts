@@ -13,7 +13,14 @@ import { fileURLToPath } from 'node:url';
 const TEST_DIR = fileURLToPath(new URL('.', import.meta.url));
 
 /** Files that run in a process of their own (CI runs them once, on Node 20). */
-export const OWN_PROCESS: readonly RegExp[] = [/browser\.test\.ts$/, /\.load\.test\.ts$/, /^postgres-/, /^redis-cluster\./, /^redis-sentinel\./, /^redis-topologies\./];
+export const OWN_PROCESS: readonly RegExp[] = [
+  /browser\.test\.ts$/,
+  /\.load\.test\.ts$/,
+  /^postgres-/,
+  /^redis-cluster\./,
+  /^redis-sentinel\./,
+  /^redis-topologies\./,
+];
 
 /** Every test file of test/, by name, in a stable order. */
 export function testFiles(): string[] {
@@ -39,4 +46,7 @@ export function ownsProcess(name: string): boolean {
 /** The files imported by test/shared-process.ts. */
 export const sharedFiles = (): string[] => testFiles().filter((name) => !ownsProcess(name));
 /** The files run each in its own process, paths relative to the repository. */
-export const ownProcessFiles = (): string[] => testFiles().filter(ownsProcess).map((name) => `test/${name}`);
+export const ownProcessFiles = (): string[] =>
+  testFiles()
+    .filter(ownsProcess)
+    .map((name) => `test/${name}`);

@@ -10,7 +10,16 @@ function warningsAt(nodeEnv: string | undefined, sessionOptions: { store?: sessi
   if (nodeEnv === undefined) Reflect.deleteProperty(process.env, 'NODE_ENV');
   else process.env['NODE_ENV'] = nodeEnv;
   const { lines, logger } = capturingLogger();
-  express().use(oidcAuth({ issuer: 'https://idp.example.com', clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, baseUrl: 'https://app.example.com', session: { secret: SESSION_SECRET, ...sessionOptions }, logger }));
+  express().use(
+    oidcAuth({
+      issuer: 'https://idp.example.com',
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      baseUrl: 'https://app.example.com',
+      session: { secret: SESSION_SECRET, ...sessionOptions },
+      logger,
+    }),
+  );
   return lines.filter((l) => l.level === 'warn' && /NODE_ENV/.test(l.message)).map((l) => l.message);
 }
 

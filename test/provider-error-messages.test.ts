@@ -6,7 +6,10 @@ import { translateCallbackError } from '../lib/provider/errors.js';
 /** A token endpoint's error answer, as openid-client throws it. */
 function tokenError(error: string, description?: string): client.ResponseBodyError {
   const body = { error, ...(description === undefined ? {} : { error_description: description }) };
-  return new client.ResponseBodyError('server responded with an error in the response body', { cause: body, response: new Response(JSON.stringify(body), { status: 400 }) });
+  return new client.ResponseBodyError('server responded with an error in the response body', {
+    cause: body,
+    response: new Response(JSON.stringify(body), { status: 400 }),
+  });
 }
 
 describe('what a refused token request says about DPoP', () => {

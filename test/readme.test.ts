@@ -78,7 +78,8 @@ describe('the README and the guides in docs/ say what the code does', () => {
       const documented = rows.get(value);
       assert.ok(documented !== undefined, `${file} raises ${value}, missing from the errors reference ${ERRORS_DOC}`);
       // a status computed at the throw (a variable) is described in words in the table
-      if (/^\d+$/.test(status)) assert.match(documented, new RegExp(`\\b${status}\\b`), `${file} raises ${value} with ${status}; ${ERRORS_DOC} says "${documented}"`);
+      if (/^\d+$/.test(status))
+        assert.match(documented, new RegExp(`\\b${status}\\b`), `${file} raises ${value} with ${status}; ${ERRORS_DOC} says "${documented}"`);
     }
     const raised = new Set<string | undefined>(thrown.map(({ code }) => names.get(code)));
     for (const value of names.values()) assert.ok(raised.has(value), `${value} is exported but never raised by lib/`);

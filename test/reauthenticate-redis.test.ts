@@ -18,7 +18,8 @@ describe('logout.reauthenticate with two instances on Redis', { skip: REDIS_SUIT
   let b: LateServer;
 
   // Without the consent prompt the shared options ask for (a refresh token): a silent login is then visible as such.
-  const instance = (server: LateServer): express.Express => appWithSessionAdmin({ ...sharedRedisOptions(op.issuer, server, client), scope: 'openid profile email', authorizationParams: {} });
+  const instance = (server: LateServer): express.Express =>
+    appWithSessionAdmin({ ...sharedRedisOptions(op.issuer, server, client), scope: 'openid profile email', authorizationParams: {} });
 
   before(async () => {
     ({ redis, client } = await startRedisWithClient());
@@ -48,7 +49,7 @@ describe('logout.reauthenticate with two instances on Redis', { skip: REDIS_SUIT
     assert.equal(next.outcome, 'back to the callback');
   });
 
-  test('after the user\'s own logout on A, the next login on B shows the provider\'s login form', async () => {
+  test("after the user's own logout on A, the next login on B shows the provider's login form", async () => {
     const browser = await loggedIn(a, 'gus');
     assert.equal((await browser.request(`${a.url}/logout`, { method: 'POST' })).status, 303);
     const next = await nextLogin(browser, b.url);
@@ -82,7 +83,11 @@ describe('logout.reauthenticate on Redis, at a provider without an end_session_e
     ({ redis, client } = await startRedisWithClient());
     server = await lateServer();
     // Logins 10 minutes old (auth_time), so an answer from the old provider session shows it.
-    op = await startTestProvider({ clients: [clientFor(server.url, { require_auth_time: true })], features: { rpInitiatedLogout: { enabled: false } }, authentication: () => ({ ageSec: 600 }) });
+    op = await startTestProvider({
+      clients: [clientFor(server.url, { require_auth_time: true })],
+      features: { rpInitiatedLogout: { enabled: false } },
+      authentication: () => ({ ageSec: 600 }),
+    });
     server.setHandler(appWithSessionAdmin({ ...sharedRedisOptions(op.issuer, server, client), scope: 'openid profile email', authorizationParams: {} }));
   });
   after(async () => {
@@ -92,7 +97,7 @@ describe('logout.reauthenticate on Redis, at a provider without an end_session_e
     await redis.close();
   });
 
-  test('after the user\'s own logout the next login shows the login form; an answer from the old provider session is refused, and no session reaches Redis', async () => {
+  test("after the user's own logout the next login shows the login form; an answer from the old provider session is refused, and no session reaches Redis", async () => {
     const browser = new Browser();
     assert.equal((await login(browser, `${server.url}/login`, 'jan')).status, 302);
     assert.equal((await browser.request(`${server.url}/logout`, { method: 'POST' })).location, `${server.url}/`);

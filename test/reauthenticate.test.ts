@@ -107,7 +107,7 @@ describe('logout.reauthenticate: a browser signed out here must sign in again at
     });
   });
 
-  test('after the user\'s own logout (the provider\'s logout page left unanswered) the next login shows the provider\'s login form; once signed in again, logins are ordinary', async () => {
+  test("after the user's own logout (the provider's logout page left unanswered) the next login shows the provider's login form; once signed in again, logins are ordinary", async () => {
     await withApp({}, async (app) => {
       const browser = await loggedIn(app);
       await logOut(browser, app.appUrl);
@@ -122,7 +122,7 @@ describe('logout.reauthenticate: a browser signed out here must sign in again at
     });
   });
 
-  test('after the user\'s own logout at a provider without an end_session_endpoint, the next login shows the login form', async () => {
+  test("after the user's own logout at a provider without an end_session_endpoint, the next login shows the login form", async () => {
     await withApp({ provider: { features: { rpInitiatedLogout: { enabled: false } } } }, async (app) => {
       const browser = await loggedIn(app);
       const answer = await browser.request(`${app.appUrl}/logout`, { method: 'POST' });
@@ -131,7 +131,7 @@ describe('logout.reauthenticate: a browser signed out here must sign in again at
     });
   });
 
-  test('after endSessions({ sub }) from another browser, the ended browser\'s next login shows the login form', async () => {
+  test("after endSessions({ sub }) from another browser, the ended browser's next login shows the login form", async () => {
     await withApp({}, async (app) => {
       const browser = await loggedIn(app);
       const admin = new Browser();
@@ -141,7 +141,7 @@ describe('logout.reauthenticate: a browser signed out here must sign in again at
     });
   });
 
-  test('after a back-channel logout of the browser\'s session, its next login (started by requiresAuth) shows the login form', async () => {
+  test("after a back-channel logout of the browser's session, its next login (started by requiresAuth) shows the login form", async () => {
     await withApp({}, async (app) => {
       const browser = await loggedIn(app);
       await app.op.backchannelLogout(CLIENT_ID, 'alice', await sidOf(browser, app.appUrl));
@@ -151,7 +151,7 @@ describe('logout.reauthenticate: a browser signed out here must sign in again at
     });
   });
 
-  test('after a front-channel logout (the provider\'s frame, from the browser itself), the next login shows the login form', async () => {
+  test("after a front-channel logout (the provider's frame, from the browser itself), the next login shows the login form", async () => {
     await withApp({ options: { routes: { frontchannelLogout: '/frontchannel-logout' } } }, async (app) => {
       const browser = await loggedIn(app);
       const query = new URLSearchParams({ iss: app.op.issuer, sid: await sidOf(browser, app.appUrl) });
@@ -161,7 +161,7 @@ describe('logout.reauthenticate: a browser signed out here must sign in again at
     });
   });
 
-  test('the app\'s own prompt=none login after a logout comes back anonymous without asking the provider', async () => {
+  test("the app's own prompt=none login after a logout comes back anonymous without asking the provider", async () => {
     await withApp({}, async (app) => {
       const browser = await loggedIn(app);
       await logOut(browser, app.appUrl);
@@ -181,7 +181,10 @@ describe('logout.reauthenticate: a browser signed out here must sign in again at
       mock.timers.enable({ apis: ['Date'], now: Date.now() + 601 * 1000 });
       const expired = await browser.get(`${app.appUrl}/profile`, ACCEPT_JSON);
       assert.equal(expired.status, 401);
-      assert.ok(expired.headers.getSetCookie().some((c) => c.startsWith('oidc.seen=;')), 'the marker is cleared');
+      assert.ok(
+        expired.headers.getSetCookie().some((c) => c.startsWith('oidc.seen=;')),
+        'the marker is cleared',
+      );
       mock.timers.reset();
       const next = await nextLogin(browser, app.appUrl);
       assert.equal(next.request.searchParams.get('prompt'), null);

@@ -16,7 +16,7 @@ describe('the Redis clients the session index accepts', () => {
     assert.equal(redisClientKind(createSentinel({ name: 'mymaster', sentinelRootNodes: [{ host: '127.0.0.1', port: 1 }] })), 'node-redis sentinel');
   });
 
-  test('a node-redis cluster is sent each command with its key, so that it reaches the key\'s node', async () => {
+  test("a node-redis cluster is sent each command with its key, so that it reaches the key's node", async () => {
     const calls: unknown[][] = [];
     const cluster = createCluster({ rootNodes: [{ url: 'redis://127.0.0.1:1' }] });
     cluster.sendCommand = <T>(...args: unknown[]): Promise<T> => {
@@ -34,7 +34,11 @@ describe('the Redis clients the session index accepts', () => {
       assert.equal(redisClientKind(client), undefined);
       assert.throws(
         () => redisSessionIndex(client as unknown as RedisCommandClient),
-        (err: unknown) => isOidcAuthError(err) && err.code === OidcAuthErrorCode.CONFIG_INVALID && /createClient, createCluster or createSentinel/.test(err.message) && /ioredis/.test(err.message),
+        (err: unknown) =>
+          isOidcAuthError(err) &&
+          err.code === OidcAuthErrorCode.CONFIG_INVALID &&
+          /createClient, createCluster or createSentinel/.test(err.message) &&
+          /ioredis/.test(err.message),
       );
     }
   });

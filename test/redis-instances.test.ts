@@ -11,8 +11,6 @@ import { logoutClaims, postLogoutToken, sidOf, signLogoutToken } from './helpers
 import { type TestProvider } from './helpers/provider.js';
 import { REDIS_SUITE_SKIP, startRedisWithClient, type RedisClient, type RedisServer } from './helpers/redis.js';
 
-
-
 describe('several app instances sharing Redis', { skip: REDIS_SUITE_SKIP }, () => {
   let redis: RedisServer;
   let client: RedisClient;
@@ -84,7 +82,10 @@ describe('several app instances sharing Redis', { skip: REDIS_SUITE_SKIP }, () =
     mock.timers.enable({ apis: ['Date'], now: Date.now() + 3601 * 1000 });
     try {
       const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => browser.get(`${(i % 2 === 0 ? a : b).url}/api/token`, ACCEPT_JSON)));
-      assert.deepEqual(answers.map((r) => r.status), Array<number>(20).fill(200));
+      assert.deepEqual(
+        answers.map((r) => r.status),
+        Array<number>(20).fill(200),
+      );
       assert.equal(grants() - before, 1);
       assert.equal(new Set(answers.map((r) => (JSON.parse(r.body) as { token: string }).token)).size, 1, 'every request got the same new token');
     } finally {

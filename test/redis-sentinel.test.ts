@@ -62,7 +62,11 @@ for (const setup of SETUPS) {
       sentinel = await setup.connect(servers);
       app = await lateServer();
       op = await startTestProvider({ clients: [clientFor(app.url)] });
-      const options: OidcAuthOptions = { ...baseOptions(op.issuer, app.url), session: { secret: SESSION_SECRET, store: sentinel.store }, sessionIndex: redisSessionIndex(sentinel.client) };
+      const options: OidcAuthOptions = {
+        ...baseOptions(op.issuer, app.url),
+        session: { secret: SESSION_SECRET, store: sentinel.store },
+        sessionIndex: redisSessionIndex(sentinel.client),
+      };
       app.setHandler(buildApp(options, { jsonErrors: true }));
     });
 
@@ -95,7 +99,12 @@ for (const setup of SETUPS) {
           if (browser === undefined) throw new Error(user);
           while (!stop) {
             const answer = await browser.get(`${app.url}/profile`, ACCEPT_JSON);
-            seen.push({ user, status: answer.status, sub: answer.status === 200 ? (JSON.parse(answer.body) as { sub: unknown }).sub : undefined, at: Date.now() });
+            seen.push({
+              user,
+              status: answer.status,
+              sub: answer.status === 200 ? (JSON.parse(answer.body) as { sub: unknown }).sub : undefined,
+              at: Date.now(),
+            });
           }
         }),
       );
@@ -105,17 +114,22 @@ for (const setup of SETUPS) {
       await servers.failover();
       // Service resumes by itself: every user answered 200 at least 10 times in a row after the switch.
       const deadline = Date.now() + RESUME_WITHIN_MS;
-      const resumed = (): boolean => users.every((user) => {
-        const last = seen.filter((s) => s.user === user && s.at > switched).slice(-10);
-        return last.length === 10 && last.every((s) => s.status === 200);
-      });
+      const resumed = (): boolean =>
+        users.every((user) => {
+          const last = seen.filter((s) => s.user === user && s.at > switched).slice(-10);
+          return last.length === 10 && last.every((s) => s.status === 200);
+        });
       while (!resumed() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
       stop = true;
       await stream;
 
       assert.ok(resumed(), `service did not resume within ${String(RESUME_WITHIN_MS)} ms: last answers ${JSON.stringify(seen.slice(-6).map((s) => s.status))}`);
       const statuses = new Set(seen.map((s) => s.status));
-      assert.deepEqual([...statuses].filter((s) => s !== 200 && s !== 503), [], 'only 200 and 503 during the switch');
+      assert.deepEqual(
+        [...statuses].filter((s) => s !== 200 && s !== 503),
+        [],
+        'only 200 and 503 during the switch',
+      );
       for (const s of seen) if (s.status === 200) assert.equal(s.sub, s.user, 'a 200 always names its own user');
       for (const user of users) await assertLoggedInAs(browsers.get(user) ?? new Browser(), app.url, user);
       const replayed = await new Browser().request(`${app.url}/profile`, { cookie: endedCookie, headers: ACCEPT_JSON });

@@ -52,7 +52,17 @@ describe('sessions in connect-redis, written by the package', { skip: REDIS_SUIT
     separate = await lateServer();
     op = await startTestProvider({ clients: [shared, noTtl, separate].map((s, i) => ({ ...clientFor(s.url), client_id: `app-${String(i)}` })) });
     const app = (server: LateServer, i: number, store: RedisStore, index: RedisClient): void => {
-      server.setHandler(buildApp({ ...baseOptions(op.issuer, server.url), clientId: `app-${String(i)}`, session: { secret: SESSION_SECRET, store }, sessionIndex: redisSessionIndex(index, { sessionPrefix: store.prefix }) }, { jsonErrors: true }));
+      server.setHandler(
+        buildApp(
+          {
+            ...baseOptions(op.issuer, server.url),
+            clientId: `app-${String(i)}`,
+            session: { secret: SESSION_SECRET, store },
+            sessionIndex: redisSessionIndex(index, { sessionPrefix: store.prefix }),
+          },
+          { jsonErrors: true },
+        ),
+      );
     };
     app(shared, 0, new RedisStore({ client, prefix: 'app:', ttl: STORE_TTL_SEC, serializer: taggedJson }), client);
     app(noTtl, 1, new RedisStore({ client, prefix: 'nottl:', disableTTL: true }), client);
@@ -74,7 +84,7 @@ describe('sessions in connect-redis, written by the package', { skip: REDIS_SUIT
     return { browser, id: sessionIdFromCookie(await browser.cookie(server.url, 'oidc.sid')) };
   }
 
-  test("a login is stored as connect-redis would store it: its prefix, its serializer, its ttl option as the expiry", async () => {
+  test('a login is stored as connect-redis would store it: its prefix, its serializer, its ttl option as the expiry', async () => {
     const { browser, id } = await logIn(shared, 'writes-ttl');
     const raw = await client.get(`app:${id}`);
     assert.ok(raw?.startsWith(TAG), `the record is written with the store's serializer: ${String(raw?.slice(0, 20))}`);

@@ -2,9 +2,22 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Cluster, Redis } from 'ioredis';
 import { REDIS_SUITE_SKIP } from './helpers/redis.js';
-import { connectIoRedis, connectIoRedisCluster, connectNodeRedisCluster, startRedisCluster, type NodeRedisCluster, type RedisClusterServers } from './helpers/redis-cluster.js';
+import {
+  connectIoRedis,
+  connectIoRedisCluster,
+  connectNodeRedisCluster,
+  startRedisCluster,
+  type NodeRedisCluster,
+  type RedisClusterServers,
+} from './helpers/redis-cluster.js';
 import { pollUntil } from './helpers/redis-processes.js';
-import { connectIoRedisSentinel, connectNodeRedisSentinel, startRedisSentinel, type NodeRedisSentinel, type RedisSentinelServers } from './helpers/redis-sentinel.js';
+import {
+  connectIoRedisSentinel,
+  connectNodeRedisSentinel,
+  startRedisSentinel,
+  type NodeRedisSentinel,
+  type RedisSentinelServers,
+} from './helpers/redis-sentinel.js';
 
 const url = (port: number): string => `redis://127.0.0.1:${String(port)}`;
 
@@ -65,7 +78,13 @@ describe('Redis Cluster and Sentinel test helpers, on 127.0.0.1', { skip: REDIS_
       );
       const ports = servers.nodes.map((node) => node.port);
       assert.deepEqual(nodeRedis.masters.map((node) => `${node.host}:${String(node.port)}`).sort(), ports.map((port) => `127.0.0.1:${String(port)}`).sort());
-      assert.deepEqual(ioredis.nodes('all').map((node) => `${String(node.options.host)}:${String(node.options.port)}`).sort(), ports.map((port) => `127.0.0.1:${String(port)}`).sort());
+      assert.deepEqual(
+        ioredis
+          .nodes('all')
+          .map((node) => `${String(node.options.host)}:${String(node.options.port)}`)
+          .sort(),
+        ports.map((port) => `127.0.0.1:${String(port)}`).sort(),
+      );
     });
 
     test('SET and GET reach every master, with node-redis and with ioredis', async () => {

@@ -50,9 +50,15 @@ describe('refresh once', () => {
     const { index, claims } = recordingIndex();
     const once = refreshOnce(index, 10_000);
     assert.equal(once.lockTtlMs, README_DEFAULT_LOCK_MS);
-    return once.run('s1', () => Promise.resolve(login('t2')), () => Promise.reject(new Error('no other'))).then(() => {
-      assert.deepEqual(claims, [{ key: 'refresh:s1', ttlMs: README_DEFAULT_LOCK_MS }]);
-    });
+    return once
+      .run(
+        's1',
+        () => Promise.resolve(login('t2')),
+        () => Promise.reject(new Error('no other')),
+      )
+      .then(() => {
+        assert.deepEqual(claims, [{ key: 'refresh:s1', ttlMs: README_DEFAULT_LOCK_MS }]);
+      });
   });
 
   test('concurrent refreshes of one session in one process spend once and share the result', async () => {
@@ -78,15 +84,23 @@ describe('refresh once', () => {
     const other = refreshOnce(index, 10_000);
     const mine = refreshOnce(index, 10_000);
     const hold = gate();
-    const first = other.run('s1', async () => {
-      await hold.wait;
-      return login('t2');
-    }, () => Promise.reject(new Error('first must hold the lock')));
+    const first = other.run(
+      's1',
+      async () => {
+        await hold.wait;
+        return login('t2');
+      },
+      () => Promise.reject(new Error('first must hold the lock')),
+    );
     let spentHere = 0;
-    const second = mine.run('s1', () => {
-      spentHere++;
-      return Promise.resolve(login('t3'));
-    }, () => Promise.resolve(login('t2 read from the store')));
+    const second = mine.run(
+      's1',
+      () => {
+        spentHere++;
+        return Promise.resolve(login('t3'));
+      },
+      () => Promise.resolve(login('t2 read from the store')),
+    );
     assert.equal((await second).tokens, 't2 read from the store');
     assert.equal(spentHere, 0);
     hold.open();
@@ -96,9 +110,25 @@ describe('refresh once', () => {
   test('the lock is given back after the refresh, whether it worked or failed, and a later refresh spends again', async () => {
     const { index, releases } = recordingIndex();
     const once = refreshOnce(index, 10_000);
-    await assert.rejects(once.run('s1', () => Promise.reject(new Error('refused')), () => Promise.reject(new Error('no other'))), /refused/);
+    await assert.rejects(
+      once.run(
+        's1',
+        () => Promise.reject(new Error('refused')),
+        () => Promise.reject(new Error('no other')),
+      ),
+      /refused/,
+    );
     assert.deepEqual(releases, ['refresh:s1']);
-    assert.equal((await once.run('s1', () => Promise.resolve(login('t3')), () => Promise.reject(new Error('no other')))).tokens, 't3');
+    assert.equal(
+      (
+        await once.run(
+          's1',
+          () => Promise.resolve(login('t3')),
+          () => Promise.reject(new Error('no other')),
+        )
+      ).tokens,
+      't3',
+    );
     assert.deepEqual(releases, ['refresh:s1', 'refresh:s1']);
   });
 
@@ -106,21 +136,41 @@ describe('refresh once', () => {
     const { index } = recordingIndex();
     const failing: SessionIndex = { ...index, release: () => Promise.reject(new Error('redis down')) };
     const once = refreshOnce(failing, 10_000);
-    assert.equal((await once.run('s1', () => Promise.resolve(login('t2')), () => Promise.reject(new Error('no other')))).tokens, 't2');
+    assert.equal(
+      (
+        await once.run(
+          's1',
+          () => Promise.resolve(login('t2')),
+          () => Promise.reject(new Error('no other')),
+        )
+      ).tokens,
+      't2',
+    );
   });
 
   test('sessions do not share a lock', async () => {
     const { index, claims } = recordingIndex();
     const once = refreshOnce(index, 10_000);
     const hold = gate();
-    const a = once.run('a', async () => {
-      await hold.wait;
-      return login('a2');
-    }, () => Promise.reject(new Error('no other')));
-    const b = await once.run('b', () => Promise.resolve(login('b2')), () => Promise.reject(new Error('no other')));
+    const a = once.run(
+      'a',
+      async () => {
+        await hold.wait;
+        return login('a2');
+      },
+      () => Promise.reject(new Error('no other')),
+    );
+    const b = await once.run(
+      'b',
+      () => Promise.resolve(login('b2')),
+      () => Promise.reject(new Error('no other')),
+    );
     assert.equal(b.tokens, 'b2');
     hold.open();
     assert.equal((await a).tokens, 'a2');
-    assert.deepEqual(claims.map((c) => c.key), ['refresh:a', 'refresh:b']);
+    assert.deepEqual(
+      claims.map((c) => c.key),
+      ['refresh:a', 'refresh:b'],
+    );
   });
 });

@@ -27,7 +27,6 @@ function refreshGrants(op: TestProvider): number {
   return op.events.filter((e) => e === 'grant.success').length;
 }
 
-
 afterEach(() => {
   mock.timers.reset();
 });
@@ -55,7 +54,10 @@ describe('access token refresh', () => {
     const before = refreshGrants(s.op);
     afterTokenExpiry();
     const answers = await Promise.all(Array.from({ length: 20 }, () => browser.get(`${s.appUrl}/api/token`, JSON_ACCEPT)));
-    assert.deepEqual(answers.map((a) => a.status), Array<number>(20).fill(200));
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      Array<number>(20).fill(200),
+    );
     assert.equal(refreshGrants(s.op) - before, 1);
     const handed = new Set(answers.map((a) => (JSON.parse(a.body) as { token: string }).token));
     assert.equal(handed.size, 1, 'every request got the same, new token');
@@ -96,7 +98,10 @@ describe('access token refresh', () => {
     assert.equal((JSON.parse(answer.body) as { code: string }).code, 'OIDC_REFRESH_FAILED');
     assert.equal(await storeHas(store, sessionId), false);
     assert.equal((await browser.get(`${s.appUrl}/profile`, JSON_ACCEPT)).status, 401);
-    assert.deepEqual(ended.map((c) => [c.trigger, c.user?.sub]), [['refresh-failed', 'alice']]);
+    assert.deepEqual(
+      ended.map((c) => [c.trigger, c.user?.sub]),
+      [['refresh-failed', 'alice']],
+    );
   });
 
   test('a fresh access token is handed out as it is, with no provider call', async () => {

@@ -11,7 +11,7 @@ const COOKIE_LIMIT_BYTES = 4096;
 /** 2,047 `"` after the "/": 2048 characters as given, three times that once percent-encoded (`%22`). */
 const QUOTES = `/${'"'.repeat(MAX_CHARACTERS - 1)}`;
 
-describe('returnTo is bounded once normalised, as the login cookie carries it (the rule\'s edges: open-redirect.test.ts)', () => {
+describe("returnTo is bounded once normalised, as the login cookie carries it (the rule's edges: open-redirect.test.ts)", () => {
   describe('at /login, against the provider', () => {
     let s: TestSetup;
     before(async () => {

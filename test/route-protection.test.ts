@@ -21,7 +21,14 @@ describe('claim checks against the claims of a real login', () => {
           claims: { openid: ['sub'], profile: ['name'], email: ['email', 'email_verified'], groups: ['groups', 'tenant'] },
           findAccount: (_ctx, id) => ({
             accountId: id,
-            claims: () => ({ sub: id, name: `User ${id}`, email: `${id}@example.test`, email_verified: id !== 'nev', groups: GROUPS[id] ?? [], tenant: id === 'ada' ? 'acme' : 'other' }),
+            claims: () => ({
+              sub: id,
+              name: `User ${id}`,
+              email: `${id}@example.test`,
+              email_verified: id !== 'nev',
+              groups: GROUPS[id] ?? [],
+              tenant: id === 'ada' ? 'acme' : 'other',
+            }),
           }),
         },
       },
@@ -35,17 +42,29 @@ describe('claim checks against the claims of a real login', () => {
         app.get('/verified', claimEquals('email_verified', true), (_req, res) => {
           res.json({ ok: true });
         });
-        app.get('/acme', claimCheck((user) => user['tenant'] === 'acme'), (_req, res) => {
-          res.json({ ok: true });
-        });
-        app.get('/async-check', claimCheck(async (user) => Promise.resolve(user.sub === 'ada')), (_req, res) => {
-          res.json({ ok: true });
-        });
-        app.get('/throwing-check', claimCheck(() => {
-          throw new Error('the check broke');
-        }), (_req, res) => {
-          res.json({ ok: true });
-        });
+        app.get(
+          '/acme',
+          claimCheck((user) => user['tenant'] === 'acme'),
+          (_req, res) => {
+            res.json({ ok: true });
+          },
+        );
+        app.get(
+          '/async-check',
+          claimCheck(async (user) => Promise.resolve(user.sub === 'ada')),
+          (_req, res) => {
+            res.json({ ok: true });
+          },
+        );
+        app.get(
+          '/throwing-check',
+          claimCheck(() => {
+            throw new Error('the check broke');
+          }),
+          (_req, res) => {
+            res.json({ ok: true });
+          },
+        );
       },
     });
   });
@@ -66,7 +85,7 @@ describe('claim checks against the claims of a real login', () => {
     const refused = await sam.get(`${s.appUrl}/admin`, ACCEPT_JSON);
     const body = assertOidcError(refused, 403, 'OIDC_CLAIM_CHECK_FAILED');
     assert.match(body.message, /"groups"/);
-    assert.doesNotMatch(body.message, /staff/, 'the user\'s own values are not echoed');
+    assert.doesNotMatch(body.message, /staff/, "the user's own values are not echoed");
   });
 
   test('claimIncludes with several values needs every one of them', async () => {
@@ -79,7 +98,7 @@ describe('claim checks against the claims of a real login', () => {
     assertOidcError(await (await as('nev')).get(`${s.appUrl}/verified`, ACCEPT_JSON), 403, 'OIDC_CLAIM_CHECK_FAILED');
   });
 
-  test('claimCheck: the app\'s predicate, sync or async, decides; one that throws is a 500 through next()', async () => {
+  test("claimCheck: the app's predicate, sync or async, decides; one that throws is a 500 through next()", async () => {
     const ada = await as('ada');
     const sam = await as('sam');
     assert.equal((await ada.get(`${s.appUrl}/acme`, ACCEPT_JSON)).status, 200);

@@ -11,7 +11,12 @@ const args = process.argv.slice(2);
 const sharedOnly = args.includes('--shared');
 const passed = args.filter((arg) => arg !== '--shared');
 const files = ['test/shared-process.ts', ...(sharedOnly ? [] : ownProcessFiles())];
-const reporters = ['--test-reporter=tap', '--test-reporter-destination=stdout', '--test-reporter=./test/reporters/slowest-files.mjs', '--test-reporter-destination=stdout'];
+const reporters = [
+  '--test-reporter=tap',
+  '--test-reporter-destination=stdout',
+  '--test-reporter=./test/reporters/slowest-files.mjs',
+  '--test-reporter-destination=stdout',
+];
 const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...reporters, ...passed, ...files], { stdio: 'inherit' });
 child.on('exit', (code, signal) => {
   process.exitCode = code ?? (signal === null ? 1 : 128);

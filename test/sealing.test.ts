@@ -114,7 +114,11 @@ describe('sealing', () => {
     for (let i = 0; i < 100; i++) {
       const sealed = sealer.seal('session', claims);
       seen.add(sealed);
-      ivs.add(bytesOf(sealed).subarray(HEADER_BYTES, HEADER_BYTES + GCM_IV_BYTES).toString('hex'));
+      ivs.add(
+        bytesOf(sealed)
+          .subarray(HEADER_BYTES, HEADER_BYTES + GCM_IV_BYTES)
+          .toString('hex'),
+      );
     }
     assert.equal(seen.size, 100);
     assert.equal(ivs.size, 100);
@@ -223,18 +227,26 @@ describe('sealing', () => {
 
     test('open(seal(x)) is x for any unicode string and aad', () => {
       fc.assert(
-        fc.property(unicode, fc.option(unicode, { nil: undefined }), fc.constantFrom('session' as const, 'transaction' as const, 'index' as const), (plaintext, aad, purpose) => {
-          assert.equal(sealer.open(purpose, sealer.seal(purpose, plaintext, aad), aad), plaintext);
-        }),
+        fc.property(
+          unicode,
+          fc.option(unicode, { nil: undefined }),
+          fc.constantFrom('session' as const, 'transaction' as const, 'index' as const),
+          (plaintext, aad, purpose) => {
+            assert.equal(sealer.open(purpose, sealer.seal(purpose, plaintext, aad), aad), plaintext);
+          },
+        ),
         { seed: SEED, numRuns: 500 },
       );
     });
 
     test('open of any string returns undefined and never throws', () => {
       fc.assert(
-        fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.base64String({ maxLength: 300 }), fc.stringMatching(/^[A-Za-z0-9_-]{0,300}$/)), (input) => {
-          assert.equal(sealer.open('session', input), undefined);
-        }),
+        fc.property(
+          fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.base64String({ maxLength: 300 }), fc.stringMatching(/^[A-Za-z0-9_-]{0,300}$/)),
+          (input) => {
+            assert.equal(sealer.open('session', input), undefined);
+          },
+        ),
         { seed: SEED, numRuns: 1000 },
       );
     });

@@ -24,7 +24,7 @@ interface SessionRow {
   current: boolean;
 }
 
-describe('ending and listing a user\'s sessions from the app\'s own code, two instances on Redis', { skip: REDIS_SUITE_SKIP }, () => {
+describe("ending and listing a user's sessions from the app's own code, two instances on Redis", { skip: REDIS_SUITE_SKIP }, () => {
   let redis: RedisServer;
   let client: RedisClient;
   let op: TestProvider;
@@ -35,18 +35,29 @@ describe('ending and listing a user\'s sessions from the app\'s own code, two in
 
   function instance(server: LateServer): express.Express {
     return appWithSessionAdmin({ ...sharedRedisOptions(op.issuer, server, client), hooks: { postLogout: (ctx) => void ended.push(ctx) } }, (app, auth) => {
-      app.get('/me/sessions', requiresAuth((req, res, next) => {
-        auth.listSessions({ sub: req.oidc.user.sub }, { request: req }).then((sessions) => res.json(sessions), next);
-      }));
-      app.post('/me/sessions/end', requiresAuth((req, res, next) => {
-        auth.endSessions({ sub: req.oidc.user.sub, session: typeof req.query['session'] === 'string' ? req.query['session'] : '' }, { request: req }).then((result) => res.json(result), next);
-      }));
+      app.get(
+        '/me/sessions',
+        requiresAuth((req, res, next) => {
+          auth.listSessions({ sub: req.oidc.user.sub }, { request: req }).then((sessions) => res.json(sessions), next);
+        }),
+      );
+      app.post(
+        '/me/sessions/end',
+        requiresAuth((req, res, next) => {
+          auth
+            .endSessions({ sub: req.oidc.user.sub, session: typeof req.query['session'] === 'string' ? req.query['session'] : '' }, { request: req })
+            .then((result) => res.json(result), next);
+        }),
+      );
       // A request of the session still running when the sessions are ended, which then writes to it.
-      app.get('/held', requiresAuth(async (req, res) => {
-        await gate?.hold();
-        (req.session as Session & { note?: string }).note = 'written after the end';
-        res.json({ ok: true });
-      }));
+      app.get(
+        '/held',
+        requiresAuth(async (req, res) => {
+          await gate?.hold();
+          (req.session as Session & { note?: string }).note = 'written after the end';
+          res.json({ ok: true });
+        }),
+      );
     });
   }
 
@@ -72,7 +83,7 @@ describe('ending and listing a user\'s sessions from the app\'s own code, two in
     return browser;
   }
 
-  test('endSessions({ sub }) on A ends the user\'s three sessions made on A and B, revokes their tokens, runs postLogout once each, and a request in flight brings none back', async () => {
+  test("endSessions({ sub }) on A ends the user's three sessions made on A and B, revokes their tokens, runs postLogout once each, and a request in flight brings none back", async () => {
     const sessions = [await loggedIn(a, 'ada'), await loggedIn(a, 'ada'), await loggedIn(b, 'ada')];
     const other = await loggedIn(b, 'bob');
     const tokens = await Promise.all(sessions.map(async (s) => jsonOf(await s.get(`${a.url}/test/tokens`, ACCEPT_JSON)) as Tokens));
@@ -98,11 +109,18 @@ describe('ending and listing a user\'s sessions from the app\'s own code, two in
       assert.equal((await op.introspect(t.accessToken)).active, false);
       assert.equal((await op.introspect(t.refreshToken ?? '')).active, false);
     }
-    assert.deepEqual(ended.map((e) => [e.trigger, e.user?.sub]), [['admin', 'ada'], ['admin', 'ada'], ['admin', 'ada']]);
-    assert.equal((await client.keys('sess:*')).length, 1, 'only bob\'s session is left in Redis');
+    assert.deepEqual(
+      ended.map((e) => [e.trigger, e.user?.sub]),
+      [
+        ['admin', 'ada'],
+        ['admin', 'ada'],
+        ['admin', 'ada'],
+      ],
+    );
+    assert.equal((await client.keys('sess:*')).length, 1, "only bob's session is left in Redis");
   });
 
-  test('listSessions shows the user\'s sessions on both instances, without their ids; one ended by its handle logs only that browser out', async () => {
+  test("listSessions shows the user's sessions on both instances, without their ids; one ended by its handle logs only that browser out", async () => {
     const first = await loggedIn(a, 'cyd');
     const second = await loggedIn(b, 'cyd');
     const listed = jsonOf(await first.get(`${b.url}/me/sessions`, ACCEPT_JSON)) as SessionRow[];
@@ -112,7 +130,10 @@ describe('ending and listing a user\'s sessions from the app\'s own code, two in
     for (const row of listed) {
       assert.match(row.session, /^[\w-]{20,}$/);
       assert.equal(row.userAgent, 'node', 'the User-Agent the browser logged in with (Node\'s fetch says "node")');
-      assert.ok(cookies.every((cookie) => !cookie.includes(row.session)), 'a handle is not the session id');
+      assert.ok(
+        cookies.every((cookie) => !cookie.includes(row.session)),
+        'a handle is not the session id',
+      );
     }
     const other = listed.find((row) => !row.current);
     assert.ok(other !== undefined);
@@ -129,7 +150,12 @@ describe('ending and listing a user\'s sessions from the app\'s own code, two in
     ended.length = 0;
     const endAll = `${a.url}/admin/end-user?sub=fay`;
     // A sibling subdomain is same-site: only its Origin gives it away. Origin null: a sandboxed frame's form.
-    const crossSite = [{ origin: 'https://evil.example.test' }, { origin: 'null' }, { 'sec-fetch-site': 'cross-site' }, { origin: new URL(b.url).origin.replace('127.0.0.1', 'localhost') }];
+    const crossSite = [
+      { origin: 'https://evil.example.test' },
+      { origin: 'null' },
+      { 'sec-fetch-site': 'cross-site' },
+      { origin: new URL(b.url).origin.replace('127.0.0.1', 'localhost') },
+    ];
     for (const headers of crossSite) {
       const answer = await first.request(endAll, { method: 'POST', headers: { ...ACCEPT_JSON, ...headers } });
       assertOidcError(answer, 403, 'OIDC_CROSS_SITE_REQUEST');
@@ -138,7 +164,10 @@ describe('ending and listing a user\'s sessions from the app\'s own code, two in
     await assertLoggedInAs(second, a.url, 'fay');
     assert.deepEqual(ended, [], 'postLogout never ran');
 
-    const sameOrigin = await first.request(endAll, { method: 'POST', headers: { ...ACCEPT_JSON, origin: new URL(a.url).origin, 'sec-fetch-site': 'same-origin' } });
+    const sameOrigin = await first.request(endAll, {
+      method: 'POST',
+      headers: { ...ACCEPT_JSON, origin: new URL(a.url).origin, 'sec-fetch-site': 'same-origin' },
+    });
     assert.deepEqual(jsonOf(sameOrigin), { ended: 2 });
     await assertLoggedOut(first, b.url);
     await assertLoggedOut(second, a.url);
@@ -161,7 +190,13 @@ describe('ending and listing a user\'s sessions from the app\'s own code, two in
 });
 
 test('bad selectors and a missing request are refused with OIDC_CONFIG_INVALID, before anything is ended', async () => {
-  const auth = oidcAuth({ issuer: 'https://idp.example.com', clientId: 'app', clientSecret: 'a-client-secret-for-this-test-0123456789', baseUrl: 'https://app.example.com', session: { secret: 'a-session-secret-for-this-test-0123456789' } });
+  const auth = oidcAuth({
+    issuer: 'https://idp.example.com',
+    clientId: 'app',
+    clientSecret: 'a-client-secret-for-this-test-0123456789',
+    baseUrl: 'https://app.example.com',
+    session: { secret: 'a-session-secret-for-this-test-0123456789' },
+  });
   const request = { headers: {} } as unknown as express.Request;
   await assert.rejects(auth.endSessions({ sub: '' }, { request }), { code: 'OIDC_CONFIG_INVALID' });
   await assert.rejects(auth.endSessions({ sid: 's', sub: 'x' }, { request }), { code: 'OIDC_CONFIG_INVALID' });
@@ -171,11 +206,20 @@ test('bad selectors and a missing request are refused with OIDC_CONFIG_INVALID, 
 
 test('a cross-site request is refused before endSessions asks the provider or the index anything', async () => {
   // Nothing listens on port 1: had endSessions looked anything up, it would reject with OIDC_PROVIDER_UNAVAILABLE.
-  const auth = oidcAuth({ issuer: 'https://127.0.0.1:1', clientId: 'app', clientSecret: 'a-client-secret-for-this-test-0123456789', baseUrl: 'https://app.example.com', session: { secret: 'a-session-secret-for-this-test-0123456789' }, logger: capturingLogger().logger });
+  const auth = oidcAuth({
+    issuer: 'https://127.0.0.1:1',
+    clientId: 'app',
+    clientSecret: 'a-client-secret-for-this-test-0123456789',
+    baseUrl: 'https://app.example.com',
+    session: { secret: 'a-session-secret-for-this-test-0123456789' },
+    logger: capturingLogger().logger,
+  });
   const requestWith = (headers: Record<string, string>): express.Request => ({ headers }) as unknown as express.Request;
   for (const headers of [{ origin: 'https://evil.example.com' }, { 'sec-fetch-site': 'cross-site' }]) {
     await assert.rejects(auth.endSessions({ sub: 'x' }, { request: requestWith(headers) }), { code: 'OIDC_CROSS_SITE_REQUEST', status: 403 });
   }
   // The control: a same-origin request gets past the check, to the provider that is down.
-  await assert.rejects(auth.endSessions({ sub: 'x' }, { request: requestWith({ origin: 'https://app.example.com', 'sec-fetch-site': 'same-origin' }) }), { code: 'OIDC_PROVIDER_UNAVAILABLE' });
+  await assert.rejects(auth.endSessions({ sub: 'x' }, { request: requestWith({ origin: 'https://app.example.com', 'sec-fetch-site': 'same-origin' }) }), {
+    code: 'OIDC_PROVIDER_UNAVAILABLE',
+  });
 });

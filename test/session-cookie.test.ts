@@ -26,10 +26,11 @@ function appUnder(prefix: string, options: OidcAuthOptions): express.Express {
   const inner = buildApp(options, {
     jsonErrors: true,
     // The app's own write: the quickest way to make express-session set its cookie.
-    routes: (app) => app.post('/note', (req, res) => {
-      (req.session as Session & { note?: number }).note = 1;
-      res.json({ ok: true });
-    }),
+    routes: (app) =>
+      app.post('/note', (req, res) => {
+        (req.session as Session & { note?: number }).note = 1;
+        res.json({ ok: true });
+      }),
   });
   const outer = express();
   outer.set('env', 'test');
@@ -56,7 +57,9 @@ function assertHostCookie(cookies: SetCookie[], name: string): SetCookie {
 }
 
 async function sessionCookieOf(app: express.Express, prefix: string): Promise<SetCookie[]> {
-  const res = await request(app).post(`${prefix === '/' ? '' : prefix}/note`).set('X-Forwarded-Proto', 'https');
+  const res = await request(app)
+    .post(`${prefix === '/' ? '' : prefix}/note`)
+    .set('X-Forwarded-Proto', 'https');
   assert.equal(res.status, 200, res.text);
   return allSetCookies(res.headers);
 }
@@ -77,7 +80,10 @@ describe('the session cookie of an https app under a path (behind a proxy, real 
     const loginCookies = allSetCookies(start.headers).map((c) => `${c.name}=${c.value}`);
     const answer = new URL((await authorize(new Browser(), start.headers['location'] as string)).location ?? '');
     assert.equal(answer.origin + answer.pathname, `${ORIGIN}/app/callback`);
-    const callback = await request(app).get(answer.pathname + answer.search).set('X-Forwarded-Proto', 'https').set('Cookie', loginCookies.join('; '));
+    const callback = await request(app)
+      .get(answer.pathname + answer.search)
+      .set('X-Forwarded-Proto', 'https')
+      .set('Cookie', loginCookies.join('; '));
     assert.equal(callback.status, 302, callback.text);
     const set = allSetCookies(callback.headers);
     assert.deepEqual(setCookiesNamed(callback.headers, 'oidc.sid'), [], 'not the plain name, which a sibling can plant');
@@ -115,7 +121,13 @@ describe('session cookie names (https, no provider needed)', () => {
       assertHostCookie(cookies, cookie.name);
       names.set(prefix, cookie.name);
     }
-    assert.deepEqual(Object.fromEntries(names), { '/': '__Host-oidc.sid', '/a': '__Host-oidc.sid.a', '/b': '__Host-oidc.sid.b', '/a/b': '__Host-oidc.sid.a.b', '/a.b': '__Host-oidc.sid.a%2Eb' });
+    assert.deepEqual(Object.fromEntries(names), {
+      '/': '__Host-oidc.sid',
+      '/a': '__Host-oidc.sid.a',
+      '/b': '__Host-oidc.sid.b',
+      '/a/b': '__Host-oidc.sid.a.b',
+      '/a.b': '__Host-oidc.sid.a%2Eb',
+    });
     const [trailing] = await sessionCookieOf(appUnder('/a', options(`${ORIGIN}/a/`)), '/a');
     assert.equal(trailing?.name, '__Host-oidc.sid.a');
   });
@@ -128,11 +140,16 @@ describe('session cookie names (https, no provider needed)', () => {
     assert.equal(new Set(suffixes).size, paths.length - 1, suffixes.join(' '));
   });
 
-  test('an app\'s own name, path or domain keeps working as given, with a start-up warning that names cookie tossing', async () => {
+  test("an app's own name, path or domain keeps working as given, with a start-up warning that names cookie tossing", async () => {
     const cases: { extra: OidcAuthOptions['session']; name: string; path: string; domain?: string }[] = [
       { extra: { secret: 'session-secret-for-tests-only-0123456789', name: 'app.sid' }, name: 'app.sid', path: '/app' },
       { extra: { secret: 'session-secret-for-tests-only-0123456789', cookie: { path: '/app' } }, name: 'oidc.sid', path: '/app' },
-      { extra: { secret: 'session-secret-for-tests-only-0123456789', cookie: { domain: 'example.test' } }, name: 'oidc.sid', path: '/app', domain: 'example.test' },
+      {
+        extra: { secret: 'session-secret-for-tests-only-0123456789', cookie: { domain: 'example.test' } },
+        name: 'oidc.sid',
+        path: '/app',
+        domain: 'example.test',
+      },
     ];
     for (const { extra, name, path, domain } of cases) {
       const { lines, logger } = capturingLogger();
@@ -148,17 +165,26 @@ describe('session cookie names (https, no provider needed)', () => {
     }
   });
 
-  test('a __Host- name of the app\'s own under a path gets Path=/ and no warning; so does the default', async () => {
-    for (const session of [{ secret: 'session-secret-for-tests-only-0123456789', name: '__Host-shop' }, { secret: 'session-secret-for-tests-only-0123456789' }]) {
+  test("a __Host- name of the app's own under a path gets Path=/ and no warning; so does the default", async () => {
+    for (const session of [
+      { secret: 'session-secret-for-tests-only-0123456789', name: '__Host-shop' },
+      { secret: 'session-secret-for-tests-only-0123456789' },
+    ]) {
       const { lines, logger } = capturingLogger();
       const cookies = await sessionCookieOf(appUnder('/app', options(`${ORIGIN}/app`, { session, logger })), '/app');
       assertHostCookie(cookies, session.name ?? '__Host-oidc.sid.app');
-      assert.deepEqual(lines.filter((l) => l.level === 'warn'), []);
+      assert.deepEqual(
+        lines.filter((l) => l.level === 'warn'),
+        [],
+      );
     }
   });
 
   test('over http, no __Host- cookie is possible: a warning off loopback, none for local development', () => {
-    for (const [baseUrl, expected] of [['http://app.internal:8080/app', 1], ['http://localhost:3000/app', 0]] as const) {
+    for (const [baseUrl, expected] of [
+      ['http://app.internal:8080/app', 1],
+      ['http://localhost:3000/app', 0],
+    ] as const) {
       const { lines, logger } = capturingLogger();
       appUnder('/app', options(baseUrl, { allowInsecureRequests: true, logger }));
       const warnings = lines.filter((l) => l.level === 'warn' && /__Host-/.test(l.message));

@@ -69,11 +69,11 @@ describe('a session save that fails after the answer was sent', () => {
     }
   }
 
-  test('a logged-in session: one error line that says the save failed after the answer, no trip to the app\'s error handler, no ERR_HTTP_HEADERS_SENT', async () => {
+  test("a logged-in session: one error line that says the save failed after the answer, no trip to the app's error handler, no ERR_HTTP_HEADERS_SENT", async () => {
     const { browser } = await loggedIn(s);
     lines.length = 0;
     assert.deepEqual(await failingVisit(browser), { visits: 1 });
-    assert.deepEqual(handled, [], 'the app\'s error handler is not called for a response already sent');
+    assert.deepEqual(handled, [], "the app's error handler is not called for a response already sent");
     assert.deepEqual(thrown, [], 'no ERR_HTTP_HEADERS_SENT');
     const errors = shown(lines);
     assert.equal(errors.length, 1);

@@ -32,20 +32,29 @@ function readmeRecipe(baseUrl: string, issuer: string): express.Express {
   const auth = oidcAuth(baseOptions(issuer, baseUrl));
   app.use(auth);
   addTestRoutes(app);
-  app.get('/account/sessions', requiresAuth(async (req, res) => {
-    res.json(await auth.listSessions({ sub: req.oidc.user.sub }, { request: req }));
-  }));
-  app.post('/account/sessions/end', requiresAuth(async (req, res) => {
-    const session = typeof req.query['session'] === 'string' ? req.query['session'] : '';
-    res.json(await auth.endSessions({ sub: req.oidc.user.sub, session }, { request: req }));
-  }));
-  app.post('/account/sign-out-everywhere', requiresAuth(async (req, res) => {
-    res.json(await auth.endSessions({ sub: req.oidc.user.sub }, { request: req }));
-  }));
+  app.get(
+    '/account/sessions',
+    requiresAuth(async (req, res) => {
+      res.json(await auth.listSessions({ sub: req.oidc.user.sub }, { request: req }));
+    }),
+  );
+  app.post(
+    '/account/sessions/end',
+    requiresAuth(async (req, res) => {
+      const session = typeof req.query['session'] === 'string' ? req.query['session'] : '';
+      res.json(await auth.endSessions({ sub: req.oidc.user.sub, session }, { request: req }));
+    }),
+  );
+  app.post(
+    '/account/sign-out-everywhere',
+    requiresAuth(async (req, res) => {
+      res.json(await auth.endSessions({ sub: req.oidc.user.sub }, { request: req }));
+    }),
+  );
   return app;
 }
 
-describe('a sibling subdomain\'s auto-submitting form cannot end the victim\'s sessions (headless Chromium)', () => {
+describe("a sibling subdomain's auto-submitting form cannot end the victim's sessions (headless Chromium)", () => {
   const skip = chromiumSkip();
   if (skip !== false) {
     test('every sibling form browser test, since Chromium is missing', { skip }, () => undefined);
@@ -61,10 +70,12 @@ describe('a sibling subdomain\'s auto-submitting form cannot end the victim\'s s
   let evilPage = '';
   /** the headers of the last POST each app received, as it received them */
   const lastPost = new Map<string, IncomingHttpHeaders>();
-  const recording = (app: express.Express) => (req: IncomingMessage, res: ServerResponse): void => {
-    if (req.method === 'POST') lastPost.set(req.url ?? '', req.headers);
-    app(req, res);
-  };
+  const recording =
+    (app: express.Express) =>
+    (req: IncomingMessage, res: ServerResponse): void => {
+      if (req.method === 'POST') lastPost.set(req.url ?? '', req.headers);
+      app(req, res);
+    };
 
   before(async () => {
     const launching = launchForSiblings();
@@ -76,9 +87,19 @@ describe('a sibling subdomain\'s auto-submitting form cannot end the victim\'s s
       recipeUrl = recipe.origin(RECIPE_HOST);
       exampleUrl = example.origin(EXAMPLE_HOST);
       evilUrl = evil.origin(EVIL_HOST);
-      op = await startTestProvider({ clients: [clientFor(recipeUrl), { ...webClient(exampleUrl, EXAMPLE_CLIENT, CLIENT_SECRET), post_logout_redirect_uris: [`${exampleUrl}/`] }] });
+      op = await startTestProvider({
+        clients: [clientFor(recipeUrl), { ...webClient(exampleUrl, EXAMPLE_CLIENT, CLIENT_SECRET), post_logout_redirect_uris: [`${exampleUrl}/`] }],
+      });
       recipe.setHandler(recording(readmeRecipe(recipeUrl, op.issuer)));
-      const exampleApp = createExampleApp({ issuer: op.issuer, clientId: EXAMPLE_CLIENT, clientSecret: CLIENT_SECRET, baseUrl: exampleUrl, sessionSecret: SESSION_SECRET, allowInsecureRequests: true, logger: capturingLogger().logger });
+      const exampleApp = createExampleApp({
+        issuer: op.issuer,
+        clientId: EXAMPLE_CLIENT,
+        clientSecret: CLIENT_SECRET,
+        baseUrl: exampleUrl,
+        sessionSecret: SESSION_SECRET,
+        allowInsecureRequests: true,
+        logger: capturingLogger().logger,
+      });
       exampleApp.set('env', 'test');
       example.setHandler(recording(exampleApp));
       evil.setHandler((_req, res) => {
@@ -109,7 +130,11 @@ describe('a sibling subdomain\'s auto-submitting form cannot end the victim\'s s
   }
 
   /** The victim's page opens the attacker's page, which posts `fields` to `action`: the app's answer and the request Chromium sent. */
-  async function postFromEvil(page: Page, action: string, fields: Record<string, string> = {}): Promise<{ status: number; headers: IncomingHttpHeaders | undefined; text: string }> {
+  async function postFromEvil(
+    page: Page,
+    action: string,
+    fields: Record<string, string> = {},
+  ): Promise<{ status: number; headers: IncomingHttpHeaders | undefined; text: string }> {
     evilPage = autoSubmittingForm(action, fields);
     const answered = page.waitForResponse((r) => r.url() === action && r.request().method() === 'POST');
     await page.goto(`${evilUrl}/form`);
@@ -117,7 +142,11 @@ describe('a sibling subdomain\'s auto-submitting form cannot end the victim\'s s
     const { pathname, search } = new URL(action);
     const status = response.status();
     // A redirect (the example app's answer when it ended the sessions) has no body to read.
-    return { status, headers: lastPost.get(pathname + search), text: status >= 300 && status < 400 ? `redirected to ${response.headers()['location'] ?? '?'}` : await response.text() };
+    return {
+      status,
+      headers: lastPost.get(pathname + search),
+      text: status >= 300 && status < 400 ? `redirected to ${response.headers()['location'] ?? '?'}` : await response.text(),
+    };
   }
 
   /**
@@ -140,9 +169,12 @@ describe('a sibling subdomain\'s auto-submitting form cannot end the victim\'s s
     assert.match(headers['cookie'] ?? '', new RegExp(`(^|; )${cookieName}=`), 'the SameSite=Lax session cookie went along: only endSessions() could refuse');
   }
 
-  test('the README recipe: sign-out-everywhere and sessions/end from the sibling get 403, both sessions stay live; from the app\'s own page they end', async () => {
+  test("the README recipe: sign-out-everywhere and sessions/end from the sibling get 403, both sessions stay live; from the app's own page they end", async () => {
     const [first, second] = await twoSessions(`${recipeUrl}/login`, 'victim');
-    const listed = await first.evaluate(async (url) => (await fetch(url, { headers: { accept: 'application/json' } })).json() as Promise<{ session: string; current: boolean }[]>, `${recipeUrl}/account/sessions`);
+    const listed = await first.evaluate(
+      async (url) => (await fetch(url, { headers: { accept: 'application/json' } })).json() as Promise<{ session: string; current: boolean }[]>,
+      `${recipeUrl}/account/sessions`,
+    );
     const other = listed.find((s) => !s.current);
     assert.ok(other !== undefined && listed.length === 2, 'the victim has two sessions');
 
@@ -159,13 +191,16 @@ describe('a sibling subdomain\'s auto-submitting form cannot end the victim\'s s
 
     // The control: the same POST from the app's own page ends both.
     await first.goto(`${recipeUrl}/`);
-    const ended = await first.evaluate(async (url) => (await fetch(url, { method: 'POST' })).json() as Promise<unknown>, `${recipeUrl}/account/sign-out-everywhere`);
+    const ended = await first.evaluate(
+      async (url) => (await fetch(url, { method: 'POST' })).json() as Promise<unknown>,
+      `${recipeUrl}/account/sign-out-everywhere`,
+    );
     assert.deepEqual(ended, { ended: 2 });
     assert.equal((await whoAmI(second, `${recipeUrl}/profile`)).status, 401);
     assert.equal((await showsProfile(second, recipeUrl)).shown, false);
   });
 
-  test('the example app: its sessions page\'s forms posted from the sibling get 403, both sessions stay live; its own button ends them', async () => {
+  test("the example app: its sessions page's forms posted from the sibling get 403, both sessions stay live; its own button ends them", async () => {
     const [first, second] = await twoSessions(`${exampleUrl}/login`, 'victim');
     await first.goto(`${exampleUrl}/sessions`);
     const handle = await first.locator('input[name="session"]').getAttribute('value');
@@ -185,7 +220,7 @@ describe('a sibling subdomain\'s auto-submitting form cannot end the victim\'s s
 
     await first.getByRole('button', { name: 'Sign out everywhere' }).click();
     await first.waitForURL((url) => url.origin === new URL(exampleUrl).origin && url.pathname === '/');
-    assert.equal((await showsProfile(second, exampleUrl)).shown, false, 'the app\'s own button ends the other session');
+    assert.equal((await showsProfile(second, exampleUrl)).shown, false, "the app's own button ends the other session");
     assert.equal((await showsProfile(first, exampleUrl)).shown, false);
   });
 });

@@ -78,7 +78,7 @@ describe('"Sign out everywhere" in the example app, in headless Chromium', () =>
         await page.getByRole('heading', { name: 'You have been signed out' }).waitFor();
         assert.match(await page.locator('main').innerText(), /ended in every browser[\s\S]*was not asked to end its own sessions/);
       });
-      await steps.step('the other browser\'s next visit asks for the password', async () => {
+      await steps.step("the other browser's next visit asks for the password", async () => {
         await other.goto(`${running.url}/profile`);
         await at(other, provider, INTERACTION);
         await other.locator('input[name="password"]').waitFor();

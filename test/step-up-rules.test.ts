@@ -71,33 +71,68 @@ describe('checkRequirements: the callback of a step-up login', () => {
   });
 
   test('the wrong acr is refused and named; a missing one is said to be missing', () => {
-    assert.match(refusal(() => { checkRequirements({ acr: ['mfa', 'hwk'] }, idToken({ acr: 'pwd' }), NOW, TOLERANCE); }).message, /acr "pwd", but this page requires "mfa" or "hwk"/);
-    assert.match(refusal(() => { checkRequirements({ acr: ['mfa'] }, idToken({}), NOW, TOLERANCE); }).message, /with no acr/);
+    assert.match(
+      refusal(() => {
+        checkRequirements({ acr: ['mfa', 'hwk'] }, idToken({ acr: 'pwd' }), NOW, TOLERANCE);
+      }).message,
+      /acr "pwd", but this page requires "mfa" or "hwk"/,
+    );
+    assert.match(
+      refusal(() => {
+        checkRequirements({ acr: ['mfa'] }, idToken({}), NOW, TOLERANCE);
+      }).message,
+      /with no acr/,
+    );
   });
 
   test('an acr that is not a string counts as none', () => {
-    assert.match(refusal(() => { checkRequirements({ acr: ['mfa'] }, idToken({ acr: ['mfa'] }), NOW, TOLERANCE); }).message, /with no acr/);
+    assert.match(
+      refusal(() => {
+        checkRequirements({ acr: ['mfa'] }, idToken({ acr: ['mfa'] }), NOW, TOLERANCE);
+      }).message,
+      /with no acr/,
+    );
   });
 
-  test('a provider\'s overlong acr is cut to 64 characters in the message', () => {
-    const message = refusal(() => { checkRequirements({ acr: ['mfa'] }, idToken({ acr: 'x'.repeat(500) }), NOW, TOLERANCE); }).message;
+  test("a provider's overlong acr is cut to 64 characters in the message", () => {
+    const message = refusal(() => {
+      checkRequirements({ acr: ['mfa'] }, idToken({ acr: 'x'.repeat(500) }), NOW, TOLERANCE);
+    }).message;
     assert.ok(message.includes(`"${'x'.repeat(64)}"`));
     assert.ok(!message.includes('x'.repeat(65)));
   });
 
   test('maxAge: an old auth_time, or none, is refused with a message that says which', () => {
-    assert.match(refusal(() => { checkRequirements({ maxAge: 300 }, idToken({ auth_time: NOW - 331 }), NOW, TOLERANCE); }).message, /older than this page's maxAge \(300 s\)/);
-    assert.match(refusal(() => { checkRequirements({ maxAge: 300 }, idToken({}), NOW, TOLERANCE); }).message, /no auth_time/);
+    assert.match(
+      refusal(() => {
+        checkRequirements({ maxAge: 300 }, idToken({ auth_time: NOW - 331 }), NOW, TOLERANCE);
+      }).message,
+      /older than this page's maxAge \(300 s\)/,
+    );
+    assert.match(
+      refusal(() => {
+        checkRequirements({ maxAge: 300 }, idToken({}), NOW, TOLERANCE);
+      }).message,
+      /no auth_time/,
+    );
     checkRequirements({ maxAge: 300 }, idToken({ auth_time: NOW - 330 }), NOW, TOLERANCE);
   });
 
   test('an auth_time that is not a number counts as none, however it reads', () => {
-    assert.match(refusal(() => {
-      checkRequirements({ maxAge: 300 }, idToken({ auth_time: String(NOW) as unknown as number }), NOW, TOLERANCE);
-    }).message, /no auth_time/);
+    assert.match(
+      refusal(() => {
+        checkRequirements({ maxAge: 300 }, idToken({ auth_time: String(NOW) as unknown as number }), NOW, TOLERANCE);
+      }).message,
+      /no auth_time/,
+    );
   });
 
   test('every refusal says the session is unchanged', () => {
-    assert.match(refusal(() => { checkRequirements({ acr: ['mfa'] }, idToken({}), NOW, TOLERANCE); }).message, /The session is as it was before\.$/);
+    assert.match(
+      refusal(() => {
+        checkRequirements({ acr: ['mfa'] }, idToken({}), NOW, TOLERANCE);
+      }).message,
+      /The session is as it was before\.$/,
+    );
   });
 });

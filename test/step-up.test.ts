@@ -22,15 +22,24 @@ describe('step-up: requiresAuth({ acr, maxAge }) against oidc-provider configure
       client: { require_auth_time: true },
       provider: { authentication: () => next },
       routes: (app) => {
-        app.get('/mfa', requiresAuth({ acr: 'mfa' }, (req, res) => {
-          res.json({ sub: req.oidc.user.sub, email: req.oidc.user.email });
-        }));
-        app.get('/strong', requiresAuth({ acr: ['mfa', 'hwk'] }, (req, res) => {
-          res.json({ sub: req.oidc.user.sub });
-        }));
-        app.get('/recent', requiresAuth({ maxAge: 300 }, (req, res) => {
-          res.json({ sub: req.oidc.user.sub });
-        }));
+        app.get(
+          '/mfa',
+          requiresAuth({ acr: 'mfa' }, (req, res) => {
+            res.json({ sub: req.oidc.user.sub, email: req.oidc.user.email });
+          }),
+        );
+        app.get(
+          '/strong',
+          requiresAuth({ acr: ['mfa', 'hwk'] }, (req, res) => {
+            res.json({ sub: req.oidc.user.sub });
+          }),
+        );
+        app.get(
+          '/recent',
+          requiresAuth({ maxAge: 300 }, (req, res) => {
+            res.json({ sub: req.oidc.user.sub });
+          }),
+        );
       },
     });
   });
@@ -88,7 +97,11 @@ describe('step-up: requiresAuth({ acr, maxAge }) against oidc-provider configure
     const seen = recordProviderRequests(s.op);
     const callback = await deliver(b, answer);
     s.op.server.setHandler(s.op.handler);
-    assert.deepEqual(seen.filter((r) => r.method === 'POST' && r.url.pathname === '/token/revocation').length, 1, 'the refused login\'s access token was revoked');
+    assert.deepEqual(
+      seen.filter((r) => r.method === 'POST' && r.url.pathname === '/token/revocation').length,
+      1,
+      "the refused login's access token was revoked",
+    );
     const body = assertOidcError(callback, 403, 'OIDC_STEP_UP_FAILED');
     assert.match(body.message, /acr "pwd".*"mfa"/);
     assert.equal(await b.cookie(s.appUrl, SESSION_COOKIE), before);
@@ -96,7 +109,7 @@ describe('step-up: requiresAuth({ acr, maxAge }) against oidc-provider configure
     assert.equal((await b.get(`${s.appUrl}/mfa`, HTML)).status, 302, 'still not let in');
   });
 
-  test('a step-up that comes back as another user is refused (403), and the provider\'s own back-channel logout of the first user still lands', async () => {
+  test("a step-up that comes back as another user is refused (403), and the provider's own back-channel logout of the first user still lands", async () => {
     // oidc-provider ends alice's provider session when bob logs in over it, and tells the app
     // (back-channel): her app session ends by that, not by the refused callback.
     const b = await loggedIn('alice');
@@ -136,7 +149,7 @@ describe('step-up: requiresAuth({ acr, maxAge }) against oidc-provider configure
     assert.equal(await b.cookie(s.appUrl, SESSION_COOKIE), before);
   });
 
-  test('a JSON client of a session without the acr gets RFC 9470\'s 401 challenge with acr_values, and no redirect', async () => {
+  test("a JSON client of a session without the acr gets RFC 9470's 401 challenge with acr_values, and no redirect", async () => {
     const b = await loggedIn();
     const page = await b.get(`${s.appUrl}/mfa`, ACCEPT_JSON);
     assert.equal(page.status, 401);
@@ -179,9 +192,12 @@ describe('step-up as another user, at a provider that does not tell the app abou
       client: { backchannel_logout_uri: undefined, backchannel_logout_session_required: false },
       provider: { authentication: () => next },
       routes: (app) => {
-        app.get('/mfa', requiresAuth({ acr: 'mfa' }, (req, res) => {
-          res.json({ sub: req.oidc.user.sub });
-        }));
+        app.get(
+          '/mfa',
+          requiresAuth({ acr: 'mfa' }, (req, res) => {
+            res.json({ sub: req.oidc.user.sub });
+          }),
+        );
       },
     });
   });
@@ -189,7 +205,7 @@ describe('step-up as another user, at a provider that does not tell the app abou
     await s.close();
   });
 
-  test('a step-up that comes back as another user is refused (403) and the session stays the first user\'s', async () => {
+  test("a step-up that comes back as another user is refused (403) and the session stays the first user's", async () => {
     const b = new Browser();
     await login(b, `${s.appUrl}/login`, 'alice');
     const before = await b.cookie(s.appUrl, SESSION_COOKIE);
@@ -202,5 +218,4 @@ describe('step-up as another user, at a provider that does not tell the app abou
     assert.equal(await b.cookie(s.appUrl, SESSION_COOKIE), before);
     await assertLoggedInAs(b, s.appUrl, 'alice');
   });
-
 });

@@ -64,7 +64,12 @@ describe('every store and index call answers within the bound the README gives',
   test('a store call with no answer fails after 3 s, not before, and its late answer is ignored', async () => {
     const inner = new HeldStore();
     const reader = new CollectingReader();
-    const store = wrapStore(inner, { bounded: true, touch: false, ended, telemetry: createTelemetry({ meterProvider: new MeterProvider({ readers: [reader] }) }) });
+    const store = wrapStore(inner, {
+      bounded: true,
+      touch: false,
+      ended,
+      telemetry: createTelemetry({ meterProvider: new MeterProvider({ readers: [reader] }) }),
+    });
     const call = getFrom(store, 'a');
     mock.timers.tick(BOUND_MS - 1);
     await settle();

@@ -30,7 +30,10 @@ function documentedMetrics(): Map<string, DocumentedMetric> {
   const found = new Map<string, DocumentedMetric>();
   for (const row of rows) {
     if (!row.startsWith('|')) break;
-    const [name, instrument, unit, attributes] = row.split('|').slice(1, 5).map((cell) => cell.trim());
+    const [name, instrument, unit, attributes] = row
+      .split('|')
+      .slice(1, 5)
+      .map((cell) => cell.trim());
     found.set((name ?? '').replace(/`/g, ''), {
       instrument: instrument ?? '',
       unit: (unit ?? '').replace(/`/g, ''),
@@ -59,7 +62,6 @@ function countOf(all: MetricData[], name: string, match: Attributes = {}, exact 
 function spansNamed(spans: readonly ReadableSpan[], name: string): ReadableSpan[] {
   return spans.filter((s) => s.name === name);
 }
-
 
 afterEach(() => {
   mock.timers.reset();
@@ -97,12 +99,22 @@ describe('OpenTelemetry: the documented metrics and spans, from a real provider'
     const port = Number(new URL(s.op.issuer).port);
     assert.deepEqual(
       { ...token.attributes },
-      { 'http.request.method': 'POST', 'server.address': '127.0.0.1', 'server.port': port, 'express_oidc_auth.provider.endpoint': 'token', 'url.full': `${s.op.issuer}/token`, 'http.response.status_code': 200 },
+      {
+        'http.request.method': 'POST',
+        'server.address': '127.0.0.1',
+        'server.port': port,
+        'express_oidc_auth.provider.endpoint': 'token',
+        'url.full': `${s.op.issuer}/token`,
+        'http.response.status_code': 200,
+      },
     );
     assert.equal(countOf(all, 'http.client.request.duration', { 'express_oidc_auth.provider.endpoint': 'token', 'http.response.status_code': 200 }), 1);
     assert.equal(countOf(all, 'http.client.request.duration', { 'express_oidc_auth.provider.endpoint': 'discovery' }), 1);
     assert.equal(countOf(all, 'http.client.request.duration', { 'express_oidc_auth.provider.endpoint': 'jwks' }), 1);
-    assert.ok(countOf(all, 'express_oidc_auth.session_store.duration', { 'express_oidc_auth.session_store.operation': 'set' }) >= 1, 'the new session was written');
+    assert.ok(
+      countOf(all, 'express_oidc_auth.session_store.duration', { 'express_oidc_auth.session_store.operation': 'set' }) >= 1,
+      'the new session was written',
+    );
     assert.ok(spansNamed(spans.getFinishedSpans(), 'session_store set').length >= 1);
     secrets.push(first.tokens.accessToken, first.tokens.idToken, first.sessionId, 'alice@example.test');
     if (first.tokens.refreshToken !== undefined) secrets.push(first.tokens.refreshToken);
@@ -142,8 +154,20 @@ describe('OpenTelemetry: the documented metrics and spans, from a real provider'
     assert.equal(answer.status, 303);
     const all = await reader.all();
     assert.equal(countOf(all, 'express_oidc_auth.logout.sessions', { 'express_oidc_auth.logout.trigger': 'logout' }), 1);
-    assert.equal(countOf(all, 'express_oidc_auth.token.revocations', { 'express_oidc_auth.token.type': 'access_token', 'express_oidc_auth.revocation.outcome': 'revoked' }), 1);
-    assert.equal(countOf(all, 'express_oidc_auth.token.revocations', { 'express_oidc_auth.token.type': 'refresh_token', 'express_oidc_auth.revocation.outcome': 'revoked' }), 1);
+    assert.equal(
+      countOf(all, 'express_oidc_auth.token.revocations', {
+        'express_oidc_auth.token.type': 'access_token',
+        'express_oidc_auth.revocation.outcome': 'revoked',
+      }),
+      1,
+    );
+    assert.equal(
+      countOf(all, 'express_oidc_auth.token.revocations', {
+        'express_oidc_auth.token.type': 'refresh_token',
+        'express_oidc_auth.revocation.outcome': 'revoked',
+      }),
+      1,
+    );
     assert.equal(spansNamed(spans.getFinishedSpans(), 'POST revocation').length, 2);
     assert.equal(spansNamed(spans.getFinishedSpans(), 'express_oidc_auth.logout').length, 1);
     assert.ok(countOf(all, 'express_oidc_auth.session_store.duration', { 'express_oidc_auth.session_store.operation': 'destroy' }) >= 1);
@@ -183,13 +207,17 @@ describe('OpenTelemetry: the documented metrics and spans, from a real provider'
       assert.equal(doc.unit, metric.descriptor.unit, `${metric.descriptor.name}: unit`);
       assert.equal(doc.instrument, metric.dataPointType === DataPointType.HISTOGRAM ? 'histogram' : 'counter', `${metric.descriptor.name}: instrument`);
       for (const point of metric.dataPoints) {
-        for (const key of Object.keys(point.attributes)) assert.ok(doc.attributes.includes(key), `${metric.descriptor.name} has attribute ${key}, which the README does not list`);
+        for (const key of Object.keys(point.attributes))
+          assert.ok(doc.attributes.includes(key), `${metric.descriptor.name} has attribute ${key}, which the README does not list`);
       }
     }
     const recorded = new Set(all.map((m) => m.descriptor.name));
     // Waiting for another instance's refresh needs two instances: the multi-instance suites make one.
     const expected = [...documented.keys()].filter((name) => name !== 'express_oidc_auth.refresh.lock_wait.duration');
-    assert.deepEqual(expected.filter((name) => !recorded.has(name)), []);
+    assert.deepEqual(
+      expected.filter((name) => !recorded.has(name)),
+      [],
+    );
   });
 
   test('no attribute, status or span name holds a token, code, cookie, session id, email or query string', async () => {
@@ -206,8 +234,16 @@ describe('OpenTelemetry: the documented metrics and spans, from a real provider'
       const leaked = values.filter((v) => v.includes(secret) || (secret.length > 12 && v.length > 12 && secret.includes(v)));
       assert.deepEqual(leaked, [], 'a secret is in an attribute');
     }
-    assert.deepEqual(values.filter((v) => v.includes('?') || v.includes('@')), [], 'no query string, no email');
-    assert.deepEqual(values.filter((v) => v === 'alice' || v === 'bob'), [], 'no sub');
+    assert.deepEqual(
+      values.filter((v) => v.includes('?') || v.includes('@')),
+      [],
+      'no query string, no email',
+    );
+    assert.deepEqual(
+      values.filter((v) => v === 'alice' || v === 'bob'),
+      [],
+      'no sub',
+    );
   });
 });
 
@@ -240,11 +276,19 @@ describe('OpenTelemetry: the telemetry option is checked at oidcAuth()', () => {
 
   test('providers without their one method, a misspelt key and a non-object are refused, each by name', () => {
     const notAProvider = { getMeters: () => undefined } as unknown as MeterProvider;
-    assert.deepEqual(configProblems({ ...base, telemetry: { meterProvider: notAProvider } }), ['"telemetry.meterProvider" must be an OpenTelemetry MeterProvider (an object with getMeter())']);
+    assert.deepEqual(configProblems({ ...base, telemetry: { meterProvider: notAProvider } }), [
+      '"telemetry.meterProvider" must be an OpenTelemetry MeterProvider (an object with getMeter())',
+    ]);
     const notATracer = {} as unknown as BasicTracerProvider;
-    assert.deepEqual(configProblems({ ...base, telemetry: { tracerProvider: notATracer } }), ['"telemetry.tracerProvider" must be an OpenTelemetry TracerProvider (an object with getTracer())']);
-    assert.deepEqual(configProblems({ ...base, telemetry: { meterProviders: new MeterProvider() } as unknown as NonNullable<OidcAuthOptions['telemetry']> }), ['"telemetry.meterProviders" is not an option: did you mean "telemetry.meterProvider"?']);
-    assert.deepEqual(configProblems({ ...base, telemetry: true as unknown as NonNullable<OidcAuthOptions['telemetry']> }), ['"telemetry" must be an object (got true)']);
+    assert.deepEqual(configProblems({ ...base, telemetry: { tracerProvider: notATracer } }), [
+      '"telemetry.tracerProvider" must be an OpenTelemetry TracerProvider (an object with getTracer())',
+    ]);
+    assert.deepEqual(configProblems({ ...base, telemetry: { meterProviders: new MeterProvider() } as unknown as NonNullable<OidcAuthOptions['telemetry']> }), [
+      '"telemetry.meterProviders" is not an option: did you mean "telemetry.meterProvider"?',
+    ]);
+    assert.deepEqual(configProblems({ ...base, telemetry: true as unknown as NonNullable<OidcAuthOptions['telemetry']> }), [
+      '"telemetry" must be an object (got true)',
+    ]);
     assert.deepEqual(configProblems({ ...base, telemetry: { meterProvider: new MeterProvider(), tracerProvider: new BasicTracerProvider() } }), []);
   });
 });

@@ -12,7 +12,19 @@ import path from 'node:path';
 export function compileLibrary(root: string, outDir: string): string {
   rmSync(outDir, { recursive: true, force: true });
   const tsc = createRequire(path.join(root, 'package.json')).resolve('typescript/bin/tsc');
-  const args = [tsc, '-p', path.join(root, 'tsconfig.build.json'), '--outDir', outDir, '--declaration', 'false', '--declarationMap', 'false', '--sourceMap', 'false'];
+  const args = [
+    tsc,
+    '-p',
+    path.join(root, 'tsconfig.build.json'),
+    '--outDir',
+    outDir,
+    '--declaration',
+    'false',
+    '--declarationMap',
+    'false',
+    '--sourceMap',
+    'false',
+  ];
   const run = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', timeout: 180_000 });
   const entry = path.join(outDir, 'index.js');
   if (run.status !== 0 || !existsSync(entry)) {

@@ -12,9 +12,7 @@ export interface CommandMessage {
 
 /** child → orchestrator */
 export type ChildMessage =
-  | { kind: 'listening'; port: number }
-  | { kind: 'reply'; id: number; ok: true; data: unknown }
-  | { kind: 'reply'; id: number; ok: false; error: string };
+  { kind: 'listening'; port: number } | { kind: 'reply'; id: number; ok: true; data: unknown } | { kind: 'reply'; id: number; ok: false; error: string };
 
 /** what every child reports on `stats`: its own CPU time and how many requests it has received */
 export interface ServerStats {
@@ -68,7 +66,12 @@ export interface ProviderCounts {
 export const BROWSER_HEADER = 'x-bench-browser';
 
 export function isCommandMessage(value: unknown): value is CommandMessage {
-  return typeof value === 'object' && value !== null && typeof (value as { id?: unknown }).id === 'number' && typeof (value as { command?: unknown }).command === 'string';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { id?: unknown }).id === 'number' &&
+    typeof (value as { command?: unknown }).command === 'string'
+  );
 }
 
 export function isChildMessage(value: unknown): value is ChildMessage {

@@ -26,7 +26,9 @@ function git(root: string, args: string[], input?: Buffer): Buffer {
 export function libraryAt(root: string, ref: string, workDir: string): CommitLibrary {
   let commit: string;
   try {
-    commit = git(root, ['rev-parse', '--verify', '--short', `${ref}^{commit}`]).toString().trim();
+    commit = git(root, ['rev-parse', '--verify', '--short', `${ref}^{commit}`])
+      .toString()
+      .trim();
   } catch {
     throw new Error(`${ref} is not a commit of this repository (git rev-parse failed)`);
   }

@@ -17,7 +17,20 @@ export interface MachineInfo {
   commit: string;
 }
 
-const PACKAGES = ['express', 'express-session', 'openid-client', 'express-openid-connect', 'connect-redis', 'redis', 'connect-pg-simple', 'pg', 'oidc-provider', 'jose', 'autocannon', 'tsx'];
+const PACKAGES = [
+  'express',
+  'express-session',
+  'openid-client',
+  'express-openid-connect',
+  'connect-redis',
+  'redis',
+  'connect-pg-simple',
+  'pg',
+  'oidc-provider',
+  'jose',
+  'autocannon',
+  'tsx',
+];
 
 function run(cmd: string, args: string[]): string {
   try {
@@ -51,7 +64,10 @@ export function machineInfo(): MachineInfo {
     loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,
-    redisServer: run('redis-server', ['--version']).replace(/^Redis server /, '').split(' ')[0] ?? 'unknown',
+    redisServer:
+      run('redis-server', ['--version'])
+        .replace(/^Redis server /, '')
+        .split(' ')[0] ?? 'unknown',
     postgres: run('/usr/lib/postgresql/15/bin/postgres', ['--version']).replace(/^postgres \(PostgreSQL\) /, ''),
     versions,
     commit: `${run('git', ['-C', root.pathname, 'rev-parse', '--short', 'HEAD'])}${dirty ? ' + uncommitted changes in lib/' : ''}`,

@@ -111,7 +111,11 @@ export class BenchChild {
    */
   async stop(graceMs = 3000): Promise<void> {
     if (this.exited) return;
-    const gone = new Promise<void>((resolve) => this.proc.once('exit', () => { resolve(); }));
+    const gone = new Promise<void>((resolve) =>
+      this.proc.once('exit', () => {
+        resolve();
+      }),
+    );
     if (this.proc.connected) this.proc.disconnect();
     const term = setTimeout(() => this.proc.kill('SIGTERM'), graceMs);
     const kill = setTimeout(() => this.proc.kill('SIGKILL'), 2 * graceMs);

@@ -75,6 +75,9 @@ export function summarizeProfile(file: string, top = 30): string {
   lines.push('', 'self time by function:');
   for (const [k, v] of sorted(selfByFrame).slice(0, top)) lines.push(`  ${pct(v, busy)}  ${k}`);
   lines.push('', 'inclusive time by function:');
-  for (const [k, v] of sorted(inclusive).filter(([k]) => !k.startsWith('(root)')).slice(0, 2 * top)) lines.push(`  ${pct(v, busy)}  ${k}`);
+  for (const [k, v] of sorted(inclusive)
+    .filter(([k]) => !k.startsWith('(root)'))
+    .slice(0, 2 * top))
+    lines.push(`  ${pct(v, busy)}  ${k}`);
   return `${lines.join('\n')}\n`;
 }

@@ -124,7 +124,10 @@ export async function startTopology<Spec extends ServerSpec = (typeof SERVERS)[n
       }
       log(`PostgreSQL 15 on port ${String(postgresServer.port)}, databases ${databases.join(', ')}`);
     }
-    const [provider, apps] = await Promise.all([BenchChild.start('provider', 'provider'), Promise.all(specs.map((s) => BenchChild.start(s.name, s.script, { profileDir })))]);
+    const [provider, apps] = await Promise.all([
+      BenchChild.start('provider', 'provider'),
+      Promise.all(specs.map((s) => BenchChild.start(s.name, s.script, { profileDir }))),
+    ]);
     const servers = Object.fromEntries(specs.map((s, i) => [s.name, apps[i]])) as Record<Name, BenchChild>;
     const ready = await provider.request<ProviderReady>('configure', { clients: specs.map((s) => clientFor(s.name, servers[s.name as Name].url)) });
     log(`oidc-provider at ${ready.issuer}`);
@@ -132,7 +135,14 @@ export async function startTopology<Spec extends ServerSpec = (typeof SERVERS)[n
     await Promise.all(
       specs.map((spec: ServerSpec) => {
         const child = servers[spec.name as Name];
-        const settings: AppSettings = { issuer: ready.issuer, baseUrl: child.url, clientId: spec.name, clientSecret: clientSecretOf(spec.name), sessionSecret: SESSION_SECRET, store: spec.store };
+        const settings: AppSettings = {
+          issuer: ready.issuer,
+          baseUrl: child.url,
+          clientId: spec.name,
+          clientSecret: clientSecretOf(spec.name),
+          sessionSecret: SESSION_SECRET,
+          store: spec.store,
+        };
         if (spec.redisDb !== undefined) settings.redisUrl = redisUrl(spec.redisDb);
         if (spec.pgDatabase !== undefined) settings.postgresUrl = postgresUrl(spec.pgDatabase);
         if (spec.scope !== undefined) settings.scope = spec.scope;

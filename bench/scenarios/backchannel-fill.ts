@@ -35,7 +35,16 @@ function seededDocument(template: SessionTemplate, session: SeededSession, now: 
   return JSON.stringify({
     ...document,
     cookie: { ...document.cookie, expires: new Date(now + TTL_SEC * 1000).toISOString() },
-    oidc: { ...document.oidc, login: vault.seal({ ...login, user: { ...login.user, sub: session.sub }, sid: session.sid, accessToken: randomBytes(32).toString('base64url'), loggedInAt: Math.floor(now / 1000) }) },
+    oidc: {
+      ...document.oidc,
+      login: vault.seal({
+        ...login,
+        user: { ...login.user, sub: session.sub },
+        sid: session.sid,
+        accessToken: randomBytes(32).toString('base64url'),
+        loggedInAt: Math.floor(now / 1000),
+      }),
+    },
   });
 }
 
@@ -49,7 +58,14 @@ function newSession(i: number): SeededSession {
  * postgresSessionIndex's `oidc_index` (key, session_id, expires_at), with the keys
  * `sub:<issuer>:<hash of sub>` and `sid:<issuer>:<hash of sid>`.
  */
-export async function fillPostgresSessions(pool: pg.Pool, template: SessionTemplate, issuer: string, from: number, to: number, out: SeededSession[]): Promise<void> {
+export async function fillPostgresSessions(
+  pool: pg.Pool,
+  template: SessionTemplate,
+  issuer: string,
+  from: number,
+  to: number,
+  out: SeededSession[],
+): Promise<void> {
   for (let start = from; start < to; start += BATCH) {
     const now = Date.now();
     const expiresMs = now + TTL_SEC * 1000;
@@ -66,8 +82,14 @@ export async function fillPostgresSessions(pool: pg.Pool, template: SessionTempl
       out.push(session);
     }
     await Promise.all([
-      pool.query('INSERT INTO session (sid, sess, expire) SELECT id, doc, to_timestamp($3::double precision) FROM unnest($1::text[], $2::json[]) AS u(id, doc)', [ids, documents, expiresMs / 1000]),
-      pool.query('INSERT INTO oidc_index (key, session_id, expires_at) SELECT k, id, to_timestamp($3::double precision) FROM unnest($1::text[], $2::text[]) AS u(k, id)', [keys, keyIds, expiresMs / 1000]),
+      pool.query(
+        'INSERT INTO session (sid, sess, expire) SELECT id, doc, to_timestamp($3::double precision) FROM unnest($1::text[], $2::json[]) AS u(id, doc)',
+        [ids, documents, expiresMs / 1000],
+      ),
+      pool.query(
+        'INSERT INTO oidc_index (key, session_id, expires_at) SELECT k, id, to_timestamp($3::double precision) FROM unnest($1::text[], $2::text[]) AS u(k, id)',
+        [keys, keyIds, expiresMs / 1000],
+      ),
     ]);
   }
 }

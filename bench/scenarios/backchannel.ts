@@ -76,7 +76,12 @@ export async function runBackchannel(top: Topology, rounds: number, requestsPerS
  * bulk INSERTs (connect-pg-simple's session rows and the index's rows) and runs ANALYZE, as
  * autovacuum would after such a fill.
  */
-export async function runPostgresBackchannel(top: Topology<PostgresServerName>, rounds: number, requestsPerSize: number, log: (line: string) => void): Promise<BackchannelResult> {
+export async function runPostgresBackchannel(
+  top: Topology<PostgresServerName>,
+  rounds: number,
+  requestsPerSize: number,
+  log: (line: string) => void,
+): Promise<BackchannelResult> {
   const server = 'oidc-auth-backchannel-postgres';
   const pool = top.postgres(server);
   const store: SeededStore = {

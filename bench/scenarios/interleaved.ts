@@ -18,7 +18,12 @@ function combine(slices: readonly LoadSample[]): LoadSample {
  * Groups are visited in a shuffled order per round, and the order inside a group flips
  * every other round.
  */
-export async function runInterleaved(targets: readonly LoadTarget[], groups: readonly (readonly string[])[], plan: ThroughputPlan, log: (line: string) => void): Promise<ThroughputResult[]> {
+export async function runInterleaved(
+  targets: readonly LoadTarget[],
+  groups: readonly (readonly string[])[],
+  plan: ThroughputPlan,
+  log: (line: string) => void,
+): Promise<ThroughputResult[]> {
   const byId = new Map(targets.map((t) => [t.id, t]));
   for (const target of targets) await checkTarget(target);
   for (const target of targets) {

@@ -80,7 +80,12 @@ export async function runLogout(top: Topology, samples: number, log: (line: stri
     timed(() => fetch(`${app.url}/logout`, { method: 'POST', headers: { cookie: s.cookie, accept: 'application/json' } }), 200, 'logout');
   const revoke = (token: string, hint: string): Promise<number> =>
     timed(
-      () => fetch(revocationUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization }, body: new URLSearchParams({ token, token_type_hint: hint }) }),
+      () =>
+        fetch(revocationUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization },
+          body: new URLSearchParams({ token, token_type_hint: hint }),
+        }),
       200,
       'revocation',
     );
@@ -91,7 +96,16 @@ export async function runLogout(top: Topology, samples: number, log: (line: stri
     return performance.now() - started;
   };
 
-  const result: LogoutResult = { samples, logoutMs: [], refreshRevocationMs: [], accessRevocationMs: [], pairRevocationMs: [], verified: false, loginMs, cookieBytes };
+  const result: LogoutResult = {
+    samples,
+    logoutMs: [],
+    refreshRevocationMs: [],
+    accessRevocationMs: [],
+    pairRevocationMs: [],
+    verified: false,
+    loginMs,
+    cookieBytes,
+  };
   for (let i = 0; i < samples + WARMUP; i++) {
     const [a, b, c, d] = sessions.slice(PER_SAMPLE * i, PER_SAMPLE * (i + 1));
     if (a === undefined || b === undefined || c === undefined || d === undefined) break;
@@ -109,10 +123,15 @@ export async function runLogout(top: Topology, samples: number, log: (line: stri
       if (i >= WARMUP) result[step[0]].push(ms);
     }
     if (i === WARMUP) {
-      const still = await Promise.all([introspectionActive(top, a.refreshToken), introspectionActive(top, a.accessToken), introspectionActive(top, b.refreshToken)]);
+      const still = await Promise.all([
+        introspectionActive(top, a.refreshToken),
+        introspectionActive(top, a.accessToken),
+        introspectionActive(top, b.refreshToken),
+      ]);
       const gone = (await redis.exists(`sess:${sessionIdOf(a.cookie)}`)) === 0;
       result.verified = gone && still.every((active) => !active);
-      if (!result.verified) log(`  WARNING: after logout the session or its tokens are still alive (session gone: ${String(gone)}, active: ${still.join(', ')})`);
+      if (!result.verified)
+        log(`  WARNING: after logout the session or its tokens are still alive (session gone: ${String(gone)}, active: ${still.join(', ')})`);
     }
   }
   return result;

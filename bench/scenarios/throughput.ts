@@ -18,7 +18,13 @@ export interface ThroughputResult {
 }
 
 /** A scenario-1 target: the authenticated GET of a requiresAuth() route, with the session cookie of a login on that server. */
-function authenticated<Name extends ServerName>(top: Topology<Name>, cookies: Partial<Record<Name, LoggedIn>>, id: string, label: string, child: Name): LoadTarget {
+function authenticated<Name extends ServerName>(
+  top: Topology<Name>,
+  cookies: Partial<Record<Name, LoggedIn>>,
+  id: string,
+  label: string,
+  child: Name,
+): LoadTarget {
   const logged = cookies[child];
   if (logged === undefined) throw new Error(`no session for ${child}`);
   return { id, label, scenario: 1, child: top.servers[child], path: '/profile', headers: { cookie: logged.cookie }, expect: '"sub":"alice"' };
@@ -36,7 +42,15 @@ export function postgresThroughputTargets(top: Topology<PostgresServerName>, coo
 export function throughputTargets(top: Topology, sessions: Sessions): LoadTarget[] {
   const s = top.servers;
   const authed = (id: string, label: string, child: ServerName): LoadTarget => authenticated(top, sessions.cookies, id, label, child);
-  const anonymous = (id: string, label: string, child: keyof typeof s): LoadTarget => ({ id, label, scenario: 2, child: s[child], path: '/public', headers: {}, expect: '"ok":true' });
+  const anonymous = (id: string, label: string, child: keyof typeof s): LoadTarget => ({
+    id,
+    label,
+    scenario: 2,
+    child: s[child],
+    path: '/public',
+    headers: {},
+    expect: '"ok":true',
+  });
   return [
     authed('auth/oidc-auth/memory', 'express-oidc-auth, MemoryStore', 'oidc-auth-memory'),
     authed('auth/express-session/memory', 'express-session alone, MemoryStore', 'express-session-memory'),
@@ -106,7 +120,12 @@ export function roundOrder(targets: readonly LoadTarget[], round: number, togeth
  * pause for the previous server to go quiet. A slow spell of the shared machine thus lands
  * on all of them alike.
  */
-export async function runThroughput(targets: readonly LoadTarget[], plan: ThroughputPlan, log: (line: string) => void, together: readonly (readonly string[])[] = BACK_TO_BACK): Promise<ThroughputResult[]> {
+export async function runThroughput(
+  targets: readonly LoadTarget[],
+  plan: ThroughputPlan,
+  log: (line: string) => void,
+  together: readonly (readonly string[])[] = BACK_TO_BACK,
+): Promise<ThroughputResult[]> {
   for (const target of targets) await checkTarget(target);
   for (const target of targets) {
     await load(target, plan.warmupSeconds);
@@ -121,7 +140,9 @@ export async function runThroughput(targets: readonly LoadTarget[], plan: Throug
       await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
       const sample = await load(target, plan.seconds);
       result.samples.push(sample);
-      log(`  round ${String(round + 1)}/${String(plan.rounds)} ${target.id}: ${sample.rps.toFixed(0)} req/s, ${sample.cpuMicrosPerRequest.toFixed(1)} µs CPU/req`);
+      log(
+        `  round ${String(round + 1)}/${String(plan.rounds)} ${target.id}: ${sample.rps.toFixed(0)} req/s, ${sample.cpuMicrosPerRequest.toFixed(1)} µs CPU/req`,
+      );
     }
   }
   for (const target of targets) await checkTarget(target);

@@ -29,7 +29,11 @@ export function createInstance<TContext>(config: Readonly<ResolvedConfig<TContex
   // Looked up at each call, not bound now: a test (or an app) may replace the global fetch later.
   const fetch = instrumentedFetch(opts.fetch ?? ((url, init) => globalThis.fetch(url, init)), telemetry, endpoints);
   const sessionIndex = hashedSessionIndex(
-    boundedSessionIndex(opts.sessionIndex ?? memorySessionIndex(), STORE_TIMEOUT_MS, (what, cause) => new OidcAuthError(OidcAuthErrorCode.SESSION_STORE_FAILED, 503, `The session index failed (${what}); try again shortly.`, { cause })),
+    boundedSessionIndex(
+      opts.sessionIndex ?? memorySessionIndex(),
+      STORE_TIMEOUT_MS,
+      (what, cause) => new OidcAuthError(OidcAuthErrorCode.SESSION_STORE_FAILED, 503, `The session index failed (${what}); try again shortly.`, { cause }),
+    ),
     sealer,
   );
   const provider = createProvider(opts, fetch, endpoints);

@@ -92,7 +92,17 @@ export function transactionCookies({ sealer, secure, sameSite, callbackPath }: T
       const id = tx.state.slice(0, ID_LENGTH);
       const binding = `${tx.createdAt.toString(36)}.${randomBytes(16).toString('base64url')}`;
       const { requirements: u, silent, reauthenticateAfter: a } = tx;
-      const fields = { s: tx.state, n: tx.nonce, v: tx.verifier, r: tx.returnTo, t: tx.createdAt, b: binding, ...(u === undefined ? {} : { u: { a: u.acr, m: u.maxAge, s: u.sub } }), ...(silent === true ? { q: 1 } : {}), ...(a === undefined ? {} : { a }) };
+      const fields = {
+        s: tx.state,
+        n: tx.nonce,
+        v: tx.verifier,
+        r: tx.returnTo,
+        t: tx.createdAt,
+        b: binding,
+        ...(u === undefined ? {} : { u: { a: u.acr, m: u.maxAge, s: u.sub } }),
+        ...(silent === true ? { q: 1 } : {}),
+        ...(a === undefined ? {} : { a }),
+      };
       const sealed = sealer.seal('transaction', JSON.stringify(fields), txPrefix + id);
       res.cookie(txPrefix + id, sealed, { ...txCookie, maxAge: TRANSACTION_TTL_MS });
       res.cookie(bindPrefix + id, binding, { ...bindCookie, maxAge: TRANSACTION_TTL_MS });
@@ -123,7 +133,8 @@ function parse(json: string | undefined): (LoginTransaction & { binding: string 
   }
   if (typeof value !== 'object' || value === null) return undefined;
   const { s, n, v, r, t, b, u, q, a } = value as Record<string, unknown>;
-  if (typeof s !== 'string' || typeof n !== 'string' || typeof v !== 'string' || typeof r !== 'string' || typeof t !== 'number' || typeof b !== 'string') return undefined;
+  if (typeof s !== 'string' || typeof n !== 'string' || typeof v !== 'string' || typeof r !== 'string' || typeof t !== 'number' || typeof b !== 'string')
+    return undefined;
   const tx: LoginTransaction & { binding: string } = { state: s, nonce: n, verifier: v, returnTo: r, createdAt: t, binding: b };
   if (u !== undefined) {
     const requirements = parseRequirements(u);

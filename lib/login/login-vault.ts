@@ -159,10 +159,15 @@ export function createLoginVault(sealer: Sealer): LoginVault {
 
   return {
     seal(login) {
-      const { user, sid, acr, amr, authTime, userAgent, idToken, accessToken, refreshToken, tokenType, dpopKey, expiresAt, loggedInAt, lastSeenAt, refreshes } = login;
+      const { user, sid, acr, amr, authTime, userAgent, idToken, accessToken, refreshToken, tokenType, dpopKey, expiresAt, loggedInAt, lastSeenAt, refreshes } =
+        login;
       // The User-Agent is sealed with the claims: it says a good deal about the user's device.
       const sealedClaims = sealer.seal('session', JSON.stringify({ user, sid, acr, amr, authTime, userAgent }), 'claims');
-      const stored: StoredLogin = { claims: sealedClaims, tokens: sealer.seal('session', JSON.stringify({ idToken, accessToken, refreshToken, tokenType, dpopKey }), sealedClaims), loggedInAt };
+      const stored: StoredLogin = {
+        claims: sealedClaims,
+        tokens: sealer.seal('session', JSON.stringify({ idToken, accessToken, refreshToken, tokenType, dpopKey }), sealedClaims),
+        loggedInAt,
+      };
       if (expiresAt !== undefined) stored.expiresAt = expiresAt;
       if (lastSeenAt !== undefined) stored.lastSeenAt = lastSeenAt;
       if (refreshes !== undefined) stored.refreshes = refreshes;

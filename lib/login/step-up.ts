@@ -40,9 +40,15 @@ export function checkRequirements(required: LoginRequirements, claims: IDToken, 
   if (unmet === 'acr') {
     const shown = acr === undefined ? 'no acr' : `acr ${JSON.stringify(acr.slice(0, 64))}`;
     // Stryker disable next-line ArrayDeclaration: unmet is 'acr' only when required.acr is set
-    throw refused(`The provider authenticated the user with ${shown}, but this page requires ${(required.acr ?? []).map((a) => JSON.stringify(a)).join(' or ')}.`);
+    throw refused(
+      `The provider authenticated the user with ${shown}, but this page requires ${(required.acr ?? []).map((a) => JSON.stringify(a)).join(' or ')}.`,
+    );
   }
   if (unmet === 'maxAge') {
-    throw refused(authTime === undefined ? 'The provider did not say when the user authenticated (no auth_time), which a page with maxAge requires.' : `The provider did not authenticate the user again: the authentication is older than this page's maxAge (${String(required.maxAge)} s).`);
+    throw refused(
+      authTime === undefined
+        ? 'The provider did not say when the user authenticated (no auth_time), which a page with maxAge requires.'
+        : `The provider did not authenticate the user again: the authentication is older than this page's maxAge (${String(required.maxAge)} s).`,
+    );
   }
 }

@@ -40,6 +40,11 @@ function flag(value: unknown, name: string, problems: Problems): boolean {
 
 export function resolveAccess(input: Record<string, unknown>, problems: Problems): ResolvedAccess {
   const authRequired = flag(input['authRequired'], 'authRequired', problems);
-  if (!authRequired && input['publicPaths'] !== undefined) problems.push('"publicPaths" only applies with "authRequired: true"; without it every route is public unless it uses requiresAuth()');
-  return { authRequired, isPublic: publicMatcher(input['publicPaths'], problems), attemptSilentLogin: flag(input['attemptSilentLogin'], 'attemptSilentLogin', problems) };
+  if (!authRequired && input['publicPaths'] !== undefined)
+    problems.push('"publicPaths" only applies with "authRequired: true"; without it every route is public unless it uses requiresAuth()');
+  return {
+    authRequired,
+    isPublic: publicMatcher(input['publicPaths'], problems),
+    attemptSilentLogin: flag(input['attemptSilentLogin'], 'attemptSilentLogin', problems),
+  };
 }

@@ -23,7 +23,12 @@ export interface ProfileSettings {
  * the profile's. PKCE with S256, the one-time state and nonce and RFC 9207's iss check are
  * what the package always does; the provider's support for iss is checked at the first login.
  */
-export function resolveProfile(input: Record<string, unknown>, method: ClientAuthMethod, key: ClientPrivateKey | undefined, problems: Problems): ProfileSettings {
+export function resolveProfile(
+  input: Record<string, unknown>,
+  method: ClientAuthMethod,
+  key: ClientPrivateKey | undefined,
+  problems: Problems,
+): ProfileSettings {
   const profile = input['profile'];
   const par = input['pushedAuthorizationRequests'];
   const dpop = input['dpop'];
@@ -34,7 +39,8 @@ export function resolveProfile(input: Record<string, unknown>, method: ClientAut
   }
   if (par === false) problems.push('"pushedAuthorizationRequests" cannot be false with profile "fapi2": FAPI 2.0 requires pushed authorization requests');
   if (dpop === false) problems.push('"dpop" cannot be false with profile "fapi2": FAPI 2.0 requires sender-constrained tokens (DPoP)');
-  if (method !== 'private_key_jwt') problems.push(`"clientAuthMethod" must be "private_key_jwt" with profile "fapi2" (got "${method}"): FAPI 2.0 forbids client secrets and public clients`);
+  if (method !== 'private_key_jwt')
+    problems.push(`"clientAuthMethod" must be "private_key_jwt" with profile "fapi2" (got "${method}"): FAPI 2.0 forbids client secrets and public clients`);
   if (key !== undefined && key.key instanceof CryptoKey && !fapiKey(key.key)) {
     problems.push(`"clientPrivateKey" must sign with PS256, ES256 or EdDSA with profile "fapi2" (got a ${key.key.algorithm.name} key)`);
   }

@@ -34,7 +34,10 @@ export function resolveRefresh(value: unknown, problems: Problems): ResolvedOpti
   checkKeys(input, REFRESH_KEYS, 'refresh', problems);
   const automatic = input['automatic'] ?? true;
   if (typeof automatic !== 'boolean') problems.push('"refresh.automatic" must be a boolean');
-  return { automatic: automatic !== false, earlySeconds: seconds(input['earlySeconds'], 'refresh.earlySeconds', DEFAULTS.refreshEarlySeconds, 0, 3600, problems) };
+  return {
+    automatic: automatic !== false,
+    earlySeconds: seconds(input['earlySeconds'], 'refresh.earlySeconds', DEFAULTS.refreshEarlySeconds, 0, 3600, problems),
+  };
 }
 
 function lifetimeOf(value: unknown, name: string, fallback: number, problems: Problems): number | undefined {

@@ -76,7 +76,14 @@ export const DEFAULT_SESSION_COOKIE = 'oidc.sid';
 export const DEFAULTS = {
   scope: 'openid profile email',
   idTokenSigningAlg: 'RS256',
-  routes: { login: '/login', callback: '/callback', logout: '/logout', backchannelLogout: '/backchannel-logout', frontchannelLogout: '/frontchannel-logout', postLogoutRedirect: '/' },
+  routes: {
+    login: '/login',
+    callback: '/callback',
+    logout: '/logout',
+    backchannelLogout: '/backchannel-logout',
+    frontchannelLogout: '/frontchannel-logout',
+    postLogoutRedirect: '/',
+  },
   logoutMethods: ['POST'],
   logoutTimeoutMs: 5000,
   backchannelMaxAgeSec: 300,

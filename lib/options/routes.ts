@@ -23,7 +23,10 @@ export function resolveRoutes(value: unknown, problems: Problems): ResolvedOptio
     callbackMounted: callback !== false,
     logout: pathOrOff(r['logout'], 'routes.logout', d.logout, problems),
     backchannelLogout: pathOrOff(r['backchannelLogout'], 'routes.backchannelLogout', d.backchannelLogout, problems),
-    frontchannelLogout: r['frontchannelLogout'] === undefined ? (false as const) : pathOrOff(r['frontchannelLogout'], 'routes.frontchannelLogout', d.frontchannelLogout, problems),
+    frontchannelLogout:
+      r['frontchannelLogout'] === undefined
+        ? (false as const)
+        : pathOrOff(r['frontchannelLogout'], 'routes.frontchannelLogout', d.frontchannelLogout, problems),
     postLogoutRedirect: checkPath(r['postLogoutRedirect'], 'routes.postLogoutRedirect', d.postLogoutRedirect, problems),
   };
   const ownRoutes = (['login', 'callback', 'logout', 'backchannelLogout', 'frontchannelLogout'] as const).flatMap((name) => {
@@ -37,7 +40,9 @@ export function resolveRoutes(value: unknown, problems: Problems): ResolvedOptio
   // a redirect to, say, the login route would sign the user straight back in
   const clash = ownRoutes.find((o) => o.path === routes.postLogoutRedirect);
   if (clash !== undefined) {
-    problems.push(`"routes.postLogoutRedirect" must not be one of the package's own routes (got ${got(routes.postLogoutRedirect)}, which is "routes.${clash.name}")`);
+    problems.push(
+      `"routes.postLogoutRedirect" must not be one of the package's own routes (got ${got(routes.postLogoutRedirect)}, which is "routes.${clash.name}")`,
+    );
   }
   return routes;
 }

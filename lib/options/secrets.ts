@@ -16,7 +16,9 @@ function checkSecret(value: unknown, name: string, problems: Problems): readonly
   if (secrets.length === 0 || bad !== -1) {
     // the secret itself is never echoed, only its kind and length
     const gotSecret = Array.isArray(value) && value.length > 0 ? `an array whose entry ${String(bad)} is ${kind(secrets[bad])}` : kind(value);
-    problems.push(`"${name}" must be a random string of at least ${String(MIN_SECRET_LENGTH)} characters, or an array of them (newest first) (got ${gotSecret})`);
+    problems.push(
+      `"${name}" must be a random string of at least ${String(MIN_SECRET_LENGTH)} characters, or an array of them (newest first) (got ${gotSecret})`,
+    );
     return [];
   }
   return secrets as string[];
@@ -35,7 +37,9 @@ export function resolveSecrets(secret: unknown, session: unknown, problems: Prob
     return own;
   }
   if (session === false) {
-    problems.push('"secret" is required with "session: false": a random string of at least 32 characters (or an array, newest first) that keys the login cookies and the encryption of tokens at rest');
+    problems.push(
+      '"secret" is required with "session: false": a random string of at least 32 characters (or an array, newest first) that keys the login cookies and the encryption of tokens at rest',
+    );
     return [];
   }
   if (typeof session !== 'object' || session === null) return [];

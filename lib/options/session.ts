@@ -78,9 +78,12 @@ export function resolveSession(value: unknown, baseUrl: URL | undefined, problem
       `"session.name" ${got(userName)} needs "session.cookie" with secure true, path "/" and no domain, or browsers drop a __Host- cookie and nobody stays logged in (got secure ${got(merged['secure'])}, path ${got(merged['path'])}, domain ${got(merged['domain'])})`,
     );
   } else if (userName !== undefined && isSecurePrefixed(userName) && merged['secure'] !== true) {
-    problems.push(`"session.name" ${got(userName)} needs "session.cookie.secure" true, or browsers drop a __Secure- cookie and nobody stays logged in (got ${got(merged['secure'])})`);
+    problems.push(
+      `"session.name" ${got(userName)} needs "session.cookie.secure" true, or browsers drop a __Secure- cookie and nobody stays logged in (got ${got(merged['secure'])})`,
+    );
   }
-  const name = userName ?? (hostOnly(merged) && baseUrl !== undefined ? `__Host-${DEFAULT_SESSION_COOKIE}${pathSuffix(baseUrl.pathname)}` : DEFAULT_SESSION_COOKIE);
+  const name =
+    userName ?? (hostOnly(merged) && baseUrl !== undefined ? `__Host-${DEFAULT_SESSION_COOKIE}${pathSuffix(baseUrl.pathname)}` : DEFAULT_SESSION_COOKIE);
   // name after the spread: an explicit `name: undefined` must not bring back express-session's connect.sid
   return { genid: newSessionId, resave: false, saveUninitialized: false, ...(value as unknown as SessionOptions), name, cookie: merged };
 }

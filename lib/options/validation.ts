@@ -1,8 +1,8 @@
 import type { Request } from 'express';
 import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
 import { quietConsoleLogger, type Logger } from '../logging/logger.js';
-import { type ClientAuthMethod, type OidcAuthOptions } from './options.js';
-import { DEFAULTS, joinUrl, type ResolvedConfig, type ResolvedOptions } from './resolved.js';
+import { type OidcAuthOptions } from './options.js';
+import { DEFAULTS, joinUrl, type ResolvedConfig } from './resolved.js';
 import { LIFETIME_KEYS, REFRESH_KEYS, resolveLifetime, resolveRefresh } from './refresh-and-lifetime.js';
 import { kind, resolveSecrets } from './secrets.js';
 import { resolveSession } from './session.js';
@@ -14,11 +14,45 @@ import { ROUTE_KEYS, resolveRoutes } from './routes.js';
 import { resolveAccess } from './access.js';
 import { resolveProfile } from './profile.js';
 import { resolveTelemetry, TELEMETRY_KEYS } from './telemetry.js';
+import { LOGOUT_KEYS, resolveLogout } from './logout.js';
+import { checkClientAuth } from './client-auth.js';
 
 const KNOWN = {
-  top: ['issuer', 'clientId', 'clientSecret', 'clientAuthMethod', 'clientPrivateKey', 'baseUrl', 'scope', 'authorizationParams', 'pushedAuthorizationRequests', 'signedRequestObjects', 'dpop', 'profile', 'idTokenSigningAlg', 'routes', 'session', 'logout', 'hooks', 'context', 'logger', 'allowInsecureRequests', 'httpTimeoutMs', 'fetch', 'clockToleranceSec', 'authRequired', 'publicPaths', 'attemptSilentLogin', 'sessionIndex', 'refresh', 'lifetime', 'secret', 'telemetry'],
+  top: [
+    'issuer',
+    'clientId',
+    'clientSecret',
+    'clientAuthMethod',
+    'clientPrivateKey',
+    'baseUrl',
+    'scope',
+    'authorizationParams',
+    'pushedAuthorizationRequests',
+    'signedRequestObjects',
+    'dpop',
+    'profile',
+    'idTokenSigningAlg',
+    'routes',
+    'session',
+    'logout',
+    'hooks',
+    'context',
+    'logger',
+    'allowInsecureRequests',
+    'httpTimeoutMs',
+    'fetch',
+    'clockToleranceSec',
+    'authRequired',
+    'publicPaths',
+    'attemptSilentLogin',
+    'sessionIndex',
+    'refresh',
+    'lifetime',
+    'secret',
+    'telemetry',
+  ],
   routes: ROUTE_KEYS,
-  logout: ['methods', 'revokeTokens', 'idpLogout', 'timeoutMs', 'backchannelMaxAgeSec', 'reauthenticate'],
+  logout: LOGOUT_KEYS,
   hooks: ['postLogin', 'postLogout'],
 } as const;
 
@@ -33,70 +67,28 @@ export const OPTION_NAMES: readonly string[] = [
   ...TELEMETRY_KEYS.map((key) => `telemetry.${key}`),
 ];
 
-const AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'];
 /** parameters the package sets itself: letting options override them would undo a protection */
-export const RESERVED_AUTH_PARAMS: readonly string[] = ['client_id', 'redirect_uri', 'response_type', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method'];
-
-function isAuthMethod(value: unknown): value is ClientAuthMethod {
-  return AUTH_METHODS.some((m) => m === value);
-}
-
-function resolveLogout(value: unknown, problems: Problems): ResolvedOptions['logout'] {
-  const input = isRecord(value) ? value : {};
-  if (value !== undefined && !isRecord(value)) problems.push(`"logout" must be an object (got ${got(value)})`);
-  checkUnknownKeys(input, KNOWN.logout, 'logout.', problems);
-  const methods = input['methods'] ?? DEFAULTS.logoutMethods;
-  const validMethods = Array.isArray(methods) && methods.length > 0 && methods.every((m) => m === 'POST' || m === 'GET');
-  if (!validMethods) problems.push(`"logout.methods" must be a non-empty array of "POST" and/or "GET" (got ${got(methods)})`);
-  const revoke = input['revokeTokens'] ?? true;
-  let revokeAccessToken = true;
-  let revokeRefreshToken = true;
-  if (typeof revoke === 'boolean') {
-    revokeAccessToken = revoke;
-    revokeRefreshToken = revoke;
-  } else if (isRecord(revoke) && [revoke['accessToken'], revoke['refreshToken']].every((v) => v === undefined || typeof v === 'boolean')) {
-    checkUnknownKeys(revoke, ['accessToken', 'refreshToken'], 'logout.revokeTokens.', problems);
-    revokeAccessToken = revoke['accessToken'] !== false;
-    revokeRefreshToken = revoke['refreshToken'] !== false;
-  } else {
-    problems.push(`"logout.revokeTokens" must be a boolean or { accessToken?: boolean, refreshToken?: boolean } (got ${got(revoke)})`);
-  }
-  const idpLogout = input['idpLogout'] ?? true;
-  if (typeof idpLogout !== 'boolean') problems.push(`"logout.idpLogout" must be a boolean (got ${got(idpLogout)})`);
-  const timeoutMs = checkMillis(input['timeoutMs'], 'logout.timeoutMs', DEFAULTS.logoutTimeoutMs, problems);
-  const maxAge = input['backchannelMaxAgeSec'] ?? DEFAULTS.backchannelMaxAgeSec;
-  // Under 30 s a provider's ordinary delivery delay and clock skew would refuse good tokens; over
-  // an hour a captured token without exp stays replayable too long (its jti is remembered as long).
-  const validMaxAge = typeof maxAge === 'number' && Number.isInteger(maxAge) && maxAge >= 30 && maxAge <= 3600;
-  if (!validMaxAge) problems.push(`"logout.backchannelMaxAgeSec" must be a whole number of seconds between 30 and 3600 (got ${got(maxAge)})`);
-  return {
-    reauthenticate: resolveReauthenticate(input['reauthenticate'], problems),
-    methods: new Set(validMethods ? (methods as string[]) : DEFAULTS.logoutMethods),
-    revokeAccessToken,
-    revokeRefreshToken,
-    idpLogout: idpLogout === true,
-    timeoutMs,
-    backchannelMaxAgeSec: validMaxAge ? maxAge : DEFAULTS.backchannelMaxAgeSec,
-  };
-}
-
-function resolveReauthenticate(value: unknown, problems: Problems): ResolvedOptions['logout']['reauthenticate'] {
-  if (value === undefined || value === true) return { maxAgeZero: false };
-  if (value === false) return false;
-  if (isRecord(value) && (value['maxAgeZero'] === undefined || typeof value['maxAgeZero'] === 'boolean')) {
-    checkUnknownKeys(value, ['maxAgeZero'], 'logout.reauthenticate.', problems);
-    return { maxAgeZero: value['maxAgeZero'] === true };
-  }
-  problems.push(`"logout.reauthenticate" must be a boolean or { maxAgeZero?: boolean } (got ${got(value)})`);
-  return { maxAgeZero: false };
-}
+export const RESERVED_AUTH_PARAMS: readonly string[] = [
+  'client_id',
+  'redirect_uri',
+  'response_type',
+  'scope',
+  'state',
+  'nonce',
+  'code_challenge',
+  'code_challenge_method',
+];
 
 function checkSessionIndex(value: unknown, problems: Problems): SessionIndex | undefined {
   if (value === undefined) return undefined;
-  const missing = isRecord(value) ? ['add', 'remove', 'lookup', 'claimOnce', 'release', 'markEnded', 'isEnded'].find((m) => typeof value[m] !== 'function') : undefined;
+  const missing = isRecord(value)
+    ? ['add', 'remove', 'lookup', 'claimOnce', 'release', 'markEnded', 'isEnded'].find((m) => typeof value[m] !== 'function')
+    : undefined;
   if (!isRecord(value) || missing !== undefined) {
     const gotIndex = missing === undefined ? got(value) : `an object without the "${missing}" method`;
-    problems.push(`"sessionIndex" must be a session index with add, remove, lookup, claimOnce, release, markEnded and isEnded methods, such as redisSessionIndex(client) or postgresSessionIndex(pool) (got ${gotIndex})`);
+    problems.push(
+      `"sessionIndex" must be a session index with add, remove, lookup, claimOnce, release, markEnded and isEnded methods, such as redisSessionIndex(client) or postgresSessionIndex(pool) (got ${gotIndex})`,
+    );
     return undefined;
   }
   return value as unknown as SessionIndex;
@@ -133,46 +125,6 @@ function checkAuthorizationParams(value: unknown, problems: Problems): Record<st
   return params;
 }
 
-function checkClientAuth(input: Record<string, unknown>, problems: Problems): ClientAuthMethod {
-  const secret = input['clientSecret'];
-  const key = input['clientPrivateKey'];
-  // kind(), never got(): the secret and the key must not appear in a message
-  if (secret !== undefined && (typeof secret !== 'string' || secret === '')) problems.push(`"clientSecret" must be a non-empty string (got ${kind(secret)})`);
-  if (key !== undefined && !(isRecord(key) && key['key'] instanceof CryptoKey && (key['kid'] === undefined || typeof key['kid'] === 'string'))) {
-    problems.push(`"clientPrivateKey" must be { key: CryptoKey, kid?: string }, imported with crypto.subtle.importKey or jose importJWK (got ${kind(key)})`);
-  }
-  const fallback: ClientAuthMethod = secret !== undefined ? 'client_secret_basic' : key !== undefined ? 'private_key_jwt' : 'none';
-  const given = input['clientAuthMethod'];
-  // `clientSecret: process.env.CLIENT_SECRET` with the variable unset would silently make a
-  // public client, and the login would fail only after the user signed in at the provider.
-  if ('clientSecret' in input && secret === undefined && key === undefined && given === undefined) {
-    problems.push('"clientSecret" is present but undefined (an unset environment variable?): give the secret, or for a public client leave it out or set clientAuthMethod "none"');
-  }
-  const method = given ?? fallback;
-  if (!isAuthMethod(method)) {
-    problems.push(`"clientAuthMethod" must be one of ${AUTH_METHODS.map((m) => `"${m}"`).join(', ')} (got ${got(method)})`);
-    return fallback;
-  }
-  if ((method === 'client_secret_basic' || method === 'client_secret_post') && secret === undefined) {
-    problems.push(`"clientSecret" is required for clientAuthMethod "${method}"`);
-  }
-  if (method === 'private_key_jwt' && key === undefined) problems.push('"clientPrivateKey" is required for clientAuthMethod "private_key_jwt"');
-  // a credential the chosen method never sends is a sign of a mix-up, not something to ignore silently
-  if (secret !== undefined && (method === 'none' || method === 'private_key_jwt')) {
-    problems.push(`"clientSecret" is set but clientAuthMethod is "${method}", which does not use it: remove one of them`);
-  }
-  if (key !== undefined && method !== 'private_key_jwt') {
-    const defaulted = given === undefined ? ' (the default when clientSecret is set)' : '';
-    problems.push(`"clientPrivateKey" is set but clientAuthMethod is "${method}"${defaulted}, which does not use it: remove one of them or use "private_key_jwt"`);
-  }
-  return method;
-}
-
-/**
- * Reads the options once, collects every problem, and throws one OidcAuthError listing them
- * all. Builds nothing: what it returns is frozen data and the app's own values as given, from
- * which createInstance builds the services.
- */
 export function resolveOptions<TContext>(options: OidcAuthOptions<TContext>): Readonly<ResolvedConfig<TContext>> {
   if (!isRecord(options)) {
     // nothing else can be checked: report this one problem rather than every option as missing
@@ -230,7 +182,8 @@ export function resolveOptions<TContext>(options: OidcAuthOptions<TContext>): Re
   if (typeof dpop !== 'boolean') problems.push(`"dpop" must be a boolean (got ${got(dpop)})`);
   const jar = input['signedRequestObjects'] ?? false;
   if (typeof jar !== 'boolean') problems.push(`"signedRequestObjects" must be a boolean (got ${got(jar)})`);
-  else if (jar && options.clientPrivateKey === undefined) problems.push('"signedRequestObjects" needs "clientPrivateKey": the request object is signed with it');
+  else if (jar && options.clientPrivateKey === undefined)
+    problems.push('"signedRequestObjects" needs "clientPrivateKey": the request object is signed with it');
   const profile = resolveProfile(input, clientAuthMethod, options.clientPrivateKey, problems);
   const refresh = resolveRefresh(input['refresh'], problems);
   const lifetime = resolveLifetime(input['lifetime'], problems);

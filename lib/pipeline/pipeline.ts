@@ -47,7 +47,9 @@ export function createPipeline(instance: Instance): RequestHandler {
       res,
       sessionCallback(lateSaves, req, (err?: unknown) => {
         if (err !== undefined && err !== null) {
-          next(new OidcAuthError(OidcAuthErrorCode.SESSION_STORE_FAILED, 503, 'The session store could not load the session; try again shortly.', { cause: err }));
+          next(
+            new OidcAuthError(OidcAuthErrorCode.SESSION_STORE_FAILED, 503, 'The session store could not load the session; try again shortly.', { cause: err }),
+          );
           return;
         }
         withLifetime(req, res, next, path);

@@ -9,7 +9,7 @@ export function warnAtStartup({ opts, sessionIndex, sessions }: Instance): void 
   if (opts.session !== false && opts.session.store === undefined && process.env['NODE_ENV'] === 'production') {
     opts.logger.warn(
       {},
-      'NODE_ENV is production but no session store was given: sessions live in this process\'s memory, are lost on restart and are not seen by other instances. Pass session.store and sessionIndex on one shared database: connect-redis (new RedisStore({ client })) with redisSessionIndex(client), or connect-pg-simple (new PGStore({ pool })) with postgresSessionIndex(pool).',
+      "NODE_ENV is production but no session store was given: sessions live in this process's memory, are lost on restart and are not seen by other instances. Pass session.store and sessionIndex on one shared database: connect-redis (new RedisStore({ client })) with redisSessionIndex(client), or connect-pg-simple (new PGStore({ pool })) with postgresSessionIndex(pool).",
     );
   }
 
@@ -17,7 +17,10 @@ export function warnAtStartup({ opts, sessionIndex, sessions }: Instance): void 
   if (exposure !== undefined) opts.logger.warn({}, exposure);
 
   if (appStore !== undefined && !(appStore instanceof MemoryStore) && !sessionIndex.shared) {
-    opts.logger.warn({}, 'a shared session store is used with the in-memory session index: back-channel and front-channel logout only reach sessions created by this process. Pass sessionIndex: redisSessionIndex(client) or postgresSessionIndex(pool), on the same connection as the store.');
+    opts.logger.warn(
+      {},
+      'a shared session store is used with the in-memory session index: back-channel and front-channel logout only reach sessions created by this process. Pass sessionIndex: redisSessionIndex(client) or postgresSessionIndex(pool), on the same connection as the store.',
+    );
   }
 
   if (appStore !== undefined && sessionIndex.shared) {
@@ -25,7 +28,7 @@ export function warnAtStartup({ opts, sessionIndex, sessions }: Instance): void 
       { atomicWrites: atomic !== undefined },
       atomic !== undefined
         ? 'sessions are written atomically with their ended mark: requests read the session only'
-        : 'the session index cannot write sessions of this store atomically with their ended mark (connect-redis on the index\'s own client can, and connect-pg-simple with postgresSessionIndex): every request of a logged-in session also reads the mark',
+        : "the session index cannot write sessions of this store atomically with their ended mark (connect-redis on the index's own client can, and connect-pg-simple with postgresSessionIndex): every request of a logged-in session also reads the mark",
     );
   }
 

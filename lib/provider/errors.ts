@@ -97,12 +97,20 @@ const CLIENT_AUTH_ERRORS = new Set(['invalid_client', 'unauthorized_client']);
  * WWW-Authenticate challenge): no retry and no new login helps, the operator must fix the
  * client's credentials. Say so, and what the provider accepts.
  */
-function clientAuthenticationFailed(err: unknown, method: string | undefined, supported: readonly string[] | undefined, endpoint = 'token endpoint'): OidcAuthError | undefined {
+function clientAuthenticationFailed(
+  err: unknown,
+  method: string | undefined,
+  supported: readonly string[] | undefined,
+  endpoint = 'token endpoint',
+): OidcAuthError | undefined {
   let reason: string | undefined;
   if (err instanceof client.WWWAuthenticateChallengeError) reason = 'a 401 challenge';
   else if (err instanceof client.ResponseBodyError && CLIENT_AUTH_ERRORS.has(err.error)) reason = err.error;
   if (reason === undefined) return undefined;
-  const accepted = supported === undefined || supported.length === 0 ? 'it does not say which methods it supports' : `it supports: ${supported.map((m) => sanitizeForMessage(m, 40)).join(', ')}`;
+  const accepted =
+    supported === undefined || supported.length === 0
+      ? 'it does not say which methods it supports'
+      : `it supports: ${supported.map((m) => sanitizeForMessage(m, 40)).join(', ')}`;
   return new OidcAuthError(
     OidcAuthErrorCode.CONFIG_INVALID,
     500,
@@ -131,12 +139,25 @@ export function translateCallbackError(err: unknown, auth: ClientAuthContext = {
   if (refusedClient !== undefined) return refusedClient;
   // A provider that binds this client's tokens (RFC 9449 dpop_bound_access_tokens) refuses a token request without a proof.
   if (err instanceof client.ResponseBodyError && auth.dpop === false && (err.error === 'invalid_dpop_proof' || /\bdpop\b/i.test(err.error_description ?? ''))) {
-    return new OidcAuthError(OidcAuthErrorCode.CONFIG_INVALID, 500, `The provider requires DPoP-bound tokens for this client (${sanitizeForMessage(err.error, 60)}): set "dpop: true".`, { cause: err });
+    return new OidcAuthError(
+      OidcAuthErrorCode.CONFIG_INVALID,
+      500,
+      `The provider requires DPoP-bound tokens for this client (${sanitizeForMessage(err.error, 60)}): set "dpop: true".`,
+      { cause: err },
+    );
   }
   if (err instanceof client.ResponseBodyError) {
     // Some providers (oidc-provider) answer a missing proof with a bare invalid_grant: say what it may mean.
-    const hint = auth.dpop === false && auth.dpopSupported === true && err.error === 'invalid_grant' ? ' If the provider binds this client\'s tokens with DPoP, set "dpop: true".' : '';
-    return new OidcAuthError(OidcAuthErrorCode.CALLBACK_INVALID, 400, `The provider refused the authorization code (${sanitizeForMessage(err.error, 60)}). Start the login again.${hint}`, { cause: err });
+    const hint =
+      auth.dpop === false && auth.dpopSupported === true && err.error === 'invalid_grant'
+        ? ' If the provider binds this client\'s tokens with DPoP, set "dpop: true".'
+        : '';
+    return new OidcAuthError(
+      OidcAuthErrorCode.CALLBACK_INVALID,
+      400,
+      `The provider refused the authorization code (${sanitizeForMessage(err.error, 60)}). Start the login again.${hint}`,
+      { cause: err },
+    );
   }
   const reason = err instanceof Error ? reasonOf(err) : '';
   const detail = reason !== '' && !JWT_LIKE.test(reason) ? `: ${sanitizeForMessage(reason)}` : '';
@@ -171,8 +192,13 @@ export function authorizationError(error: unknown, description: unknown, cause?:
   const code = sanitizeForMessage(error, 60) || 'unknown_error';
   const text = sanitizeForMessage(description);
   const status = code === 'access_denied' ? 403 : 400;
-  return new OidcAuthError(OidcAuthErrorCode.AUTHORIZATION_ERROR, status, `The identity provider did not log you in: ${code}${text === '' ? '' : ` (${text})`}.`, {
-    cause,
-    providerError: code,
-  });
+  return new OidcAuthError(
+    OidcAuthErrorCode.AUTHORIZATION_ERROR,
+    status,
+    `The identity provider did not log you in: ${code}${text === '' ? '' : ` (${text})`}.`,
+    {
+      cause,
+      providerError: code,
+    },
+  );
 }

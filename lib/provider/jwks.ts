@@ -29,7 +29,12 @@ export function jwksUriOf(config: Configuration, allowInsecure: boolean): URL {
 }
 
 /** The provider's JWKS, fetched lazily, cached per instance, one fetch in flight at a time. */
-export function createJwksCache(jwksUri: () => Promise<URL>, timeoutMs: number, now: () => number = Date.now, fetch: ProviderFetch = globalThis.fetch): JwksCache {
+export function createJwksCache(
+  jwksUri: () => Promise<URL>,
+  timeoutMs: number,
+  now: () => number = Date.now,
+  fetch: ProviderFetch = globalThis.fetch,
+): JwksCache {
   let current: Promise<JWTVerifyGetKey> | undefined;
   let latest: JWTVerifyGetKey | undefined;
   let loading = false;

@@ -11,7 +11,13 @@ import type { EndpointNames } from '../telemetry/provider-calls.js';
 function providerFetch(fetch: ProviderFetch): client.CustomFetch {
   return (url, options) => {
     const body = options.body instanceof Uint8Array ? new Uint8Array(options.body) : (options.body ?? null);
-    return fetch(url, { method: options.method, headers: options.headers, body, redirect: options.redirect, ...(options.signal === undefined ? {} : { signal: options.signal }) });
+    return fetch(url, {
+      method: options.method,
+      headers: options.headers,
+      body,
+      redirect: options.redirect,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
   };
 }
 
@@ -51,7 +57,10 @@ export function createProvider(opts: ResolvedOptions, fetch: ProviderFetch, endp
     const metadata: Partial<client.ClientMetadata> = { id_token_signed_response_alg: opts.idTokenSigningAlg, [client.clockTolerance]: opts.clockToleranceSec };
     if (opts.clientSecret !== undefined) metadata.client_secret = opts.clientSecret;
     const viaOption = providerFetch(fetch);
-    const basic = opts.clientAuthMethod === 'client_secret_basic' && opts.clientSecret !== undefined ? basicCredentials(opts.clientId, opts.clientSecret, viaOption) : undefined;
+    const basic =
+      opts.clientAuthMethod === 'client_secret_basic' && opts.clientSecret !== undefined
+        ? basicCredentials(opts.clientId, opts.clientSecret, viaOption)
+        : undefined;
     const config = await client.discovery(opts.issuer, opts.clientId, metadata, clientAuth(opts, basic), {
       timeout: Math.ceil(opts.httpTimeoutMs / 1000),
       [client.customFetch]: viaOption,

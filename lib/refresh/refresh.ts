@@ -17,11 +17,9 @@ import { STORE_TIMEOUT_MS, storeGet, storeSet } from '../session/store-calls.js'
 
 const POLL_MS = 50;
 
-
 function notAuthenticated(message: string): OidcAuthError {
   return new OidcAuthError(OidcAuthErrorCode.NOT_AUTHENTICATED, 401, message);
 }
-
 
 const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => {
@@ -72,7 +70,8 @@ export function createRefresher(instance: RefreshServices): Refresher {
   }
 
   async function grant(req: Request, sessionId: string, current: Login): Promise<Login> {
-    if (current.refreshToken === undefined) throw notAuthenticated('The access token cannot be refreshed: the provider issued no refresh token (ask for offline_access).');
+    if (current.refreshToken === undefined)
+      throw notAuthenticated('The access token cannot be refreshed: the provider issued no refresh token (ask for offline_access).');
     const config = await provider.config();
     const started = Date.now();
     let response;
@@ -92,7 +91,13 @@ export function createRefresher(instance: RefreshServices): Refresher {
     }
     if (response.id_token !== undefined) {
       try {
-        await verifyIdTokenSignature(response.id_token, { jwks, alg: opts.idTokenSigningAlg, issuer: config.serverMetadata().issuer, clientId: opts.clientId, clockToleranceSec: opts.clockToleranceSec });
+        await verifyIdTokenSignature(response.id_token, {
+          jwks,
+          alg: opts.idTokenSigningAlg,
+          issuer: config.serverMetadata().issuer,
+          clientId: opts.clientId,
+          clockToleranceSec: opts.clockToleranceSec,
+        });
       } catch (err) {
         if (err instanceof OidcAuthError && err.status === 503) throw err;
         return end(req, sessionId, 'the refreshed ID token failed validation', err);
@@ -105,7 +110,10 @@ export function createRefresher(instance: RefreshServices): Refresher {
     else next.expiresAt = nowSec + response.expires_in;
     if (response.token_type === 'bearer') delete next.tokenType;
     else next.tokenType = response.token_type;
-    opts.logger.debug({ sub: current.user.sub, ms: Date.now() - started, rotated: response.refresh_token !== undefined, expiresIn: response.expires_in }, 'access token refreshed');
+    opts.logger.debug(
+      { sub: current.user.sub, ms: Date.now() - started, rotated: response.refresh_token !== undefined, expiresIn: response.expires_in },
+      'access token refreshed',
+    );
     return next;
   }
 
@@ -117,7 +125,12 @@ export function createRefresher(instance: RefreshServices): Refresher {
     if (stored.tokens !== seen.tokens) return stored;
     const current = vault.open(stored);
     if (current === undefined) throw notAuthenticated('The session can no longer be read (its secret was removed). Log in again.');
-    const next = await measured((sec, failure) => { telemetry.refresh(sec, failure); }, () => telemetry.inSpan('express_oidc_auth.refresh', () => grant(req, sessionId, current)));
+    const next = await measured(
+      (sec, failure) => {
+        telemetry.refresh(sec, failure);
+      },
+      () => telemetry.inSpan('express_oidc_auth.refresh', () => grant(req, sessionId, current)),
+    );
     // A logout that landed during the grant revoked the old tokens, not these: revoke them too
     // and write nothing. (The store's own check after the write below covers a later logout.)
     if (await ended.isEnded(sessionId)) {
@@ -156,7 +169,13 @@ export function createRefresher(instance: RefreshServices): Refresher {
     const pending = once.run(
       sessionId,
       () => refreshLocked(req, store, sessionId, seen),
-      () => measured((sec, failure) => { telemetry.refreshLockWait(sec, failure); }, () => waitForOther(store, sessionId, seen)),
+      () =>
+        measured(
+          (sec, failure) => {
+            telemetry.refreshLockWait(sec, failure);
+          },
+          () => waitForOther(store, sessionId, seen),
+        ),
     );
     const next = await pending.catch((err: unknown) => {
       // The session is gone: this request too must answer as unauthenticated, and not save it back.

@@ -33,7 +33,10 @@ export function createBackchannelLogoutHandler(instance: Instance): TracedHandle
    */
   const rememberOrProceed = (key: string, ttlMs: number): Promise<boolean> =>
     sessionIndex.claimOnce(key, ttlMs).catch((err: unknown) => {
-      opts.logger.warn({ ...describeError(err) }, 'back-channel logout: the logout token id could not be remembered against replay (is the session index full?); the logout goes on');
+      opts.logger.warn(
+        { ...describeError(err) },
+        'back-channel logout: the logout token id could not be remembered against replay (is the session index full?); the logout goes on',
+      );
       return true;
     });
   return async function oidcBackchannelLogout(req, res, next, fail) {
@@ -56,7 +59,15 @@ export function createBackchannelLogoutHandler(instance: Instance): TracedHandle
       const issuer = config.serverMetadata().issuer;
       let claims;
       try {
-        claims = await validateLogoutToken(token, { issuer, clientId: opts.clientId, alg: opts.idTokenSigningAlg, jwks, maxAgeSec: opts.logout.backchannelMaxAgeSec, clockToleranceSec: opts.clockToleranceSec, claimOnce: rememberOrProceed });
+        claims = await validateLogoutToken(token, {
+          issuer,
+          clientId: opts.clientId,
+          alg: opts.idTokenSigningAlg,
+          jwks,
+          maxAgeSec: opts.logout.backchannelMaxAgeSec,
+          clockToleranceSec: opts.clockToleranceSec,
+          claimOnce: rememberOrProceed,
+        });
       } catch (err) {
         if (!(err instanceof LogoutTokenError)) throw err;
         invalid(res, fail, err.message, err.refusal);

@@ -17,7 +17,6 @@ import type { Instance } from '../instance/instance.js';
 import { authorizationError, translateCallbackError } from '../provider/errors.js';
 import { destroySession, regenerateSession, requireSession, saveSession, tokensOf, type Login } from '../session/session.js';
 
-
 /** What a provider answers prompt=none with when only the user could go on (OpenID Connect Core 3.1.2.6). */
 const SILENT_LOGIN_ANSWERS = new Set(['login_required', 'consent_required', 'interaction_required', 'account_selection_required']);
 
@@ -42,7 +41,19 @@ function stateMismatch(): OidcAuthError {
 /**
  * GET (query) or POST (form_post) /callback: validate everything, then start a fresh session.
  */
-export function createCallbackHandler({ opts, provider, jwks, transactions, vault, dpop, ended, loginMarker, hooks, sessionIndex, telemetry }: Instance): AsyncHandler {
+export function createCallbackHandler({
+  opts,
+  provider,
+  jwks,
+  transactions,
+  vault,
+  dpop,
+  ended,
+  loginMarker,
+  hooks,
+  sessionIndex,
+  telemetry,
+}: Instance): AsyncHandler {
   const refusals = createRefusalLog(opts.logger, 'login failed at the callback');
   return async function oidcCallback(req, res, next) {
     // Each step at debug, with how long the provider took: a failed login can be read from the log.
@@ -78,30 +89,62 @@ export function createCallbackHandler({ opts, provider, jwks, transactions, vaul
       const dpopKey = opts.dpop ? await newDpopKey() : undefined;
       const grantOptions = dpopKey === undefined ? {} : { DPoP: dpop.adopt(config, dpopKey) };
       const response = await client
-        .authorizationCodeGrant(config, currentUrl, { expectedState: state, expectedNonce: tx.nonce, pkceCodeVerifier: tx.verifier, idTokenExpected: true }, undefined, grantOptions)
+        .authorizationCodeGrant(
+          config,
+          currentUrl,
+          { expectedState: state, expectedNonce: tx.nonce, pkceCodeVerifier: tx.verifier, idTokenExpected: true },
+          undefined,
+          grantOptions,
+        )
         .catch((err: unknown) => {
-          throw translateCallbackError(err, { method: opts.clientAuthMethod, supported: config.serverMetadata().token_endpoint_auth_methods_supported, dpop: opts.dpop, dpopSupported: config.serverMetadata().dpop_signing_alg_values_supported !== undefined });
+          throw translateCallbackError(err, {
+            method: opts.clientAuthMethod,
+            supported: config.serverMetadata().token_endpoint_auth_methods_supported,
+            dpop: opts.dpop,
+            dpopSupported: config.serverMetadata().dpop_signing_alg_values_supported !== undefined,
+          });
         });
-      debug({ tokenRequestMs: Date.now() - tokenRequestStarted, refreshToken: response.refresh_token !== undefined, expiresIn: response.expires_in }, 'the provider answered the token request');
+      debug(
+        { tokenRequestMs: Date.now() - tokenRequestStarted, refreshToken: response.refresh_token !== undefined, expiresIn: response.expires_in },
+        'the provider answered the token request',
+      );
       unkept = { accessToken: response.access_token, ...(response.refresh_token === undefined ? {} : { refreshToken: response.refresh_token }) };
       step = 'the ID token';
       const claims = response.claims();
       if (claims === undefined || response.id_token === undefined) throw translateCallbackError(new Error('the token response has no ID token'));
       // Nothing from the token response is used before this: see id-token.ts for why we verify it ourselves.
-      await verifyIdTokenSignature(response.id_token, { jwks, alg: opts.idTokenSigningAlg, issuer: config.serverMetadata().issuer, clientId: opts.clientId, clockToleranceSec: opts.clockToleranceSec });
+      await verifyIdTokenSignature(response.id_token, {
+        jwks,
+        alg: opts.idTokenSigningAlg,
+        issuer: config.serverMetadata().issuer,
+        clientId: opts.clientId,
+        clockToleranceSec: opts.clockToleranceSec,
+      });
       const nowSec = Math.floor(Date.now() / 1000);
       checkIdTokenTimes(claims, nowSec, opts.clockToleranceSec);
       if (tx.requirements !== undefined) checkRequirements(tx.requirements, claims, nowSec, opts.clockToleranceSec);
       if (tx.reauthenticateAfter !== undefined) {
         try {
-          checkReauthenticated(tx.reauthenticateAfter, claims, nowSec, opts.clockToleranceSec, opts.logout.reauthenticate !== false && opts.logout.reauthenticate.maxAgeZero);
+          checkReauthenticated(
+            tx.reauthenticateAfter,
+            claims,
+            nowSec,
+            opts.clockToleranceSec,
+            opts.logout.reauthenticate !== false && opts.logout.reauthenticate.maxAgeZero,
+          );
         } catch (err) {
           // Not floodable (it takes the provider's own tokens), and the operator must learn which provider it is.
-          opts.logger.warn({ issuer: config.serverMetadata().issuer }, 'login refused: the provider ignored prompt=login and answered from its earlier session (see logout.reauthenticate and the README\'s provider recipes)');
+          opts.logger.warn(
+            { issuer: config.serverMetadata().issuer },
+            "login refused: the provider ignored prompt=login and answered from its earlier session (see logout.reauthenticate and the README's provider recipes)",
+          );
           throw err;
         }
       }
-      debug({ sid: typeof claims['sid'] === 'string', stepUp: tx.requirements !== undefined, reauthenticated: tx.reauthenticateAfter !== undefined }, 'the ID token is valid');
+      debug(
+        { sid: typeof claims['sid'] === 'string', stepUp: tx.requirements !== undefined, reauthenticated: tx.reauthenticateAfter !== undefined },
+        'the ID token is valid',
+      );
 
       const login: Login = { user: userFromClaims(claims), idToken: response.id_token, loggedInAt: nowSec, ...authenticationOf(claims) };
       login.accessToken = response.access_token;
@@ -130,7 +173,9 @@ export function createCallbackHandler({ opts, provider, jwks, transactions, vaul
       } catch (err) {
         // A session that back-channel logout could not find must not exist: fail closed.
         await destroySession(req).catch(() => undefined);
-        throw new OidcAuthError(OidcAuthErrorCode.SESSION_STORE_FAILED, 503, 'The session index could not be updated; try logging in again shortly.', { cause: err });
+        throw new OidcAuthError(OidcAuthErrorCode.SESSION_STORE_FAILED, 503, 'The session index could not be updated; try logging in again shortly.', {
+          cause: err,
+        });
       }
       unkept = undefined;
       // Marked for logout.reauthenticate and attemptSilentLogin: once this session is ended, the browser knows it had one.

@@ -22,7 +22,7 @@ export function createFrontchannelLogoutHandler(instance: Instance): TracedHandl
   const refusals = createRefusalLog(opts.logger, 'front-channel logout refused');
   // A sid that matches nothing usually means the provider's ID tokens carry no sid (or another
   // one): the user then stays logged in here, which an operator must hear about, at a bounded rate.
-  const unmatched = createRefusalLog(opts.logger, 'front-channel logout matched no session (do the provider\'s ID tokens carry this sid?)');
+  const unmatched = createRefusalLog(opts.logger, "front-channel logout matched no session (do the provider's ID tokens carry this sid?)");
   return async function oidcFrontchannelLogout(req, res, next, fail) {
     try {
       const query = queryOf(req);

@@ -18,7 +18,9 @@ import { contextOf } from '../request-context.js';
  */
 function assertCookieCanBeSet(opts: ResolvedOptions, req: Request): void {
   if (opts.baseUrl.protocol !== 'https:') return;
-  const forwarded = String(req.headers['x-forwarded-proto'] ?? '').split(',')[0]?.trim();
+  const forwarded = String(req.headers['x-forwarded-proto'] ?? '')
+    .split(',')[0]
+    ?.trim();
   const trustsProxy = opts.session !== false && opts.session.proxy === true;
   if (req.secure || (trustsProxy && forwarded === 'https')) return;
   throw new OidcAuthError(
@@ -138,15 +140,26 @@ export async function startLogin(instance: Instance, req: Request, res: Response
   const metadata = config.serverMetadata();
   // FAPI 2.0 (5.3.2.2): the client must check iss in the authorization response, so the provider must send it.
   if (opts.profile === 'fapi2' && metadata.authorization_response_iss_parameter_supported !== true) {
-    throw new OidcAuthError(OidcAuthErrorCode.CONFIG_INVALID, 500, 'profile "fapi2" needs a provider that sends iss in its authorization responses (RFC 9207: authorization_response_iss_parameter_supported), and this one does not say it does.');
+    throw new OidcAuthError(
+      OidcAuthErrorCode.CONFIG_INVALID,
+      500,
+      'profile "fapi2" needs a provider that sends iss in its authorization responses (RFC 9207: authorization_response_iss_parameter_supported), and this one does not say it does.',
+    );
   }
   const pushed = opts.pushedAuthorizationRequests || metadata.require_pushed_authorization_requests === true;
   if (pushed) assertMayPush(req);
   if (pushed && metadata.pushed_authorization_request_endpoint === undefined) {
-    throw new OidcAuthError(OidcAuthErrorCode.CONFIG_INVALID, 500, 'pushedAuthorizationRequests is on, but the provider publishes no pushed_authorization_request_endpoint. Turn the option off, or enable PAR at the provider.');
+    throw new OidcAuthError(
+      OidcAuthErrorCode.CONFIG_INVALID,
+      500,
+      'pushedAuthorizationRequests is on, but the provider publishes no pushed_authorization_request_endpoint. Turn the option off, or enable PAR at the provider.',
+    );
   }
   // Signed (RFC 9101): the parameters travel as one request object signed with the client's key.
-  const signed = opts.signedRequestObjects && opts.clientPrivateKey !== undefined ? await client.buildAuthorizationUrlWithJAR(config, request, opts.clientPrivateKey) : undefined;
+  const signed =
+    opts.signedRequestObjects && opts.clientPrivateKey !== undefined
+      ? await client.buildAuthorizationUrlWithJAR(config, request, opts.clientPrivateKey)
+      : undefined;
   // Pushed (RFC 9126): the parameters (or the request object) go to the provider over the back channel, with the client's authentication.
   const url = pushed
     ? await client.buildAuthorizationUrlWithPAR(config, signed?.searchParams ?? request).catch((err: unknown) => {
@@ -158,13 +171,20 @@ export async function startLogin(instance: Instance, req: Request, res: Response
   if (params['prompt'] === 'none') tx.silent = true;
   if (reauthenticate) tx.reauthenticateAfter = Math.floor(started / 1000);
   transactions.start(req, res, tx);
-  opts.logger.debug({ ms: Date.now() - started, pushed, stepUp: requirements !== undefined, silent: tx.silent === true, reauthenticate }, 'login: a login starts; off to the provider');
+  opts.logger.debug(
+    { ms: Date.now() - started, pushed, stepUp: requirements !== undefined, silent: tx.silent === true, reauthenticate },
+    'login: a login starts; off to the provider',
+  );
   redirect(res, 302, url.href);
 }
 
 /** The answer to a request that cannot start a login: it is not a top-level navigation. */
 export function refuseLoginStart(req: Request, res: Response): void {
-  sendJson(res, 401, { error: 'login_required', error_description: 'A login starts with a top-level navigation of the browser to this URL, not with a fetch.', login: req.originalUrl.split('?')[0] });
+  sendJson(res, 401, {
+    error: 'login_required',
+    error_description: 'A login starts with a top-level navigation of the browser to this URL, not with a fetch.',
+    login: req.originalUrl.split('?')[0],
+  });
 }
 
 /** GET /login?returnTo=…: off to the provider, and back to returnTo afterwards. */

@@ -20,7 +20,6 @@ export function rememberLogoutState(res: Response, opts: ResolvedOptions, state:
   res.cookie(LOGOUT_STATE_COOKIE, state, { ...cookieOptions(opts), maxAge: LOGOUT_STATE_MAX_AGE_MS });
 }
 
-
 /**
  * On the post-logout redirect: true when the state the provider returned matches this
  * browser's logout cookie (then consumed). A missing or wrong state leaves the cookie

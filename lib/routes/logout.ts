@@ -70,7 +70,15 @@ interface AnonymousLogoutLogs {
  * nothing behind it could flood the store with. An anonymous session the app kept data in is
  * destroyed, which writes nothing.
  */
-async function invalidate({ opts, ended, sessionIndex }: Instance, logs: AnonymousLogoutLogs, req: Request, res: Response, session: AppSession, login: Login | undefined, issuer: string | undefined): Promise<unknown> {
+async function invalidate(
+  { opts, ended, sessionIndex }: Instance,
+  logs: AnonymousLogoutLogs,
+  req: Request,
+  res: Response,
+  session: AppSession,
+  login: Login | undefined,
+  issuer: string | undefined,
+): Promise<unknown> {
   const sessionId = req.sessionID;
   const stored = session.oidc?.login;
   let failure: unknown;
@@ -113,7 +121,11 @@ export function createLogoutHandler(instance: Instance): AsyncHandler {
     };
     try {
       if (isCrossSite(req, opts.baseUrl.origin)) {
-        throw new OidcAuthError(OidcAuthErrorCode.CROSS_SITE_REQUEST, 403, 'Logout was requested from another site and refused. Log out from this application\'s own page.');
+        throw new OidcAuthError(
+          OidcAuthErrorCode.CROSS_SITE_REQUEST,
+          403,
+          "Logout was requested from another site and refused. Log out from this application's own page.",
+        );
       }
       const session = sessionOf(req);
       const stored = session?.oidc?.login;
@@ -134,7 +146,9 @@ export function createLogoutHandler(instance: Instance): AsyncHandler {
       const revocation = await revokeTokens(opts, telemetry, config, tokens);
       debug({ revocation }, 'the tokens are revoked');
       if (storeFailure !== undefined) {
-        throw new OidcAuthError(OidcAuthErrorCode.SESSION_STORE_FAILED, 503, 'Logout failed: the session store could not end the session. Try again shortly.', { cause: storeFailure });
+        throw new OidcAuthError(OidcAuthErrorCode.SESSION_STORE_FAILED, 503, 'Logout failed: the session store could not end the session. Try again shortly.', {
+          cause: storeFailure,
+        });
       }
       if (stored !== undefined) telemetry.sessionsEnded('logout', 1);
 

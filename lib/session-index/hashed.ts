@@ -28,7 +28,8 @@ export function hashedSessionIndex(index: SessionIndex, sealer: Sealer): Session
       await Promise.all(entries(entry).map((e) => index.remove(e)));
     },
     async lookup(issuer, { sid, sub }) {
-      const keys = sid !== undefined ? hashes(issuer, 'sid', sid).map((h) => ({ sid: h })) : sub !== undefined ? hashes(issuer, 'sub', sub).map((h) => ({ sub: h })) : [];
+      const keys =
+        sid !== undefined ? hashes(issuer, 'sid', sid).map((h) => ({ sid: h })) : sub !== undefined ? hashes(issuer, 'sub', sub).map((h) => ({ sub: h })) : [];
       const found = await Promise.all(keys.map((key) => index.lookup(issuer, key)));
       return [...new Set(found.flat())];
     },

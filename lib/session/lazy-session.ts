@@ -31,7 +31,11 @@ export function deferSession(req: Request, res: Response, sessionMiddleware: Req
       (req as Marked)[DEFERRED] = false;
       Reflect.deleteProperty(req, 'session');
       // Nothing to load (express-session calls back at once); a save that fails at the end is logged.
-      void sessionMiddleware(req, res, sessionCallback(lateSaves, req, () => undefined));
+      void sessionMiddleware(
+        req,
+        res,
+        sessionCallback(lateSaves, req, () => undefined),
+      );
       return req.session;
     },
     set(value: unknown) {

@@ -98,7 +98,8 @@ export function peekLogin(req: Request): StoredLogin | undefined {
   return sessionOf(req)?.oidc?.login;
 }
 
-const SESSION_MISSING_MESSAGE = 'oidcAuth: req.session is missing. With "session: false", mount express-session before oidcAuth() (app.use(session({ … })) first).';
+const SESSION_MISSING_MESSAGE =
+  'oidcAuth: req.session is missing. With "session: false", mount express-session before oidcAuth() (app.use(session({ … })) first).';
 
 /** The store that holds the sessions: the package's own, or the app's express-session store. */
 export function requireStore(store: Store | undefined): Store {

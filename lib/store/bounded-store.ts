@@ -64,11 +64,15 @@ class DelegatingStore extends session.Store {
   }
 
   private rawGet(sid: string, callback: (err: unknown, session?: SessionData | null) => void): void {
-    this.guard<SessionData | null>((err, value) => {
-      callback(err, value);
-    }, 'get', (done) => {
-      this.inner.get(sid, done);
-    });
+    this.guard<SessionData | null>(
+      (err, value) => {
+        callback(err, value);
+      },
+      'get',
+      (done) => {
+        this.inner.get(sid, done);
+      },
+    );
   }
 
   /**
@@ -171,11 +175,15 @@ class TouchingStore extends DelegatingStore {
       return;
     }
     // touch has no error channel in express-session: a failure or timeout only ends the wait.
-    this.guard<undefined>(() => callback?.(), 'touch', (done) => {
-      touch(sid, data, () => {
-        done();
-      });
-    });
+    this.guard<undefined>(
+      () => callback?.(),
+      'touch',
+      (done) => {
+        touch(sid, data, () => {
+          done();
+        });
+      },
+    );
   }
 }
 

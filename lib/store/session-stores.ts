@@ -32,7 +32,9 @@ export function createSessionStores(opts: ResolvedOptions, ended: EndedSessions,
   const atomic = appStore === undefined ? undefined : sessionIndex.atomicWriter?.(appStore);
   // MemoryStore answers synchronously and cannot hang; every other store gets a deadline on each call.
   const ownStore =
-    appStore === undefined ? undefined : wrapStore(appStore, { bounded: !(appStore instanceof MemoryStore), touch: opts.lifetime.idleSec === undefined, ended, atomic, telemetry });
+    appStore === undefined
+      ? undefined
+      : wrapStore(appStore, { bounded: !(appStore instanceof MemoryStore), touch: opts.lifetime.idleSec === undefined, ended, atomic, telemetry });
   const guarded = guardedStoreFactory(ended, (store) => sessionIndex.atomicWriter?.(store));
   return {
     appStore,

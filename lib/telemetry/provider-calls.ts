@@ -30,7 +30,9 @@ export function endpointNames(): EndpointNames {
       const bare = url.origin + url.pathname;
       const name = known.get(bare);
       if (name !== undefined) return name;
-      return url.pathname.endsWith('/.well-known/openid-configuration') || url.pathname.endsWith('/.well-known/oauth-authorization-server') ? 'discovery' : 'other';
+      return url.pathname.endsWith('/.well-known/openid-configuration') || url.pathname.endsWith('/.well-known/oauth-authorization-server')
+        ? 'discovery'
+        : 'other';
     },
   };
 }

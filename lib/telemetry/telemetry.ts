@@ -1,4 +1,16 @@
-import { metrics, SpanKind, SpanStatusCode, trace, type Attributes, type Counter, type Histogram, type MeterProvider, type Span, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import {
+  metrics,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Counter,
+  type Histogram,
+  type MeterProvider,
+  type Span,
+  type Tracer,
+  type TracerProvider,
+} from '@opentelemetry/api';
 import type { LogoutTrigger, RevocationOutcome } from '../public-types.js';
 import { fieldOf } from '../values.js';
 
@@ -87,22 +99,34 @@ function codeOf(value: unknown): string | undefined {
 export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
   const meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(SCOPE);
   const tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(SCOPE);
-  const seconds = (name: string, description: string): Histogram => meter.createHistogram(name, { description, unit: 's', advice: { explicitBucketBoundaries: SECONDS_BUCKETS } });
+  const seconds = (name: string, description: string): Histogram =>
+    meter.createHistogram(name, { description, unit: 's', advice: { explicitBucketBoundaries: SECONDS_BUCKETS } });
   const count = (name: string, description: string, unit: string): Counter => meter.createCounter(name, { description, unit });
 
-  const loginDuration = seconds('express_oidc_auth.login.duration', 'Callbacks handled, from the provider\'s redirect to the answer; error.type is the OIDC_* code of a failed login');
+  const loginDuration = seconds(
+    'express_oidc_auth.login.duration',
+    "Callbacks handled, from the provider's redirect to the answer; error.type is the OIDC_* code of a failed login",
+  );
   const logouts = count('express_oidc_auth.logout.sessions', 'Sessions ended, by what ended them', '{session}');
   const revocations = count('express_oidc_auth.token.revocations', 'RFC 7009 token revocations, by token type and outcome', '{token}');
-  const backchannelRequests = count('express_oidc_auth.backchannel_logout.requests', 'Back-channel logout requests answered; error.type is why one was refused', '{request}');
-  const refreshDuration = seconds('express_oidc_auth.refresh.duration', 'Access token refreshes made by this instance (the refresh token grant and its checks)');
-  const lockWait = seconds('express_oidc_auth.refresh.lock_wait.duration', 'Time a request waited for another instance\'s refresh of the same session');
+  const backchannelRequests = count(
+    'express_oidc_auth.backchannel_logout.requests',
+    'Back-channel logout requests answered; error.type is why one was refused',
+    '{request}',
+  );
+  const refreshDuration = seconds(
+    'express_oidc_auth.refresh.duration',
+    'Access token refreshes made by this instance (the refresh token grant and its checks)',
+  );
+  const lockWait = seconds('express_oidc_auth.refresh.lock_wait.duration', "Time a request waited for another instance's refresh of the same session");
   const storeDuration = seconds('express_oidc_auth.session_store.duration', 'Session store calls made by the package, by operation');
   const providerDuration = seconds('http.client.request.duration', 'Calls to the OpenID provider');
 
   // Attribute objects of the common, successful cases made once: the request path allocates none.
   const storeOk = new Map<StoreOperation, Attributes>((['get', 'set', 'destroy', 'touch'] as const).map((op) => [op, { [ATTR.storeOperation]: op }]));
   const storeSpanName = new Map<StoreOperation, string>((['get', 'set', 'destroy', 'touch'] as const).map((op) => [op, `session_store ${op}`]));
-  const withError = (base: Attributes, errorType: string | undefined): Attributes => (errorType === undefined ? base : { ...base, [ATTR.errorType]: errorType });
+  const withError = (base: Attributes, errorType: string | undefined): Attributes =>
+    errorType === undefined ? base : { ...base, [ATTR.errorType]: errorType };
   const none: Attributes = {};
 
   return {
@@ -182,7 +206,11 @@ export type TracedHandler<Req, Res> = (req: Req, res: Res, next: (err?: unknown)
  * A route handler in an active span: what it calls (provider, store) nests under it, and an
  * error it passes to `next`, or a refusal it reports through `fail`, marks the span failed with its code.
  */
-export function traced<Req, Res>(telemetry: Telemetry, name: string, handler: TracedHandler<Req, Res>): (req: Req, res: Res, next: (err?: unknown) => void) => Promise<void> {
+export function traced<Req, Res>(
+  telemetry: Telemetry,
+  name: string,
+  handler: TracedHandler<Req, Res>,
+): (req: Req, res: Res, next: (err?: unknown) => void) => Promise<void> {
   return (req, res, next) =>
     telemetry.inSpan(name, (span) =>
       handler(

@@ -19,6 +19,10 @@ export function userFromClaims(claims: IDToken): OidcUser {
 /** Checks openid-client leaves to the caller. */
 export function checkIdTokenTimes(claims: IDToken, nowSec: number, toleranceSec: number = CLOCK_TOLERANCE_SEC): void {
   if (claims.iat > nowSec + toleranceSec) {
-    throw new OidcAuthError(OidcAuthErrorCode.CALLBACK_INVALID, 400, 'The ID token was issued in the future (check the clocks of this server and the provider). Start the login again.');
+    throw new OidcAuthError(
+      OidcAuthErrorCode.CALLBACK_INVALID,
+      400,
+      'The ID token was issued in the future (check the clocks of this server and the provider). Start the login again.',
+    );
   }
 }

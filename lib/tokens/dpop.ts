@@ -19,7 +19,7 @@ export async function newDpopKey(): Promise<{ keyPair: CryptoKeyPair; jwk: JWK }
 async function keyPairOf(jwk: JWK): Promise<CryptoKeyPair> {
   const { d: _private, ...publicJwk } = jwk;
   const [privateKey, publicKey] = await Promise.all([importJWK(jwk, DPOP_ALG), importJWK(publicJwk, DPOP_ALG)]);
-  if (!(privateKey instanceof CryptoKey) || !(publicKey instanceof CryptoKey)) throw new Error('the session\'s DPoP key is not an EC key');
+  if (!(privateKey instanceof CryptoKey) || !(publicKey instanceof CryptoKey)) throw new Error("the session's DPoP key is not an EC key");
   return { privateKey, publicKey };
 }
 

@@ -21,7 +21,8 @@ function invalid(reason: string, cause: unknown): OidcAuthError {
 /** jose's reasons, as fixed texts: none of them carries a claim value or the token. */
 function translate(err: unknown, alg: string): OidcAuthError {
   if (err instanceof errors.JWKSNoMatchingKey) return invalid('no key of the provider matches the ID token (its "kid" is not in the provider\'s JWKS)', err);
-  if (err instanceof errors.JWKSMultipleMatchingKeys) return invalid('several provider keys could match the ID token (it names no "kid", or a "kid" that several keys share)', err);
+  if (err instanceof errors.JWKSMultipleMatchingKeys)
+    return invalid('several provider keys could match the ID token (it names no "kid", or a "kid" that several keys share)', err);
   if (err instanceof errors.JWSSignatureVerificationFailed) return invalid('the ID token signature is invalid', err);
   if (err instanceof errors.JOSEAlgNotAllowed) return invalid(`the ID token is not signed with ${alg}`, err);
   if (err instanceof errors.JWTExpired) return invalid('the ID token has expired', err);

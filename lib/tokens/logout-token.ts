@@ -108,7 +108,8 @@ export async function validateLogoutToken(token: string, check: LogoutTokenCheck
     }
     if (header.alg === undefined || header.alg === 'none') fail('unsigned logout tokens are refused', 'signature');
     const typ: unknown = header.typ;
-    if (typ !== undefined && (typeof typ !== 'string' || !ACCEPTED_TYPES.has(typ.toLowerCase()))) fail('the logout token "typ" names another kind of token: expected logout+jwt, JWT or none');
+    if (typ !== undefined && (typeof typ !== 'string' || !ACCEPTED_TYPES.has(typ.toLowerCase())))
+      fail('the logout token "typ" names another kind of token: expected logout+jwt, JWT or none');
     const claims = await verifySignature(token, check);
     const events = claims['events'];
     if (typeof events !== 'object' || events === null || Array.isArray(events)) fail('claim "events" must be an object');
@@ -133,6 +134,7 @@ export async function validateLogoutToken(token: string, check: LogoutTokenCheck
   }
   // Last, and outside the try: only a valid token is remembered, and a failing replay store
   // is the app's outage (503), not the provider's bad token (400).
-  if (!(await check.claimOnce(replayKey(check.issuer, valid.jti), valid.replayTtlMs))) throw new LogoutTokenError('this logout token was already used (jti replay)', 'replay');
+  if (!(await check.claimOnce(replayKey(check.issuer, valid.jti), valid.replayTtlMs)))
+    throw new LogoutTokenError('this logout token was already used (jti replay)', 'replay');
   return valid;
 }

@@ -12,7 +12,14 @@ export interface RevocationOutcomes {
 
 type Hint = 'access_token' | 'refresh_token';
 
-async function revokeOne(config: client.Configuration | undefined, token: string | undefined, hint: Hint, enabled: boolean, timeoutMs: number, log: Logger): Promise<RevocationOutcome> {
+async function revokeOne(
+  config: client.Configuration | undefined,
+  token: string | undefined,
+  hint: Hint,
+  enabled: boolean,
+  timeoutMs: number,
+  log: Logger,
+): Promise<RevocationOutcome> {
   if (!enabled || token === undefined) return 'skipped';
   if (config === undefined) return 'failed';
   if (config.serverMetadata().revocation_endpoint === undefined) return 'unsupported';
@@ -32,7 +39,12 @@ async function revokeOne(config: client.Configuration | undefined, token: string
  * RFC 7009 revocation of the refresh and the access token, in parallel, each bounded by
  * logout.timeoutMs. The refresh token matters most: it outlives the session. Never throws.
  */
-export async function revokeTokens(opts: Pick<ResolvedOptions, 'logout' | 'logger'>, telemetry: Telemetry, config: client.Configuration | undefined, tokens: OidcTokens): Promise<RevocationOutcomes> {
+export async function revokeTokens(
+  opts: Pick<ResolvedOptions, 'logout' | 'logger'>,
+  telemetry: Telemetry,
+  config: client.Configuration | undefined,
+  tokens: OidcTokens,
+): Promise<RevocationOutcomes> {
   const { revokeAccessToken, revokeRefreshToken, timeoutMs } = opts.logout;
   const [refreshToken, accessToken] = await Promise.all([
     revokeOne(config, tokens.refreshToken, 'refresh_token', revokeRefreshToken, timeoutMs, opts.logger),

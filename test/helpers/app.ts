@@ -30,7 +30,12 @@ export interface Captured {
 }
 
 /** A logger that drops every line: for measurements a logger that keeps lines would skew, and for runs whose log is not the point. */
-export const quietLogger: NonNullable<OidcAuthOptions['logger']> = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+export const quietLogger: NonNullable<OidcAuthOptions['logger']> = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
 
 /** A logger that keeps every line, to assert on what was (and was not) logged. */
 export function capturingLogger(): { lines: Captured[]; logger: NonNullable<OidcAuthOptions['logger']> } {

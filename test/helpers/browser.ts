@@ -83,10 +83,17 @@ export class Browser {
       body = new URLSearchParams(init.form).toString();
     }
     const method = init.method ?? (body === undefined ? 'GET' : 'POST');
-    const res = this.navigations && method === 'GET' ? await navigate(url, headers) : await fetch(url, { method, headers, body: body ?? null, redirect: 'manual' });
+    const res =
+      this.navigations && method === 'GET' ? await navigate(url, headers) : await fetch(url, { method, headers, body: body ?? null, redirect: 'manual' });
     for (const setCookie of res.headers.getSetCookie()) await this.jar.setCookie(setCookie, url, { ignoreError: true });
     const location = res.headers.get('location') ?? undefined;
-    return { status: res.status, url, location: location === undefined ? undefined : new URL(location, url).href, headers: res.headers, body: await res.text() };
+    return {
+      status: res.status,
+      url,
+      location: location === undefined ? undefined : new URL(location, url).href,
+      headers: res.headers,
+      body: await res.text(),
+    };
   }
 
   /** Follows redirects (GET) until a page that is not a redirect, up to a bound. */

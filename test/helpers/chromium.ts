@@ -9,7 +9,15 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 
 /** Flags checked on these machines: no sandbox (root in a container), and nothing that phones home. */
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /**
  * Where screenshots go: test-artifacts/browser/ (git-ignored), or BROWSER_ARTIFACTS_DIR, which
@@ -65,7 +73,12 @@ export interface BlockedRequest {
  * so pages load fast offline and a test can check which pages asked for the internet.
  */
 export async function localContext(browser: Browser, userAgent?: string): Promise<{ context: BrowserContext; blocked: BlockedRequest[] }> {
-  const context = await browser.newContext({ viewport: { width: 960, height: 720 }, colorScheme: 'light', locale: 'en-US', ...(userAgent === undefined ? {} : { userAgent }) });
+  const context = await browser.newContext({
+    viewport: { width: 960, height: 720 },
+    colorScheme: 'light',
+    locale: 'en-US',
+    ...(userAgent === undefined ? {} : { userAgent }),
+  });
   context.setDefaultTimeout(10_000);
   context.setDefaultNavigationTimeout(10_000);
   const blocked: BlockedRequest[] = [];
@@ -100,7 +113,10 @@ export class Steps {
 
   async step(title: string, run: () => Promise<void>): Promise<void> {
     this.#count += 1;
-    const slug = title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+    const slug = title
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '');
     const base = path.join(this.dir, `${String(this.#count).padStart(2, '0')}-${slug}`);
     try {
       await run();

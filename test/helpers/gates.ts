@@ -139,7 +139,10 @@ export interface SlowPost {
 /** A JSON POST whose headers and first `sentBytes` of body go out now, the rest only on finish(). */
 export function slowJsonPost(url: string, cookie: string, json: unknown, sentBytes: number): SlowPost {
   const body = Buffer.from(JSON.stringify(json));
-  const req = http.request(url, { method: 'POST', headers: { cookie, 'content-type': 'application/json', 'content-length': String(body.length), accept: 'application/json' } });
+  const req = http.request(url, {
+    method: 'POST',
+    headers: { cookie, 'content-type': 'application/json', 'content-length': String(body.length), accept: 'application/json' },
+  });
   const answer = new Promise<Answer>((resolve, reject) => {
     req.once('error', reject);
     req.once('response', (res) => {

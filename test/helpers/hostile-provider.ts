@@ -235,7 +235,15 @@ export async function startHostileProvider(options: HostileProviderOptions): Pro
     }
     const now = Math.floor(Date.now() / 1000);
     const nonce = authorization.get('nonce');
-    const standard: JWTPayload = { iss: issuer, aud: options.clientId, sub, iat: now, exp: now + 300, name: 'Alice Example', ...(nonce === null ? {} : { nonce }) };
+    const standard: JWTPayload = {
+      iss: issuer,
+      aud: options.clientId,
+      sub,
+      iat: now,
+      exp: now + 300,
+      name: 'Alice Example',
+      ...(nonce === null ? {} : { nonce }),
+    };
     const claims = behaviour.idTokenClaims?.(standard) ?? standard;
     const idToken = await (behaviour.signIdToken?.(claims, provider) ?? signRs256(claims, key));
     const accessToken = randomBytes(24).toString('base64url');

@@ -26,9 +26,23 @@ export async function selfSignedCert(dnsNames: readonly string[], openssl = '/us
     const certFile = path.join(dir, 'cert.pem');
     const san = dnsNames.map((name) => `DNS:${name}`).join(',');
     await run(openssl, [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', keyFile, '-out', certFile, '-days', '1',
-      '-subj', `/CN=${dnsNames[0] ?? 'localhost'}`, '-addext', `subjectAltName=${san}`,
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '1',
+      '-subj',
+      `/CN=${dnsNames[0] ?? 'localhost'}`,
+      '-addext',
+      `subjectAltName=${san}`,
     ]);
     return { key: await readFile(keyFile, 'utf8'), cert: await readFile(certFile, 'utf8') };
   } finally {
@@ -52,7 +66,9 @@ export async function httpsServer(tls: Tls): Promise<HttpsServer> {
     res.statusCode = 503;
     res.end('not ready');
   };
-  const server = https.createServer(tls, (req, res) => { handler(req, res); });
+  const server = https.createServer(tls, (req, res) => {
+    handler(req, res);
+  });
   const port = await new Promise<number>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
@@ -68,7 +84,11 @@ export async function httpsServer(tls: Tls): Promise<HttpsServer> {
     },
     close() {
       server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => { resolve(); }));
+      return new Promise((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
     },
   };
 }

@@ -31,7 +31,11 @@ function listen(server: http.Server, port: number): Promise<number> {
 function shut(server: http.Server): Promise<void> {
   if (!server.listening) return Promise.resolve();
   server.closeAllConnections();
-  return new Promise((resolve) => server.close(() => { resolve(); }));
+  return new Promise((resolve) =>
+    server.close(() => {
+      resolve();
+    }),
+  );
 }
 
 export async function lateServer(): Promise<LateServer> {
@@ -39,7 +43,10 @@ export async function lateServer(): Promise<LateServer> {
     res.statusCode = 503;
     res.end('not ready');
   };
-  const make = (): http.Server => http.createServer((req, res) => { handler(req, res); });
+  const make = (): http.Server =>
+    http.createServer((req, res) => {
+      handler(req, res);
+    });
   let server = make();
   const port = await listen(server, 0);
   return {

@@ -48,7 +48,11 @@ export function sidOf(idToken: string): string | undefined {
 }
 
 export async function postLogoutToken(appUrl: string, token: string, contentType = 'application/x-www-form-urlencoded'): Promise<Response> {
-  return fetch(`${appUrl}/backchannel-logout`, { method: 'POST', headers: { 'content-type': contentType }, body: new URLSearchParams({ logout_token: token }).toString() });
+  return fetch(`${appUrl}/backchannel-logout`, {
+    method: 'POST',
+    headers: { 'content-type': contentType },
+    body: new URLSearchParams({ logout_token: token }).toString(),
+  });
 }
 
 /** The same key material, usable with another algorithm (to sign with a valid key but the wrong alg). */

@@ -14,7 +14,13 @@ const PGStore = connectPgSimple(session);
  * refresh token; plus the session admin's routes as an app would have them (behind its own
  * authorization in a real app), and every postLogout seen in `ended`.
  */
-export function postgresInstance(issuer: string, at: LateServer, pool: pg.Pool, ended: PostLogoutContext[] = [], extra: Partial<OidcAuthOptions> = {}): express.Express {
+export function postgresInstance(
+  issuer: string,
+  at: LateServer,
+  pool: pg.Pool,
+  ended: PostLogoutContext[] = [],
+  extra: Partial<OidcAuthOptions> = {},
+): express.Express {
   const app = express();
   app.set('env', 'test');
   const auth = oidcAuth({
@@ -30,12 +36,20 @@ export function postgresInstance(issuer: string, at: LateServer, pool: pg.Pool, 
   app.post('/admin/end-user', (req, res, next) => {
     auth.endSessions({ sub: typeof req.query['sub'] === 'string' ? req.query['sub'] : '' }, { request: req }).then((result) => res.json(result), next);
   });
-  app.get('/me/sessions', requiresAuth((req, res, next) => {
-    auth.listSessions({ sub: req.oidc.user.sub }, { request: req }).then((sessions) => res.json(sessions), next);
-  }));
-  app.post('/me/sessions/end', requiresAuth((req, res, next) => {
-    auth.endSessions({ sub: req.oidc.user.sub, session: typeof req.query['session'] === 'string' ? req.query['session'] : '' }, { request: req }).then((result) => res.json(result), next);
-  }));
+  app.get(
+    '/me/sessions',
+    requiresAuth((req, res, next) => {
+      auth.listSessions({ sub: req.oidc.user.sub }, { request: req }).then((sessions) => res.json(sessions), next);
+    }),
+  );
+  app.post(
+    '/me/sessions/end',
+    requiresAuth((req, res, next) => {
+      auth
+        .endSessions({ sub: req.oidc.user.sub, session: typeof req.query['session'] === 'string' ? req.query['session'] : '' }, { request: req })
+        .then((result) => res.json(result), next);
+    }),
+  );
   app.use(jsonErrorHandler);
   return app;
 }

@@ -116,7 +116,11 @@ function clusterPids(data: string): number[] {
   } catch {
     return [];
   }
-  const children = spawnSync('ps', ['--ppid', String(postmaster), '-o', 'pid=']).stdout.toString().split('\n').map((line) => Number(line.trim())).filter((pid) => pid > 0);
+  const children = spawnSync('ps', ['--ppid', String(postmaster), '-o', 'pid='])
+    .stdout.toString()
+    .split('\n')
+    .map((line) => Number(line.trim()))
+    .filter((pid) => pid > 0);
   return [postmaster, ...children];
 }
 
@@ -165,7 +169,9 @@ export async function databaseText(pool: pg.Pool): Promise<string> {
 
 /** How many rows each table in the public schema holds. */
 export async function rowCounts(pool: pg.Pool): Promise<Record<string, number>> {
-  const tables = await pool.query<{ name: string; quoted: string }>("SELECT table_name AS name, quote_ident(table_name) AS quoted FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1");
+  const tables = await pool.query<{ name: string; quoted: string }>(
+    "SELECT table_name AS name, quote_ident(table_name) AS quoted FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1",
+  );
   const counts: Record<string, number> = {};
   for (const { name, quoted } of tables.rows) {
     const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoted}`);

@@ -52,7 +52,11 @@ export function authenticatingHandler(provider: Provider, choose: ChooseAuthenti
       const form = await formOf(req);
       const requested = details.params['acr_values'];
       const chosen = choose(typeof requested === 'string' && requested !== '' ? requested.split(' ') : []);
-      const login = { accountId: form.get('login') ?? 'alice', ...(chosen.acr === undefined ? {} : { acr: chosen.acr }), ts: Math.floor(Date.now() / 1000) - (chosen.ageSec ?? 0) };
+      const login = {
+        accountId: form.get('login') ?? 'alice',
+        ...(chosen.acr === undefined ? {} : { acr: chosen.acr }),
+        ts: Math.floor(Date.now() / 1000) - (chosen.ageSec ?? 0),
+      };
       await provider.interactionFinished(req, res, { login }, { mergeWithLastSubmission: false });
     })().catch((err: unknown) => {
       res.statusCode = 500;

@@ -40,7 +40,6 @@ export interface TestProviderOptions {
   authentication?: ChooseAuthentication;
 }
 
-
 export const SIGNING_KID = 'test-key-1';
 
 export interface TestSigningKeys {

@@ -10,7 +10,7 @@ function isMockTimersWarning(warning: unknown): boolean {
   return text.startsWith('The MockTimers API is an experimental feature');
 }
 
-process.emitWarning = ((warning: string | Error, ...rest: unknown[]): void => {
+process.emitWarning = (warning: string | Error, ...rest: unknown[]): void => {
   if (isMockTimersWarning(warning)) return;
   (emitWarning as (warning: string | Error, ...args: unknown[]) => void)(warning, ...rest);
-});
+};

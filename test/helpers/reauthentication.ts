@@ -25,7 +25,13 @@ export async function nextLogin(browser: Browser, appUrl: string, path = '/login
   for (let i = 0; i < 10 && !isProviderAnswer(page) && page.status >= 300 && page.status < 400 && page.location !== undefined; i++) {
     page = await browser.request(page.location);
   }
-  const outcome: LoginOutcome = isProviderAnswer(page) ? 'back to the callback' : page.body.includes('name="prompt" value="login"') ? 'login form' : page.body.includes('name="prompt" value="consent"') ? 'consent' : assert.fail(`unexpected page ${page.url} (${String(page.status)})`);
+  const outcome: LoginOutcome = isProviderAnswer(page)
+    ? 'back to the callback'
+    : page.body.includes('name="prompt" value="login"')
+      ? 'login form'
+      : page.body.includes('name="prompt" value="consent"')
+        ? 'consent'
+        : assert.fail(`unexpected page ${page.url} (${String(page.status)})`);
   return { outcome, request: new URL(start.location), page };
 }
 

@@ -3,7 +3,18 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { createCluster } from 'redis';
-import { adminClient, freePorts, isMissingBinary, missingTool, LOOPBACK, parseInfo, pollUntil, RedisProcesses, type AdminClient, type RedisAddress } from './redis-processes.js';
+import {
+  adminClient,
+  freePorts,
+  isMissingBinary,
+  missingTool,
+  LOOPBACK,
+  parseInfo,
+  pollUntil,
+  RedisProcesses,
+  type AdminClient,
+  type RedisAddress,
+} from './redis-processes.js';
 
 export { LOOPBACK, type RedisAddress } from './redis-processes.js';
 
@@ -62,7 +73,11 @@ export async function startRedisCluster(): Promise<RedisClusterServers> {
         return procs.start(`node-${String(port)}`, port, args, logfile);
       }),
     );
-    await promisify(execFile)('redis-cli', ['--cluster', 'create', ...dataPorts.map((port) => `${LOOPBACK}:${String(port)}`), '--cluster-replicas', '0', '--cluster-yes'], { timeout: 20_000 }).catch((error: unknown) => {
+    await promisify(execFile)(
+      'redis-cli',
+      ['--cluster', 'create', ...dataPorts.map((port) => `${LOOPBACK}:${String(port)}`), '--cluster-replicas', '0', '--cluster-yes'],
+      { timeout: 20_000 },
+    ).catch((error: unknown) => {
       if (isMissingBinary(error)) throw new Error(missingTool('redis-cli'));
       const output = error instanceof Error && 'stdout' in error ? String(error.stdout) : '';
       throw new Error(`redis-cli --cluster create failed: ${error instanceof Error ? error.message : String(error)} ${output}`);
@@ -76,7 +91,8 @@ export async function startRedisCluster(): Promise<RedisClusterServers> {
         for (const [i, admin] of admins.entries()) {
           const info = parseInfo(await admin.text('CLUSTER', 'INFO'));
           const state = `node ${String(dataPorts[i])}: state ${String(info.get('cluster_state'))}, slots ${String(info.get('cluster_slots_assigned'))}, known nodes ${String(info.get('cluster_known_nodes'))}`;
-          if (info.get('cluster_state') !== 'ok' || info.get('cluster_slots_assigned') !== String(CLUSTER_SLOTS) || info.get('cluster_known_nodes') !== '3') return state;
+          if (info.get('cluster_state') !== 'ok' || info.get('cluster_slots_assigned') !== String(CLUSTER_SLOTS) || info.get('cluster_known_nodes') !== '3')
+            return state;
           slots = slotRanges(await admin.call('CLUSTER', 'SLOTS'));
           maps.push(JSON.stringify(slots));
         }
@@ -89,7 +105,8 @@ export async function startRedisCluster(): Promise<RedisClusterServers> {
     if (covered !== CLUSTER_SLOTS || new Set(slots.map((range) => range.port)).size !== 3) throw new Error(`unexpected slot map ${JSON.stringify(slots)}`);
     for (const admin of admins) {
       const nodesText = await admin.text('CLUSTER', 'NODES');
-      if (nodesText.split('\n').some((line) => line.trim() !== '' && !line.split(' ')[1]?.startsWith(`${LOOPBACK}:`))) throw new Error(`a cluster node announces an address other than ${LOOPBACK}:\n${nodesText}`);
+      if (nodesText.split('\n').some((line) => line.trim() !== '' && !line.split(' ')[1]?.startsWith(`${LOOPBACK}:`)))
+        throw new Error(`a cluster node announces an address other than ${LOOPBACK}:\n${nodesText}`);
     }
     const nodes = dataPorts.map((port): RedisAddress => ({ host: LOOPBACK, port }));
     return {
@@ -118,7 +135,8 @@ function slotRanges(reply: unknown): SlotRange[] {
     const [start, end, master] = entry as unknown[];
     if (!Array.isArray(master) || typeof start !== 'number' || typeof end !== 'number') throw new Error(`CLUSTER SLOTS: bad entry ${JSON.stringify(entry)}`);
     const [ip, port] = master as unknown[];
-    if (ip !== LOOPBACK || typeof port !== 'number') throw new Error(`CLUSTER SLOTS: slots ${String(start)}-${String(end)} served by ${String(ip)}:${String(port)}, not on ${LOOPBACK}`);
+    if (ip !== LOOPBACK || typeof port !== 'number')
+      throw new Error(`CLUSTER SLOTS: slots ${String(start)}-${String(end)} served by ${String(ip)}:${String(port)}, not on ${LOOPBACK}`);
     return { start, end, port };
   });
   return ranges.sort((a, b) => a.start - b.start);

@@ -62,7 +62,12 @@ export async function relieve(client: RedisClient): Promise<void> {
  * `count` requests as a bot sends them (keep-alive, `concurrency` at a time), each answered in
  * full; resolves to how many got each status.
  */
-export async function flood(url: string, count: number, init: { method: string; headers?: Record<string, string> }, concurrency = 32): Promise<Map<number, number>> {
+export async function flood(
+  url: string,
+  count: number,
+  init: { method: string; headers?: Record<string, string> },
+  concurrency = 32,
+): Promise<Map<number, number>> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const statuses = new Map<number, number>();
   let sent = 0;

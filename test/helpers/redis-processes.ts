@@ -103,7 +103,17 @@ export async function pollUntil(what: string, check: () => Promise<true | string
  * CPU and GC time.
  */
 export async function adminClient(port: number): Promise<AdminClient> {
-  const redis = new Redis({ host: LOOPBACK, port, lazyConnect: true, enableReadyCheck: false, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000, commandTimeout: 2000 });
+  const redis = new Redis({
+    host: LOOPBACK,
+    port,
+    lazyConnect: true,
+    enableReadyCheck: false,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 2000,
+    commandTimeout: 2000,
+  });
   redis.on('error', () => undefined);
   await redis.connect();
   return {
@@ -267,7 +277,8 @@ export class RedisProcesses {
         if (!(await portOpen(port))) return 'port closed';
         // The port could belong to another process that took it first: check it is ours.
         const pid = parseInfo(await withAdmin(port, (client) => client.text('INFO', 'server'))).get('process_id');
-        if (pid !== String(child.pid)) throw new GiveUp(`port ${String(port)} is served by pid ${String(pid)}, not by redis-server ${name} (pid ${String(child.pid)})`);
+        if (pid !== String(child.pid))
+          throw new GiveUp(`port ${String(port)} is served by pid ${String(pid)}, not by redis-server ${name} (pid ${String(child.pid)})`);
         return true;
       },
       timeoutMs,
@@ -281,9 +292,11 @@ export class RedisProcesses {
       [...this.#children.values()].map(async (child) => {
         if (child.exitCode !== null || child.signalCode !== null) return;
         child.ref();
-        const gone = new Promise<void>((resolve) => child.once('exit', () => {
-          resolve();
-        }));
+        const gone = new Promise<void>((resolve) =>
+          child.once('exit', () => {
+            resolve();
+          }),
+        );
         child.kill('SIGKILL');
         await gone;
       }),

@@ -3,7 +3,19 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Redis, type RedisOptions } from 'ioredis';
 import { createSentinel } from 'redis';
-import { freePorts, GiveUp, LOOPBACK, parseInfo, parsePairs, pollUntil, RedisProcesses, withAdmin, withAdmins, type AdminClient, type RedisAddress } from './redis-processes.js';
+import {
+  freePorts,
+  GiveUp,
+  LOOPBACK,
+  parseInfo,
+  parsePairs,
+  pollUntil,
+  RedisProcesses,
+  withAdmin,
+  withAdmins,
+  type AdminClient,
+  type RedisAddress,
+} from './redis-processes.js';
 
 export { LOOPBACK, type RedisAddress } from './redis-processes.js';
 
@@ -107,7 +119,14 @@ export async function startRedisSentinel(): Promise<RedisSentinelServers> {
             const admin = sentinelAdmins[i];
             if (admin === undefined) throw new Error('no admin client');
             const seen = await sentinelView(admin);
-            const want = { master: `${LOOPBACK}:${String(masterPort)}`, replicas: [`${LOOPBACK}:${String(replicaPort)}`], sentinels: sentinelPorts.filter((p) => p !== port).map((p) => `${LOOPBACK}:${String(p)}`).sort() };
+            const want = {
+              master: `${LOOPBACK}:${String(masterPort)}`,
+              replicas: [`${LOOPBACK}:${String(replicaPort)}`],
+              sentinels: sentinelPorts
+                .filter((p) => p !== port)
+                .map((p) => `${LOOPBACK}:${String(p)}`)
+                .sort(),
+            };
             if (JSON.stringify(seen) !== JSON.stringify(want)) return `sentinel ${String(port)} sees ${JSON.stringify(seen)}`;
           }
           const link = parseInfo((await replicaAdmin?.text('INFO', 'replication')) ?? '').get('master_link_status');
@@ -158,7 +177,8 @@ export async function startRedisSentinel(): Promise<RedisSentinelServers> {
             async () => {
               for (const [i, admin] of sentinelAdmins.entries()) {
                 const addr = await admin.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME);
-                if (JSON.stringify(addr) !== JSON.stringify([LOOPBACK, String(newMaster)])) return `sentinel ${String(sentinelPorts[i])} names ${JSON.stringify(addr)}`;
+                if (JSON.stringify(addr) !== JSON.stringify([LOOPBACK, String(newMaster)]))
+                  return `sentinel ${String(sentinelPorts[i])} names ${JSON.stringify(addr)}`;
               }
               // A new connection each time: the promotion kills the normal clients of the promoted node.
               const role = parseInfo(await withAdmin(newMaster, (client) => client.text('INFO', 'replication'))).get('role');
@@ -202,8 +222,12 @@ async function sentinelView(client: AdminClient): Promise<{ master: string; repl
   const address = (fields: Map<string, string>): string => `${String(fields.get('ip'))}:${String(fields.get('port'))}`;
   const healthy = (fields: Map<string, string>): boolean => !/s_down|o_down|disconnected/.test(fields.get('flags') ?? '');
   return {
-    master: healthy(master) && master.get('flags')?.split(',').includes('master') === true ? address(master) : `${address(master)} (${String(master.get('flags'))})`,
-    replicas: (await list('REPLICAS')).filter((r) => healthy(r) && r.get('master-link-status') === 'ok').map(address).sort(),
+    master:
+      healthy(master) && master.get('flags')?.split(',').includes('master') === true ? address(master) : `${address(master)} (${String(master.get('flags'))})`,
+    replicas: (await list('REPLICAS'))
+      .filter((r) => healthy(r) && r.get('master-link-status') === 'ok')
+      .map(address)
+      .sort(),
     sentinels: (await list('SENTINELS')).filter(healthy).map(address).sort(),
   };
 }

@@ -40,7 +40,8 @@ export type RedisClient = ReturnType<typeof createClient>;
 const MISSING_IN_CI = 'redis-server is not installed, and CI must run the Redis tests (.ci/run installs it)';
 
 /** describe()'s skip option for a suite that needs redis-server: skipped on a developer machine without it, never under CI=true. */
-export const REDIS_SUITE_SKIP: string | false = !redisAvailable() && process.env['CI'] !== 'true' ? 'redis-server is not installed (apt-get install redis-server); skipped outside CI' : false;
+export const REDIS_SUITE_SKIP: string | false =
+  !redisAvailable() && process.env['CI'] !== 'true' ? 'redis-server is not installed (apt-get install redis-server); skipped outside CI' : false;
 
 /**
  * A redis-server for one suite and a connected node-redis client that reconnects quickly
@@ -98,7 +99,11 @@ export async function startRedis(): Promise<RedisServer> {
   const dir = mkdtempSync(path.join(tmpdir(), 'eoa-redis-'));
   const pidfile = path.join(dir, 'redis.pid');
   const start = async (): Promise<void> => {
-    const child = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--daemonize', 'yes', '--pidfile', pidfile, '--dir', dir], { stdio: 'ignore' });
+    const child = spawn(
+      'redis-server',
+      ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--daemonize', 'yes', '--pidfile', pidfile, '--dir', dir],
+      { stdio: 'ignore' },
+    );
     await new Promise<void>((resolve, reject) => {
       child.once('error', reject);
       child.once('exit', (code) => {

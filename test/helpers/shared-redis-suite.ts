@@ -29,7 +29,9 @@ export function sharedRedisSuite(setup: SharedRedisSetup): void {
       return {
         store: redis.store,
         index: (space) => redisSessionIndex(redis.client, space === undefined ? {} : { prefix: `${space}:` }),
-        ...(placement === undefined ? {} : { placement: { ...placement, sidKey: (space: string, issuer: string, sid: string) => `${space}:sid:${issuer}:${sid}` } }),
+        ...(placement === undefined
+          ? {}
+          : { placement: { ...placement, sidKey: (space: string, issuer: string, sid: string) => `${space}:sid:${issuer}:${sid}` } }),
         close: () => redis.close(),
       };
     },

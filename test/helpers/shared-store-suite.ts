@@ -94,7 +94,12 @@ export function sharedStoreSuite(setup: SharedBackendSetup): void {
       const space = `spread-${setup.atomic ? 'n' : 'i'}`;
       const index = cluster.index(space);
       const issuer = 'https://idp.example';
-      const entries = Array.from({ length: 1000 }, (_, i) => ({ issuer, sub: `user-${String(i % 10)}`, sid: `sid-${String(i)}`, sessionId: `session-${String(i)}` }));
+      const entries = Array.from({ length: 1000 }, (_, i) => ({
+        issuer,
+        sub: `user-${String(i % 10)}`,
+        sid: `sid-${String(i)}`,
+        sessionId: `session-${String(i)}`,
+      }));
       for (let i = 0; i < entries.length; i += 100) await Promise.all(entries.slice(i, i + 100).map((e) => index.add(e, 60_000)));
 
       const { placement } = cluster;
@@ -106,12 +111,22 @@ export function sharedStoreSuite(setup: SharedBackendSetup): void {
 
       for (let i = 0; i < entries.length; i += 100) {
         const found = await Promise.all(entries.slice(i, i + 100).map((e) => index.lookup(issuer, { sid: e.sid })));
-        assert.deepEqual(found, entries.slice(i, i + 100).map((e) => [e.sessionId]));
+        assert.deepEqual(
+          found,
+          entries.slice(i, i + 100).map((e) => [e.sessionId]),
+        );
       }
       for (let u = 0; u < 10; u++) {
         const sub = `user-${String(u)}`;
         const found = await index.lookup(issuer, { sub });
-        assert.deepEqual([...found].sort(), entries.filter((e) => e.sub === sub).map((e) => e.sessionId).sort(), `the sessions of ${sub}`);
+        assert.deepEqual(
+          [...found].sort(),
+          entries
+            .filter((e) => e.sub === sub)
+            .map((e) => e.sessionId)
+            .sort(),
+          `the sessions of ${sub}`,
+        );
       }
 
       for (let i = 0; i < entries.length; i += 100) {
@@ -144,7 +159,10 @@ export function sharedStoreSuite(setup: SharedBackendSetup): void {
       mock.timers.enable({ apis: ['Date'], now: Date.now() + 3601 * 1000 });
       try {
         const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => browser.get(`${(i % 2 === 0 ? a : b).url}/api/token`, ACCEPT_JSON)));
-        assert.deepEqual(answers.map((r) => r.status), Array<number>(20).fill(200));
+        assert.deepEqual(
+          answers.map((r) => r.status),
+          Array<number>(20).fill(200),
+        );
         assert.equal(grants() - before, 1);
         assert.equal(new Set(answers.map((r) => (JSON.parse(r.body) as { token: string }).token)).size, 1, 'every request got the same new token');
       } finally {

@@ -14,8 +14,15 @@ export const EVIL_HOST = `evil.${PARENT}`;
 
 /** TESTING.md's flags, plus: every *.example.test is this machine, and the test certificate is accepted. */
 const ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  `--host-resolver-rules=MAP *.${PARENT} 127.0.0.1`, '--ignore-certificate-errors',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  `--host-resolver-rules=MAP *.${PARENT} 127.0.0.1`,
+  '--ignore-certificate-errors',
 ];
 
 export function launchForSiblings(): Promise<Browser> {

@@ -47,7 +47,8 @@ export function asConnectPgSimpleStore(store: Store): ConnectPgSimpleStore | und
       // connect-pg-simple's own rule: the cookie's expiry when it has one, else its ttl (seconds) from now.
       // Read, never set: the typings deprecate setting `expires`, but it is what connect-pg-simple reads.
       const expires: unknown = Reflect.get(data.cookie, 'expires');
-      if (expires instanceof Date || (typeof expires === 'string' && expires !== '') || (typeof expires === 'number' && expires !== 0)) return Math.ceil(new Date(expires).valueOf() / 1000);
+      if (expires instanceof Date || (typeof expires === 'string' && expires !== '') || (typeof expires === 'number' && expires !== 0))
+        return Math.ceil(new Date(expires).valueOf() / 1000);
       const ttl = typeof pgStore.ttl === 'number' && pgStore.ttl > 0 ? pgStore.ttl : ONE_DAY_SEC;
       return Math.ceil(Date.now() / 1000 + ttl);
     },

@@ -59,11 +59,19 @@ type Row = Record<string, unknown>;
  */
 export function postgresSessionIndex(pool: PostgresPool, options: PostgresSessionIndexOptions = {}): SessionIndex {
   if (!isPool(pool)) {
-    throw new OidcAuthError(OidcAuthErrorCode.CONFIG_INVALID, 500, 'postgresSessionIndex: the pool must be a node-postgres pool (new Pool() from "pg" 8), the one connect-pg-simple is given.');
+    throw new OidcAuthError(
+      OidcAuthErrorCode.CONFIG_INVALID,
+      500,
+      'postgresSessionIndex: the pool must be a node-postgres pool (new Pool() from "pg" 8), the one connect-pg-simple is given.',
+    );
   }
   const cleanupEvery = options.cleanupEvery ?? 100;
   if (!Number.isInteger(cleanupEvery) || cleanupEvery < 1) {
-    throw new OidcAuthError(OidcAuthErrorCode.CONFIG_INVALID, 500, `postgresSessionIndex: "cleanupEvery" must be a whole number of writes, 1 or more (got ${JSON.stringify(cleanupEvery)})`);
+    throw new OidcAuthError(
+      OidcAuthErrorCode.CONFIG_INVALID,
+      500,
+      `postgresSessionIndex: "cleanupEvery" must be a whole number of writes, 1 or more (got ${JSON.stringify(cleanupEvery)})`,
+    );
   }
   const tables = postgresTables(options.schema, options.tablePrefix ?? 'oidc_');
   const sql = indexSql(tables);
@@ -143,7 +151,12 @@ export function postgresSessionIndex(pool: PostgresPool, options: PostgresSessio
         async setUnlessEnded(sessionId, data, mode) {
           await ready();
           // Through the store's own connection, where connect-pg-simple reads the session back.
-          const row = await pgStore.query(mode === 'create' ? write.create : write.update, [JSON.stringify(data), pgStore.expireOf(data), sessionId, Date.now()]);
+          const row = await pgStore.query(mode === 'create' ? write.create : write.update, [
+            JSON.stringify(data),
+            pgStore.expireOf(data),
+            sessionId,
+            Date.now(),
+          ]);
           return row === undefined ? 'ended' : 'written';
         },
       };
