@@ -116,16 +116,21 @@ describe('several app instances sharing Redis', { skip: REDIS_SUITE_SKIP }, () =
 
     await redis.stop();
     const started = Date.now();
-    const profile = await browser.get(`${a.url}/profile`, ACCEPT_JSON);
+    const logoutToken = await signLogoutToken(op, logoutClaims(op, 'hank', sid));
+    // Each waits for the store bound on its own: sent at once, they wait side by side. The
+    // logged-in browser's two requests stay in order (one cookie jar).
+    const [[profile, logout], loginAttempt, callback, backchannel] = await Promise.all([
+      (async () =>
+        [await browser.get(`${a.url}/profile`, ACCEPT_JSON), await browser.request(`${b.url}/logout`, { method: 'POST', headers: ACCEPT_JSON })] as const)(),
+      new Browser().get(`${a.url}/login`),
+      deliver(newcomer, answer),
+      postLogoutToken(a.url, logoutToken),
+    ]);
     assert.equal(profile.status, 503);
     assert.equal((JSON.parse(profile.body) as { code: string }).code, 'OIDC_SESSION_STORE_FAILED');
-    const loginAttempt = await new Browser().get(`${a.url}/login`);
     assert.equal(loginAttempt.status, 302, 'a login transaction lives in cookies, not in the store');
-    const callback = await deliver(newcomer, answer);
     assert.equal(callback.status, 503, 'the session a successful login creates cannot be stored');
-    const logout = await browser.request(`${b.url}/logout`, { method: 'POST', headers: ACCEPT_JSON });
     assert.equal(logout.status, 503);
-    const backchannel = await postLogoutToken(a.url, await signLogoutToken(op, logoutClaims(op, 'hank', sid)));
     assert.equal(backchannel.status, 503);
     assert.equal(((await backchannel.json()) as { error: string }).error, 'temporarily_unavailable');
     assert.ok(Date.now() - started < 5 * 5000, 'each answer came within the store bound');
