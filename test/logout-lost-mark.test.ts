@@ -18,7 +18,7 @@ import { evictUntilGone, relieve } from './helpers/redis-pressure.js';
 import { connectClient, REDIS_SUITE_SKIP, startRedisWithClient, type RedisClient, type RedisServer } from './helpers/redis.js';
 
 /** A safety net against a request left hanging by a failed test; no ordering depends on it. */
-const LIMIT = { timeout: 60_000 };
+const LIMIT = { timeout: 180_000 };
 
 interface Victim {
   cookie: string;

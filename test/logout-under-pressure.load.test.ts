@@ -17,7 +17,9 @@ import { REDIS_SUITE_SKIP, startRedisWithClient, type RedisClient, type RedisSer
 
 /** The issue's own figure: a bot's 10,000 logouts must leave nothing behind. */
 const FLOOD = 10_000;
-const LIMIT = { timeout: 120_000 };
+// A harness limit, not a figure of the guarantee: on a loaded 2-core CI machine 10,000
+// requests took over 2 minutes.
+const LIMIT = { timeout: 600_000 };
 
 /** The in-memory index, counting what is written to it: entries and ended marks. */
 function countingIndex(): { index: SessionIndex; writes: () => number } {

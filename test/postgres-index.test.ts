@@ -183,7 +183,7 @@ describe('the PostgreSQL session index on its own', { skip: POSTGRES_SUITE_SKIP 
     assert.equal((await storeGet(store, 'fresh')) ?? null, null);
   });
 
-  test("an update sent while a logout's delete holds the row waits for it, then writes nothing", { timeout: 20_000 }, async () => {
+  test("an update sent while a logout's delete holds the row waits for it, then writes nothing", { timeout: 120_000 }, async () => {
     const store = new PGStore({ pool, createTableIfMissing: true, pruneSessionInterval: false });
     const index = postgresSessionIndex(pool);
     const writer = index.atomicWriter?.(store);

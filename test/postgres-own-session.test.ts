@@ -18,7 +18,7 @@ import type { TestProvider } from './helpers/provider.js';
 
 const PGStore = connectPgSimple(session);
 /** A safety net against a request left hanging by a failed test; no ordering depends on it. */
-const LIMIT = { timeout: 20_000 };
+const LIMIT = { timeout: 120_000 };
 
 /**
  * The app mounts express-session with connect-pg-simple itself (`session: false`): its saves
