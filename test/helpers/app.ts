@@ -128,6 +128,9 @@ export function baseOptions(issuer: string, appUrl: string): OidcAuthOptions {
     clientSecret: CLIENT_SECRET,
     baseUrl: appUrl,
     allowInsecureRequests: true,
+    // The tests' providers answer in milliseconds; a loaded CI machine (three Node versions at
+    // once on two cores) once took one past the 10 s default. Tests of the bound set their own.
+    httpTimeoutMs: 30_000,
     session: { secret: SESSION_SECRET },
     logger: capturingLogger().logger,
   };
