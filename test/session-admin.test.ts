@@ -7,7 +7,7 @@ import { capturingLogger } from './helpers/app.js';
 import { ACCEPT_JSON, assertLoggedInAs, assertLoggedOut, assertOidcError, jsonOf } from './helpers/assertions.js';
 import { Browser, login } from './helpers/browser.js';
 import { Gate } from './helpers/gates.js';
-import { appWithSessionAdmin, providerForInstances, sharedRedisOptions } from './helpers/instances.js';
+import { appWithSessionAdmin, providerForInstances, selfServiceRoutes, sharedRedisOptions } from './helpers/instances.js';
 import { lateServer, type LateServer } from './helpers/late-server.js';
 import type { TestProvider } from './helpers/provider.js';
 import { REDIS_SUITE_SKIP, startRedisWithClient, type RedisClient, type RedisServer } from './helpers/redis.js';
@@ -35,20 +35,7 @@ describe("ending and listing a user's sessions from the app's own code, two inst
 
   function instance(server: LateServer): express.Express {
     return appWithSessionAdmin({ ...sharedRedisOptions(op.issuer, server, client), hooks: { postLogout: (ctx) => void ended.push(ctx) } }, (app, auth) => {
-      app.get(
-        '/me/sessions',
-        requiresAuth((req, res, next) => {
-          auth.listSessions({ sub: req.oidc.user.sub }, { request: req }).then((sessions) => res.json(sessions), next);
-        }),
-      );
-      app.post(
-        '/me/sessions/end',
-        requiresAuth((req, res, next) => {
-          auth
-            .endSessions({ sub: req.oidc.user.sub, session: typeof req.query['session'] === 'string' ? req.query['session'] : '' }, { request: req })
-            .then((result) => res.json(result), next);
-        }),
-      );
+      selfServiceRoutes(app, auth);
       // A request of the session still running when the sessions are ended, which then writes to it.
       app.get(
         '/held',

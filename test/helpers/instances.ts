@@ -1,6 +1,6 @@
 import { RedisStore } from 'connect-redis';
 import express from 'express';
-import { oidcAuth, redisSessionIndex, type OidcAuthHandler, type OidcAuthOptions } from '../../lib/index.js';
+import { oidcAuth, redisSessionIndex, requiresAuth, type OidcAuthHandler, type OidcAuthOptions } from '../../lib/index.js';
 import { addTestRoutes, baseOptions, clientFor, jsonErrorHandler, SESSION_SECRET } from './app.js';
 import type { LateServer } from './late-server.js';
 import { WITH_REFRESH_TOKEN } from './logout.js';
@@ -34,6 +34,24 @@ export function sharedRedisOptions(issuer: string, server: LateServer, client: R
  * routes, `POST /admin/end-user?sub=` calling `endSessions({ sub })`, `extra` routes of the
  * test's own, and JSON errors.
  */
+/** The user's own session routes, as the README's sessions recipe has them: list them, end one. */
+export function selfServiceRoutes(app: express.Express, auth: OidcAuthHandler): void {
+  app.get(
+    '/me/sessions',
+    requiresAuth((req, res, next) => {
+      auth.listSessions({ sub: req.oidc.user.sub }, { request: req }).then((sessions) => res.json(sessions), next);
+    }),
+  );
+  app.post(
+    '/me/sessions/end',
+    requiresAuth((req, res, next) => {
+      auth
+        .endSessions({ sub: req.oidc.user.sub, session: typeof req.query['session'] === 'string' ? req.query['session'] : '' }, { request: req })
+        .then((result) => res.json(result), next);
+    }),
+  );
+}
+
 export function appWithSessionAdmin(options: OidcAuthOptions, extra: (app: express.Express, auth: OidcAuthHandler) => void = () => undefined): express.Express {
   const app = express();
   app.set('env', 'test');

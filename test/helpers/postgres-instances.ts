@@ -1,9 +1,10 @@
-import express from 'express';
+import type express from 'express';
 import session from 'express-session';
 import connectPgSimple from 'connect-pg-simple';
 import type pg from 'pg';
-import { oidcAuth, postgresSessionIndex, requiresAuth, type OidcAuthOptions, type PostLogoutContext } from '../../lib/index.js';
-import { addTestRoutes, baseOptions, jsonErrorHandler, SESSION_SECRET } from './app.js';
+import { postgresSessionIndex, type OidcAuthOptions, type PostLogoutContext } from '../../lib/index.js';
+import { baseOptions, SESSION_SECRET } from './app.js';
+import { appWithSessionAdmin, selfServiceRoutes } from './instances.js';
 import type { LateServer } from './late-server.js';
 import { WITH_REFRESH_TOKEN } from './logout.js';
 
@@ -21,37 +22,17 @@ export function postgresInstance(
   ended: PostLogoutContext[] = [],
   extra: Partial<OidcAuthOptions> = {},
 ): express.Express {
-  const app = express();
-  app.set('env', 'test');
-  const auth = oidcAuth({
-    ...baseOptions(issuer, at.url),
-    ...WITH_REFRESH_TOKEN,
-    session: { secret: SESSION_SECRET, store: new PGStore({ pool, createTableIfMissing: true, pruneSessionInterval: false }) },
-    sessionIndex: postgresSessionIndex(pool),
-    hooks: { postLogout: (ctx) => void ended.push(ctx) },
-    ...extra,
-  });
-  app.use(auth);
-  addTestRoutes(app);
-  app.post('/admin/end-user', (req, res, next) => {
-    auth.endSessions({ sub: typeof req.query['sub'] === 'string' ? req.query['sub'] : '' }, { request: req }).then((result) => res.json(result), next);
-  });
-  app.get(
-    '/me/sessions',
-    requiresAuth((req, res, next) => {
-      auth.listSessions({ sub: req.oidc.user.sub }, { request: req }).then((sessions) => res.json(sessions), next);
-    }),
+  return appWithSessionAdmin(
+    {
+      ...baseOptions(issuer, at.url),
+      ...WITH_REFRESH_TOKEN,
+      session: { secret: SESSION_SECRET, store: new PGStore({ pool, createTableIfMissing: true, pruneSessionInterval: false }) },
+      sessionIndex: postgresSessionIndex(pool),
+      hooks: { postLogout: (ctx) => void ended.push(ctx) },
+      ...extra,
+    },
+    selfServiceRoutes,
   );
-  app.post(
-    '/me/sessions/end',
-    requiresAuth((req, res, next) => {
-      auth
-        .endSessions({ sub: req.oidc.user.sub, session: typeof req.query['session'] === 'string' ? req.query['session'] : '' }, { request: req })
-        .then((result) => res.json(result), next);
-    }),
-  );
-  app.use(jsonErrorHandler);
-  return app;
 }
 
 /** Rows of the session table and of the index for one session id. */
