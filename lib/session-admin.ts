@@ -1,3 +1,4 @@
+import { metadataOf } from './provider/metadata.js';
 import type { Request } from 'express';
 import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
 import { isCrossSite } from './http/cross-site.js';
@@ -101,7 +102,7 @@ export function createSessionAdmin(instance: Instance): SessionAdmin {
   const handlesOf = (sessionId: string): readonly string[] => sealer.keyedHashes('index', `session-handle:${sessionId}`);
 
   async function idsOf(selector: { sub: string; session: string | undefined } | { sid: string }): Promise<string[]> {
-    const issuer = (await provider.config()).serverMetadata().issuer;
+    const issuer = metadataOf(await provider.config()).issuer;
     const ids = await sessionIndex.lookup(issuer, 'sid' in selector ? { sid: selector.sid } : { sub: selector.sub });
     if ('sid' in selector || selector.session === undefined) return ids;
     const { session } = selector;

@@ -1,5 +1,6 @@
-import { createCipheriv, createDecipheriv, createHmac, createSecretKey, hkdfSync, randomFillSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, createSecretKey, hkdfSync } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
+import { RandomPool } from './random.js';
 
 /**
  * Encryption and keyed hashing of what the package keeps outside the process: tokens and
@@ -129,18 +130,8 @@ export function createSealer(secrets: string | readonly string[]): Sealer {
     if (keys === undefined) throw new Error(`sealing: unknown purpose ${JSON.stringify(purpose)}`);
     return keys;
   };
-  // One CSPRNG call costs several µs (a syscall), several times the AES work itself, so
-  // IVs come from a per-sealer pool of random bytes; each byte is handed out once.
-  const ivPool = Buffer.alloc(IVS_PER_REFILL * IV_BYTES);
-  let ivNext = ivPool.length;
-  const freshIv = (): Buffer => {
-    if (ivNext === ivPool.length) {
-      randomFillSync(ivPool);
-      ivNext = 0;
-    }
-    ivNext += IV_BYTES;
-    return ivPool.subarray(ivNext - IV_BYTES, ivNext);
-  };
+  // IVs from a pool of the sealer's own: one CSPRNG call per IVS_PER_REFILL seals.
+  const ivs = new RandomPool(IVS_PER_REFILL * IV_BYTES);
 
   return {
     seal(purpose, plaintext, aad) {
@@ -151,7 +142,7 @@ export function createSealer(secrets: string | readonly string[]): Sealer {
       // Random IVs (SP 800-38D §8.2.2): no counter to persist or share between app
       // instances; the price is a limit of 2^32 seals per key (§8.3), so per secret and
       // purpose, before the secret must be rotated.
-      const iv = freshIv();
+      const iv = ivs.take(IV_BYTES);
       const cipher = createCipheriv(CIPHER, key.key, iv, { authTagLength: TAG_BYTES });
       cipher.setAAD(additionalData(key.header, keys, aad));
       const body = cipher.update(plaintext, 'utf8');

@@ -1,3 +1,4 @@
+import { metadataOf } from '../provider/metadata.js';
 import type { Request } from 'express';
 import type { Store } from 'express-session';
 import type { BoundHooks } from '../hooks.js';
@@ -49,7 +50,7 @@ export async function endSessions(
   const config = provider.ready();
   // Without the provider's metadata (it is down and was never reached) the index entries stay
   // until they expire; the sessions themselves are still destroyed.
-  const issuer = config?.serverMetadata().issuer;
+  const issuer = config === undefined ? undefined : metadataOf(config).issuer;
   const outcomes = await Promise.all(
     sessionIds.map(async (sessionId) => {
       const data = await storeGet(store, sessionId, STORE_TIMEOUT_MS);

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import type { CookieOptions, Request, Response } from 'express';
 import { cookiesWithPrefix, readCookie, sameString } from '../http/cookies.js';
 import type { Sealer } from '../crypto/sealing.js';
+import { randomString } from '../crypto/random.js';
 
 /** One login in flight: what the callback needs to finish it. */
 export interface LoginTransaction {
@@ -35,7 +35,7 @@ export const TRANSACTION_TTL_MS = 10 * 60 * 1000;
 export const MAX_LOGINS_IN_FLIGHT = 5;
 /** The cookie names of a login carry this many characters of its state. */
 const ID_LENGTH = 16;
-/** What a state we issued looks like (client.randomState(): 43 base64url characters). */
+/** What a state we issued looks like (randomToken(): 43 base64url characters). */
 const STATE_SHAPE = /^[\w-]{16,128}$/;
 /** How far a transaction's creation time may lie ahead of this clock (another instance's). */
 const CLOCK_SKEW_MS = 60 * 1000;
@@ -90,7 +90,7 @@ export function transactionCookies({ sealer, secure, sameSite, callbackPath }: T
         .sort((a, b) => (Number.isNaN(a.createdAt) ? -1 : a.createdAt) - (Number.isNaN(b.createdAt) ? -1 : b.createdAt));
       for (const stale of inFlight.slice(0, Math.max(0, inFlight.length - (MAX_LOGINS_IN_FLIGHT - 1)))) drop(res, stale.id);
       const id = tx.state.slice(0, ID_LENGTH);
-      const binding = `${tx.createdAt.toString(36)}.${randomBytes(16).toString('base64url')}`;
+      const binding = `${tx.createdAt.toString(36)}.${randomString(16)}`;
       const { requirements: u, silent, reauthenticateAfter: a } = tx;
       const fields = {
         s: tx.state,

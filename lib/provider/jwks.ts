@@ -1,3 +1,4 @@
+import { metadataOf } from './metadata.js';
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import type { Configuration } from 'openid-client';
 import type { ProviderFetch } from '../public-types.js';
@@ -21,7 +22,7 @@ export interface JwksCache {
 
 /** The provider's jwks_uri from its metadata: https only, unless insecure requests are allowed. */
 export function jwksUriOf(config: Configuration, allowInsecure: boolean): URL {
-  const uri = config.serverMetadata().jwks_uri;
+  const uri = metadataOf(config).jwks_uri;
   if (uri === undefined) throw new Error('the provider publishes no jwks_uri');
   const url = new URL(uri);
   if (url.protocol !== 'https:' && !(allowInsecure && url.protocol === 'http:')) throw new Error('the provider jwks_uri is not https');

@@ -1,3 +1,4 @@
+import { metadataOf } from './metadata.js';
 import * as client from 'openid-client';
 import { describeError } from '../logging/logger.js';
 import { createRefusalLog } from '../logging/refusal-log.js';
@@ -81,7 +82,7 @@ export function createProvider(opts: ResolvedOptions, fetch: ProviderFetch, endp
       pending ??= discover().then(
         (config) => {
           resolved = config;
-          endpoints.learn(config.serverMetadata());
+          endpoints.learn(metadataOf(config));
           opts.logger.info({ issuer: opts.issuer.href }, 'provider metadata discovered');
           return config;
         },

@@ -1,3 +1,4 @@
+import { metadataOf } from '../provider/metadata.js';
 import type { Request } from 'express';
 import type { Store } from 'express-session';
 import * as client from 'openid-client';
@@ -86,7 +87,7 @@ export function createRefresher(instance: RefreshServices): Refresher {
     const nowSec = Math.floor(Date.now() / 1000);
     const claims = response.claims();
     // OpenID Connect Core 12.2: a refreshed ID token must name the same issuer and subject.
-    if (claims !== undefined && (claims.iss !== config.serverMetadata().issuer || claims.sub !== current.user.sub)) {
+    if (claims !== undefined && (claims.iss !== metadataOf(config).issuer || claims.sub !== current.user.sub)) {
       return end(req, sessionId, 'the refreshed ID token names another issuer or subject', undefined);
     }
     if (response.id_token !== undefined) {
@@ -94,7 +95,7 @@ export function createRefresher(instance: RefreshServices): Refresher {
         await verifyIdTokenSignature(response.id_token, {
           jwks,
           alg: opts.idTokenSigningAlg,
-          issuer: config.serverMetadata().issuer,
+          issuer: metadataOf(config).issuer,
           clientId: opts.clientId,
           clockToleranceSec: opts.clockToleranceSec,
         });

@@ -1,3 +1,4 @@
+import { metadataOf } from '../provider/metadata.js';
 import type { Request, Response } from 'express';
 import { endSessions } from '../ended/end-sessions.js';
 import { OidcAuthError } from '../errors.js';
@@ -56,7 +57,7 @@ export function createBackchannelLogoutHandler(instance: Instance): TracedHandle
         return;
       }
       const config = await provider.config();
-      const issuer = config.serverMetadata().issuer;
+      const issuer = metadataOf(config).issuer;
       let claims;
       try {
         claims = await validateLogoutToken(token, {

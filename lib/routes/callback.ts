@@ -1,3 +1,4 @@
+import { metadataOf } from '../provider/metadata.js';
 import * as client from 'openid-client';
 import type { IDToken } from 'openid-client';
 import { checkRequirements } from '../login/step-up.js';
@@ -99,9 +100,9 @@ export function createCallbackHandler({
         .catch((err: unknown) => {
           throw translateCallbackError(err, {
             method: opts.clientAuthMethod,
-            supported: config.serverMetadata().token_endpoint_auth_methods_supported,
+            supported: metadataOf(config).token_endpoint_auth_methods_supported,
             dpop: opts.dpop,
-            dpopSupported: config.serverMetadata().dpop_signing_alg_values_supported !== undefined,
+            dpopSupported: metadataOf(config).dpop_signing_alg_values_supported !== undefined,
           });
         });
       debug(
@@ -116,7 +117,7 @@ export function createCallbackHandler({
       await verifyIdTokenSignature(response.id_token, {
         jwks,
         alg: opts.idTokenSigningAlg,
-        issuer: config.serverMetadata().issuer,
+        issuer: metadataOf(config).issuer,
         clientId: opts.clientId,
         clockToleranceSec: opts.clockToleranceSec,
       });
@@ -135,7 +136,7 @@ export function createCallbackHandler({
         } catch (err) {
           // Not floodable (it takes the provider's own tokens), and the operator must learn which provider it is.
           opts.logger.warn(
-            { issuer: config.serverMetadata().issuer },
+            { issuer: metadataOf(config).issuer },
             "login refused: the provider ignored prompt=login and answered from its earlier session (see logout.reauthenticate and the README's provider recipes)",
           );
           throw err;
@@ -168,7 +169,7 @@ export function createCallbackHandler({
       fresh.oidc = { ...fresh.oidc, login: sealed };
       await saveSession(req);
       try {
-        const entry = { issuer: config.serverMetadata().issuer, sub: claims.sub, sid: login.sid, sessionId: req.sessionID };
+        const entry = { issuer: metadataOf(config).issuer, sub: claims.sub, sid: login.sid, sessionId: req.sessionID };
         await sessionIndex.add(entry, indexTtlMs(opts.lifetime));
       } catch (err) {
         // A session that back-channel logout could not find must not exist: fail closed.

@@ -1,3 +1,4 @@
+import { metadataOf } from '../provider/metadata.js';
 import type { Request, Response } from 'express';
 import { endSessions } from '../ended/end-sessions.js';
 import { queryOf, single } from '../http/http.js';
@@ -29,7 +30,7 @@ export function createFrontchannelLogoutHandler(instance: Instance): TracedHandl
       const iss = single(query, 'iss');
       const sid = single(query, 'sid');
       const config = await provider.config();
-      const issuer = config.serverMetadata().issuer;
+      const issuer = metadataOf(config).issuer;
       if (iss !== issuer || sid === undefined || sid === '') {
         refusals.refused(iss !== issuer ? 'iss is missing or not the issuer' : 'sid is missing');
         // Answered here, not passed on: the span is marked failed by hand (error.type as back-channel's malformed request).

@@ -1,3 +1,5 @@
+import { metadataOf } from '../provider/metadata.js';
+import { pkceChallenge, randomToken } from '../crypto/random.js';
 import type { Request, Response } from 'express';
 import * as client from 'openid-client';
 import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
@@ -117,9 +119,9 @@ export async function startLogin(instance: Instance, req: Request, res: Response
   // Known without the provider's metadata: refused before discovery could cost a call.
   if (opts.pushedAuthorizationRequests) assertMayPush(req);
   const config = await provider.config();
-  const state = client.randomState();
-  const nonce = client.randomNonce();
-  const verifier = client.randomPKCECodeVerifier();
+  const state = randomToken();
+  const nonce = randomToken();
+  const verifier = randomToken();
   if (requirements?.acr !== undefined) params['acr_values'] = requirements.acr.join(' ');
   if (requirements?.maxAge !== undefined) params['max_age'] = String(requirements.maxAge);
   if (reauthenticate) {
@@ -134,10 +136,10 @@ export async function startLogin(instance: Instance, req: Request, res: Response
     scope: opts.scope,
     state,
     nonce,
-    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge: pkceChallenge(verifier),
     code_challenge_method: 'S256',
   };
-  const metadata = config.serverMetadata();
+  const metadata = metadataOf(config);
   // FAPI 2.0 (5.3.2.2): the client must check iss in the authorization response, so the provider must send it.
   if (opts.profile === 'fapi2' && metadata.authorization_response_iss_parameter_supported !== true) {
     throw new OidcAuthError(

@@ -1,3 +1,5 @@
+import { metadataOf } from '../provider/metadata.js';
+import { randomToken } from '../crypto/random.js';
 import type { Request, Response } from 'express';
 import * as client from 'openid-client';
 import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
@@ -28,8 +30,8 @@ function hookTarget(value: string): string | undefined {
 }
 
 function endSessionUrl(opts: ResolvedOptions, config: client.Configuration | undefined, idToken: string | undefined): { url: URL; state: string } | undefined {
-  if (!opts.logout.idpLogout || config?.serverMetadata().end_session_endpoint === undefined) return undefined;
-  const state = client.randomState();
+  if (!opts.logout.idpLogout || config === undefined || metadataOf(config).end_session_endpoint === undefined) return undefined;
+  const state = randomToken();
   const params: Record<string, string> = { post_logout_redirect_uri: opts.postLogoutRedirectUri, state };
   if (idToken !== undefined) params['id_token_hint'] = idToken;
   // buildEndSessionUrl adds client_id itself, so a logout without a session still names the client.
@@ -133,7 +135,7 @@ export function createLogoutHandler(instance: Instance): AsyncHandler {
       const login = stored === undefined ? undefined : vault.open(stored);
       const discovered = await within(provider.config(), opts.logout.timeoutMs).catch(() => undefined);
       const config = discovered === TIMED_OUT ? undefined : discovered;
-      const issuer = config?.serverMetadata().issuer;
+      const issuer = config === undefined ? undefined : metadataOf(config).issuer;
 
       debug({ session: session !== undefined, login: login !== undefined, provider: config !== undefined }, 'the session is read');
       const storeFailure = session === undefined ? undefined : await invalidate(instance, logs, req, res, session, login, issuer);

@@ -1,3 +1,4 @@
+import { metadataOf } from '../provider/metadata.js';
 import * as client from 'openid-client';
 import { describeError, type Logger } from '../logging/logger.js';
 import type { ResolvedOptions } from '../options/resolved.js';
@@ -22,7 +23,7 @@ async function revokeOne(
 ): Promise<RevocationOutcome> {
   if (!enabled || token === undefined) return 'skipped';
   if (config === undefined) return 'failed';
-  if (config.serverMetadata().revocation_endpoint === undefined) return 'unsupported';
+  if (metadataOf(config).revocation_endpoint === undefined) return 'unsupported';
   const started = Date.now();
   try {
     const result = await within(client.tokenRevocation(config, token, { token_type_hint: hint }), timeoutMs);
