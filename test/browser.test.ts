@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { silentLogger } from '../example-app/logger.js';
 import { startExample, type RunningExample } from '../example-app/start.js';
-import { chromiumSkip, launchChromium, localContext, Steps, type BlockedRequest } from './helpers/chromium.js';
+import { chromiumSkip, launchChromium, releaseChromium, localContext, Steps, type BlockedRequest } from './helpers/chromium.js';
 import { REDIS_SUITE_SKIP, startRedisWithClient, type RedisClient, type RedisServer } from './helpers/redis.js';
 
 /*
@@ -150,7 +150,7 @@ describe('the example app in headless Chromium', () => {
   });
 
   after(async () => {
-    await browser.close();
+    await releaseChromium();
   });
 
   describe('with sessions in memory', () => {

@@ -4,10 +4,10 @@ import express from 'express';
 import type { Browser, Cookie } from 'playwright-core';
 import type { OidcAuthOptions } from '../lib/index.js';
 import { baseOptions, buildApp, capturingLogger, clientFor, SESSION_SECRET } from './helpers/app.js';
-import { chromiumSkip } from './helpers/chromium.js';
+import { chromiumSkip, launchChromium, releaseChromium } from './helpers/chromium.js';
 import { httpsServer, selfSignedCert, type HttpsServer } from './helpers/https.js';
 import { startTestProvider, type TestProvider } from './helpers/provider.js';
-import { EVIL_HOST, isolatedContext, launchForSiblings, logIn, PARENT, parentDomainCookie, whoAmI } from './helpers/sibling-hosts.js';
+import { EVIL_HOST, isolatedContext, logIn, PARENT, parentDomainCookie, whoAmI } from './helpers/sibling-hosts.js';
 
 /*
  * Cookie tossing against an app under a path, in headless Chromium over https. The attacker logs
@@ -38,7 +38,7 @@ describe('cookie tossing from a sibling subdomain against an https app under a p
   let toss: { cookies: string[]; location: string } = { cookies: [], location: '/' };
 
   before(async () => {
-    const launching = launchForSiblings();
+    const launching = launchChromium();
     try {
       const tls = await selfSignedCert([`*.${PARENT}`, PARENT]);
       [appServer, evilServer] = await Promise.all([httpsServer(tls), httpsServer(tls)]);
@@ -75,7 +75,7 @@ describe('cookie tossing from a sibling subdomain against an https app under a p
   });
 
   after(async () => {
-    await browser.close();
+    await releaseChromium();
     await Promise.all([appServer.close(), evilServer.close(), op.close()]);
   });
 

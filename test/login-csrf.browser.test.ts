@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Cookie, Response } from 'playwright-core';
 import { baseOptions, buildApp, clientFor } from './helpers/app.js';
-import { chromiumSkip } from './helpers/chromium.js';
+import { chromiumSkip, launchChromium, releaseChromium } from './helpers/chromium.js';
 import { httpsServer, selfSignedCert, type HttpsServer } from './helpers/https.js';
 import { startTestProvider, type TestProvider } from './helpers/provider.js';
-import { EVIL_HOST, isolatedContext, launchForSiblings, PARENT, parentDomainCookie, whoAmI } from './helpers/sibling-hosts.js';
+import { EVIL_HOST, isolatedContext, PARENT, parentDomainCookie, whoAmI } from './helpers/sibling-hosts.js';
 
 /*
  * Login CSRF by cookie tossing, in headless Chromium. The app is served over HTTPS as
@@ -73,7 +73,7 @@ describe('login CSRF by cookie tossing from a sibling subdomain (HTTPS, headless
 
   before(async () => {
     // Chromium starts while the certificate, servers and provider are made; assigned even if those fail, so after() closes it.
-    const launching = launchForSiblings();
+    const launching = launchChromium();
     try {
       const tls = await selfSignedCert([`*.${PARENT}`, PARENT]);
       [appServer, evilServer] = await Promise.all([httpsServer(tls), httpsServer(tls)]);
@@ -96,7 +96,7 @@ describe('login CSRF by cookie tossing from a sibling subdomain (HTTPS, headless
   });
 
   after(async () => {
-    await browser.close();
+    await releaseChromium();
     await Promise.all([appServer.close(), evilServer.close(), op.close()]);
   });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser as Chromium, Page } from 'playwright-core';
 import { setup, type TestSetup } from './helpers/app.js';
-import { chromiumSkip, launchChromium, localContext } from './helpers/chromium.js';
+import { chromiumSkip, launchChromium, releaseChromium, localContext } from './helpers/chromium.js';
 import { recordProviderRequests, type ProviderRequest } from './helpers/provider-requests.js';
 
 /*
@@ -30,6 +30,7 @@ describe('PAR in headless Chromium: requiresAuth() and res.oidc.login() still lo
   let s: TestSetup;
   let chromium: Chromium;
   before(async () => {
+    chromium = await launchChromium();
     s = await setup({
       provider: { features: { pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true } } },
       routes: (app) => {
@@ -39,10 +40,9 @@ describe('PAR in headless Chromium: requiresAuth() and res.oidc.login() still lo
         });
       },
     });
-    chromium = await launchChromium();
   });
   after(async () => {
-    await chromium.close();
+    await releaseChromium();
     await s.close();
   });
 

@@ -1,25 +1,35 @@
 /**
- * Which test files share one process and which get their own. Loading tsx, the package and
- * oidc-provider costs about 2 s of CPU per process; with a process per file that was a third
- * of the suite's CPU. The files that share a process are the ones CI runs on every Node
- * version (on Node 22 and 24 in one process before this list existed, so they are known to
- * tolerate each other). A file gets its own process when what it does is heavy or global:
- * headless Chromium, a flood whose heap is measured, or servers it starts and stops as a
- * topology.
+ * Which test files share a process, and which processes run first. Loading tsx, the package
+ * and oidc-provider costs about 2 s of CPU per process; with a process per file that was a
+ * third of the suite's CPU. So `npm test` runs a few processes, lanes, each importing its
+ * files in turn (test/_lanes/*.ts), two lanes at a time: the browser suites (headless
+ * Chromium), the server topologies (PostgreSQL, Redis Cluster and Sentinel), the floods
+ * whose heap is measured, and the rest split in two by their measured time. node --test
+ * starts its files in name order, so the lanes are numbered longest first: a long lane
+ * started last would hold the run past its end.
  */
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const TEST_DIR = fileURLToPath(new URL('.', import.meta.url));
 
-/** Files that run in a process of their own (CI runs them once, on Node 20). */
-export const OWN_PROCESS: readonly RegExp[] = [
-  /browser\.test\.ts$/,
-  /\.load\.test\.ts$/,
-  /^postgres-/,
-  /^redis-cluster\./,
-  /^redis-sentinel\./,
-  /^redis-topologies\./,
+export type LaneName = 'browser' | 'servers' | 'floods' | 'shared-a' | 'shared-b';
+
+export interface Lane {
+  readonly name: LaneName;
+  /** its entry file, relative to the repository */
+  readonly entry: string;
+  /** run by `npm run test:shared` too (CI's Node 22 and 24): what does not change with the browser or the servers */
+  readonly everyNode: boolean;
+}
+
+/** In the order node --test starts them (by entry name). */
+export const LANES: readonly Lane[] = [
+  { name: 'browser', entry: 'test/_lanes/1-browser.ts', everyNode: false },
+  { name: 'servers', entry: 'test/_lanes/2-servers.ts', everyNode: false },
+  { name: 'floods', entry: 'test/_lanes/3-floods.ts', everyNode: false },
+  { name: 'shared-a', entry: 'test/_lanes/4-shared-a.ts', everyNode: true },
+  { name: 'shared-b', entry: 'test/_lanes/5-shared-b.ts', everyNode: true },
 ];
 
 /** Every test file of test/, by name, in a stable order. */
@@ -34,19 +44,81 @@ export function testFiles(): string[] {
  * bundled undici) clears its connection timers through the global clearTimeout; mocked, that
  * clear does nothing, and a timer of an earlier file's connection later fires for a parser
  * already collected and throws (nodejs/undici#4755, fixed in the undici of Node 22 and 24).
- * In a process of their own on Node 20 there is no earlier file's connection.
+ * On Node 20 each runs in a process of its own, where no earlier file made a connection.
  */
 export const MOCKS_CLEAR_TIMEOUT: readonly string[] = ['anonymous-logging.test.ts', 'backchannel-refusals.test.ts'];
 const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
 
 export function ownsProcess(name: string): boolean {
-  return OWN_PROCESS.some((pattern) => pattern.test(name)) || (NODE_MAJOR < 22 && MOCKS_CLEAR_TIMEOUT.includes(name));
+  return NODE_MAJOR < 22 && MOCKS_CLEAR_TIMEOUT.includes(name);
 }
 
-/** The files imported by test/shared-process.ts. */
-export const sharedFiles = (): string[] => testFiles().filter((name) => !ownsProcess(name));
-/** The files run each in its own process, paths relative to the repository. */
+/**
+ * Seconds a file took in a shared lane (measured 2026-12-05, Node 20, 2-core machine): only
+ * the files of a second or more; the others count half a second. They balance the two
+ * shared lanes, nothing else: a stale figure makes one lane longer, never a test fail.
+ */
+const MEASURED_SECONDS: Readonly<Record<string, number>> = {
+  'redis-instances.test.ts': 10.1,
+  'logout-final.property.test.ts': 8.8,
+  'session-save-failure.test.ts': 5.5,
+  'open-redirect.test.ts': 5.3,
+  'fuzz.test.ts': 4.3,
+  'access-options.test.ts': 4.3,
+  'id-token-validation.test.ts': 2.5,
+  'migration-examples.test.ts': 2.1,
+  'example-postgres.test.ts': 1.9,
+  'par.test.ts': 1.8,
+  'login.test.ts': 1.7,
+  'backchannel-logout.test.ts': 1.6,
+  'redis-clients-single.test.ts': 1.4,
+  'logout-lost-mark.test.ts': 1.3,
+  'at-rest.test.ts': 1.3,
+  'logout-races.test.ts': 1.2,
+  'login-transactions.test.ts': 1.2,
+  'frontchannel-logout.test.ts': 1.1,
+  'callback.test.ts': 1.0,
+};
+const secondsOf = (name: string): number => MEASURED_SECONDS[name] ?? 0.5;
+
+/** The two shared lanes, balanced: longest file first, each to the lane with less so far. */
+function sharedLaneOf(name: string, shared: readonly string[]): LaneName {
+  const totals = { 'shared-a': 0, 'shared-b': 0 };
+  const ordered = [...shared].sort((x, y) => secondsOf(y) - secondsOf(x) || (x < y ? -1 : 1));
+  for (const file of ordered) {
+    const lane = totals['shared-a'] <= totals['shared-b'] ? 'shared-a' : 'shared-b';
+    if (file === name) return lane;
+    totals[lane] += secondsOf(file);
+  }
+  throw new Error(`${name} is not a shared test file`);
+}
+
+function ownLaneOf(name: string): LaneName | undefined {
+  if (/browser\.test\.ts$/.test(name)) return 'browser';
+  if (/^postgres-|^redis-(cluster|sentinel|topologies)\./.test(name)) return 'servers';
+  if (/\.load\.test\.ts$/.test(name)) return 'floods';
+  return undefined;
+}
+
+/** The files of a lane, in name order. */
+export function laneFiles(lane: LaneName): string[] {
+  const files = testFiles().filter((name) => !ownsProcess(name));
+  const shared = files.filter((name) => ownLaneOf(name) === undefined);
+  return files.filter((name) => (ownLaneOf(name) ?? sharedLaneOf(name, shared)) === lane);
+}
+
+/** The files run each in a process of their own (Node 20's timer mockers), relative to the repository. */
 export const ownProcessFiles = (): string[] =>
   testFiles()
     .filter(ownsProcess)
     .map((name) => `test/${name}`);
+
+/** What node --test is given: every lane's entry (`everyNode` ones only, for `--shared`), then the own-process files. */
+export function runnerFiles(sharedOnly: boolean): string[] {
+  return [...LANES.filter((lane) => lane.everyNode || !sharedOnly).map((lane) => lane.entry), ...(sharedOnly ? [] : ownProcessFiles())];
+}
+
+/** Imports a lane's files in turn: their tests register as each file loads and run in file order. The runner reports each test under its own file. */
+export async function runLane(lane: LaneName): Promise<void> {
+  for (const name of laneFiles(lane)) await import(`./${name}`);
+}

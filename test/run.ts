@@ -1,16 +1,16 @@
 /**
- * `npm test`: node's test runner over test/shared-process.ts (every file that can share a
- * process) and the files that need their own (test/process-groups.mjs), two processes at a
- * time. TAP on stdout, then the ten slowest files. Arguments: `--shared` runs only the
- * shared process (what CI runs on Node 22 and 24); anything else is passed to node --test.
+ * `npm test`: node's test runner over the lanes of test/process-groups.ts (a few processes,
+ * each running its files in turn), two processes at a time. TAP on stdout, then the ten
+ * slowest files. Arguments: `--shared` runs only the lanes of every Node version (what CI
+ * runs on Node 22 and 24); anything else is passed to node --test.
  */
 import { spawn } from 'node:child_process';
-import { ownProcessFiles } from './process-groups.js';
+import { runnerFiles } from './process-groups.js';
 
 const args = process.argv.slice(2);
 const sharedOnly = args.includes('--shared');
 const passed = args.filter((arg) => arg !== '--shared');
-const files = ['test/shared-process.ts', ...(sharedOnly ? [] : ownProcessFiles())];
+const files = runnerFiles(sharedOnly);
 const reporters = [
   '--test-reporter=tap',
   '--test-reporter-destination=stdout',

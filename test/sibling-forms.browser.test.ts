@@ -6,11 +6,11 @@ import type { Browser, Page } from 'playwright-core';
 import { createExampleApp } from '../example-app/app.js';
 import { oidcAuth, requiresAuth } from '../lib/index.js';
 import { addTestRoutes, baseOptions, capturingLogger, clientFor, CLIENT_SECRET, SESSION_SECRET } from './helpers/app.js';
-import { chromiumSkip } from './helpers/chromium.js';
+import { chromiumSkip, launchChromium, releaseChromium } from './helpers/chromium.js';
 import { webClient } from './helpers/client-metadata.js';
 import { httpsServer, selfSignedCert, type HttpsServer } from './helpers/https.js';
 import { startTestProvider, type TestProvider } from './helpers/provider.js';
-import { autoSubmittingForm, EVIL_HOST, isolatedContext, launchForSiblings, logIn, PARENT, whoAmI } from './helpers/sibling-hosts.js';
+import { autoSubmittingForm, EVIL_HOST, isolatedContext, logIn, PARENT, whoAmI } from './helpers/sibling-hosts.js';
 
 /*
  * "Sign out everywhere" CSRF from a sibling subdomain, in headless Chromium over https. The
@@ -78,7 +78,7 @@ describe("a sibling subdomain's auto-submitting form cannot end the victim's ses
     };
 
   before(async () => {
-    const launching = launchForSiblings();
+    const launching = launchChromium();
     try {
       const tls = await selfSignedCert([`*.${PARENT}`, PARENT]);
       servers = await Promise.all([httpsServer(tls), httpsServer(tls), httpsServer(tls)]);
@@ -112,7 +112,7 @@ describe("a sibling subdomain's auto-submitting form cannot end the victim's ses
   });
 
   after(async () => {
-    await browser.close();
+    await releaseChromium();
     await Promise.all([...servers.map((s) => s.close()), op.close()]);
   });
 

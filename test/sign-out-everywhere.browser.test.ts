@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { silentLogger } from '../example-app/logger.js';
 import { startExample, type RunningExample } from '../example-app/start.js';
-import { chromiumSkip, launchChromium, localContext, Steps } from './helpers/chromium.js';
+import { chromiumSkip, launchChromium, releaseChromium, localContext, Steps } from './helpers/chromium.js';
 
 /*
  * The issue this answers: "Sign out everywhere" ended every app session, yet another
@@ -47,7 +47,7 @@ describe('"Sign out everywhere" in the example app, in headless Chromium', () =>
 
   after(async () => {
     await running.close();
-    await browser.close();
+    await releaseChromium();
   });
 
   test('the Sessions page tells the two browsers apart; signing out everywhere makes the other browser give its password again', async () => {

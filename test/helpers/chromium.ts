@@ -8,7 +8,14 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
  */
 export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 
-/** Flags checked on these machines: no sandbox (root in a container), and nothing that phones home. */
+/** The parent domain of the sibling-host suites (helpers/sibling-hosts.ts): every host under it is this machine. */
+export const SIBLING_PARENT = 'example.test';
+
+/**
+ * Flags checked on these machines: no sandbox (root in a container), and nothing that phones
+ * home. For the sibling-host suites: every *.example.test is 127.0.0.1, and their self-signed
+ * certificate is accepted (no other suite uses https or those hosts).
+ */
 const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
@@ -17,6 +24,8 @@ const CHROMIUM_ARGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  `--host-resolver-rules=MAP *.${SIBLING_PARENT} 127.0.0.1`,
+  '--ignore-certificate-errors',
 ];
 
 /**
@@ -46,9 +55,43 @@ export function chromiumSkip(): string | false {
   return `${MISSING}; the browser tests are skipped outside CI`;
 }
 
-export async function launchChromium(): Promise<Browser> {
+let shared: Promise<Browser> | undefined;
+let holders = 0;
+let closing: NodeJS.Timeout | undefined;
+/** How long an unheld Chromium waits for the next suite of its lane, which takes it at once. */
+const LINGER_MS = 1000;
+
+/**
+ * The process's Chromium, for a suite's `before`; pair it with releaseChromium() in `after`.
+ * The browser suites of a lane share one (a launch costs about 2 s of CPU): a suite keeps to
+ * contexts of its own (their own cookies and storage), and the contexts are closed when it
+ * releases the browser.
+ */
+export function launchChromium(): Promise<Browser> {
   if (!chromiumAvailable()) throw new Error(`${MISSING}, and CI must run the browser tests (.ci/run installs it)`);
-  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+  holders += 1;
+  clearTimeout(closing);
+  shared ??= chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS }).catch((err: unknown) => {
+    shared = undefined;
+    throw err;
+  });
+  return shared;
+}
+
+/** A suite is done with Chromium: its contexts are closed, and the browser too unless another suite takes it within LINGER_MS. */
+export async function releaseChromium(): Promise<void> {
+  const launched = shared;
+  if (holders === 0 || launched === undefined) return;
+  holders -= 1;
+  if (holders > 0) return;
+  const browser = await launched.catch(() => undefined);
+  if (browser === undefined) return;
+  await Promise.all(browser.contexts().map((context) => context.close()));
+  closing = setTimeout(() => {
+    if (holders > 0 || shared !== launched) return;
+    shared = undefined;
+    void browser.close();
+  }, LINGER_MS);
 }
 
 function isLocal(url: string): boolean {

@@ -1,34 +1,16 @@
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { CHROMIUM_PATH, chromiumAvailable } from './chromium.js';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { SIBLING_PARENT } from './chromium.js';
 
 /*
  * Attacks from a sibling subdomain, in headless Chromium: every *.example.test host is this
- * machine (--host-resolver-rules), served over https with one self-signed certificate. A page
+ * machine (--host-resolver-rules, in helpers/chromium.ts), served over https with one self-signed certificate. A page
  * on evil.example.test is same-site with app.example.test but another origin: it can set
  * cookies for the parent domain (except __Host- ones) and post forms that carry the app's
  * SameSite=Lax cookies.
  */
 
-export const PARENT = 'example.test';
+export const PARENT = SIBLING_PARENT;
 export const EVIL_HOST = `evil.${PARENT}`;
-
-/** TESTING.md's flags, plus: every *.example.test is this machine, and the test certificate is accepted. */
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  `--host-resolver-rules=MAP *.${PARENT} 127.0.0.1`,
-  '--ignore-certificate-errors',
-];
-
-export function launchForSiblings(): Promise<Browser> {
-  if (!chromiumAvailable()) throw new Error(`Chromium is not installed at ${CHROMIUM_PATH}, and CI must run the browser tests`);
-  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: ARGS });
-}
 
 function isLocal(url: string): boolean {
   if (url.startsWith('data:') || url.startsWith('about:')) return true;

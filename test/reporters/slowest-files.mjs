@@ -14,8 +14,8 @@ export default async function* slowestFiles(source) {
   for await (const event of source) {
     if (event.type !== 'test:pass' && event.type !== 'test:fail') continue;
     const { file, nesting, details } = event.data ?? {};
-    // test/shared-process.ts's own entry is the whole shared process, not a file of tests.
-    if (file === undefined || nesting !== 0 || details?.duration_ms === undefined || file.endsWith('/test/shared-process.ts')) continue;
+    // A lane's entry (test/_lanes/) is the whole lane, not a file of tests.
+    if (file === undefined || nesting !== 0 || details?.duration_ms === undefined || file.includes('/test/_lanes/')) continue;
     byFile.set(file, (byFile.get(file) ?? 0) + details.duration_ms);
   }
   const slowest = [...byFile].sort((x, y) => y[1] - x[1]).slice(0, SHOWN);
