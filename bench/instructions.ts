@@ -29,12 +29,14 @@ import { createClient } from 'redis';
 import { RedisStore } from 'connect-redis';
 import { pathToFileURL } from 'node:url';
 const e = process.env;
-const { oidcAuth, redisSessionIndex, requiresAuth } = await import(pathToFileURL(e.LIB).href);
-const redis = createClient({ url: e.REDIS_URL });
-await redis.connect();
 const app = express();
-app.use(oidcAuth({ issuer: e.ISSUER, clientId: e.CLIENT_ID, clientSecret: e.CLIENT_SECRET, baseUrl: 'http://127.0.0.1:' + e.PORT, allowInsecureRequests: true, session: { secret: e.SESSION_SECRET, store: new RedisStore({ client: redis }) }, sessionIndex: redisSessionIndex(redis) }));
-app.get('/profile', requiresAuth(), (req, res) => { res.json({ sub: req.oidc.user?.sub }); });
+if (e.BARE !== '1') {
+  const { oidcAuth, redisSessionIndex, requiresAuth } = await import(pathToFileURL(e.LIB).href);
+  const redis = createClient({ url: e.REDIS_URL });
+  await redis.connect();
+  app.use(oidcAuth({ issuer: e.ISSUER, clientId: e.CLIENT_ID, clientSecret: e.CLIENT_SECRET, baseUrl: 'http://127.0.0.1:' + e.PORT, allowInsecureRequests: true, session: { secret: e.SESSION_SECRET, store: new RedisStore({ client: redis }) }, sessionIndex: redisSessionIndex(redis) }));
+  app.get('/profile', requiresAuth(), (req, res) => { res.json({ sub: req.oidc.user?.sub }); });
+}
 app.get('/public', (_req, res) => { res.json({ ok: true }); });
 app.get('/exit', (_req, res) => { res.end('bye'); setTimeout(() => process.exit(0), 50); });
 app.listen(Number(e.PORT), '127.0.0.1', () => console.log('ready'));
@@ -53,24 +55,31 @@ const log = (line: string): void => {
 
 /**
  * Total instructions of one server run under callgrind: start-up, `authenticated` GET /profile
- * with the login's cookie, `anonymous` GET /public without a cookie, exit.
+ * with the login's cookie, `anonymous` GET /public without a cookie, exit. `lib` undefined:
+ * bare Express, the same app without oidcAuth() (no /profile).
  */
-async function count(top: Topology<string>, lib: string, authenticated: number, anonymous: number, cookie: string): Promise<number> {
+async function count(top: Topology<string>, lib: string | undefined, authenticated: number, anonymous: number, cookie: string): Promise<number> {
   const port = 40000 + Math.floor(Math.random() * 20000);
   const server = path.join(WORK_DIR, 'instructions-server.mjs');
-  const child = spawn('valgrind', ['--tool=callgrind', '--smc-check=all-non-file', '--callgrind-out-file=/dev/null', process.execPath, server], {
-    cwd: root,
-    env: {
-      ...process.env,
-      LIB: lib,
-      PORT: String(port),
-      ISSUER: top.issuer,
-      CLIENT_ID: NAME,
-      CLIENT_SECRET: clientSecretOf(NAME),
-      SESSION_SECRET,
-      REDIS_URL: `${top.redisServer.url}/${String(REDIS_DB)}`,
+  // --single-threaded: no concurrent compiler or GC threads, whose work would land in one run's count and not another's.
+  const child = spawn(
+    'valgrind',
+    ['--tool=callgrind', '--smc-check=all-non-file', '--callgrind-out-file=/dev/null', process.execPath, '--single-threaded', server],
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        LIB: lib ?? '',
+        BARE: lib === undefined ? '1' : '0',
+        PORT: String(port),
+        ISSUER: top.issuer,
+        CLIENT_ID: NAME,
+        CLIENT_SECRET: clientSecretOf(NAME),
+        SESSION_SECRET,
+        REDIS_URL: `${top.redisServer.url}/${String(REDIS_DB)}`,
+      },
     },
-  });
+  );
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<void>((resolve) =>
@@ -134,6 +143,12 @@ try {
       `${label}: ${Math.round(authenticated).toLocaleString('en')} instructions an authenticated request, ${Math.round(anonymous).toLocaleString('en')} an anonymous one`,
     );
   }
+  // Bare Express: the floor an anonymous request is measured against (issue 32: within 5 %).
+  const bareBase = await count(topology, undefined, 0, SMALL, cookie);
+  const bare = ((await count(topology, undefined, 0, LARGE, cookie)) - bareBase) / (LARGE - SMALL);
+  rows.push(`| bare Express (the same app without oidcAuth()) | – | ${Math.round(bare).toLocaleString('en')} |`);
+  const overBare = ((perRequest[0]?.anonymous ?? Number.NaN) / bare).toFixed(3);
+  log(`bare Express: ${Math.round(bare).toLocaleString('en')} instructions an anonymous request; this checkout ÷ bare: ${overBare}×`);
   const ratio = (route: 'authenticated' | 'anonymous', i: number): string =>
     ((perRequest[0]?.[route] ?? Number.NaN) / (perRequest[i + 1]?.[route] ?? Number.NaN)).toFixed(3);
   const ratios = commits.map(
@@ -143,16 +158,18 @@ try {
   const report = [
     '# Instructions per request',
     '',
-    `Made by \`npm run bench:instructions\` (bench/instructions.ts) on ${machine.date.slice(0, 10)}, node ${machine.node}, valgrind callgrind. One server per library (its lib/ compiled by tsc; connect-redis and the Redis session index; no OpenTelemetry SDK), holding one real login through oidc-provider, run three times under callgrind from start to exit: ${String(SMALL)} sequential \`GET /profile\` with the login's cookie and ${String(SMALL)} \`GET /public\` without a cookie; then ${String(LARGE)} of the first; then ${String(LARGE)} of the second. The difference of each total to the first over the ${String(LARGE - SMALL)} extra requests is one warm request's instructions; start-up, the JIT's warm-up and exit cancel out.`,
+    `Made by \`npm run bench:instructions\` (bench/instructions.ts) on ${machine.date.slice(0, 10)}, node ${machine.node}, valgrind callgrind. One server per library (its lib/ compiled by tsc; connect-redis and the Redis session index; no OpenTelemetry SDK), holding one real login through oidc-provider, run three times under callgrind from start to exit (node --single-threaded, so that no compiler or GC thread's work lands in one count and not another): ${String(SMALL)} sequential \`GET /profile\` with the login's cookie and ${String(SMALL)} \`GET /public\` without a cookie; then ${String(LARGE)} of the first; then ${String(LARGE)} of the second. The difference of each total to the first over the ${String(LARGE - SMALL)} extra requests is one warm request's instructions; start-up, the JIT's warm-up and exit cancel out. Bare Express is the same app without oidcAuth(), counted the same way (${String(SMALL)}, then ${String(LARGE)} \`GET /public\`).`,
     '',
     '| library | instructions, authenticated `GET /profile` | instructions, anonymous `GET /public` |',
     '| --- | --- | --- |',
     ...rows,
     '',
     ...ratios.flatMap((line) => [line, '']),
+    `This checkout ÷ bare Express: **${overBare}×** the instructions of an anonymous request.`,
+    '',
   ].join('\n');
   writeFileSync(path.join(path.dirname(new URL(import.meta.url).pathname), 'INSTRUCTIONS.md'), report);
-  log(`${ratios.join(' ')}; wrote bench/INSTRUCTIONS.md`);
+  log(`${ratios.join(' ')} Anonymous ÷ bare Express: ${overBare}×; wrote bench/INSTRUCTIONS.md`);
 } catch (err) {
   console.error('instruction count failed:', err);
   process.exitCode = 1;
