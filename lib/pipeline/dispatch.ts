@@ -17,13 +17,31 @@ function methodNotAllowed(res: Response, allowed: string[]): void {
  * The last step of every request: req.oidc and res.oidc, then the package's route at this
  * path (405 for a method it does not take), or the access gate and the app's own handlers.
  */
-export function createDispatcher(instance: Instance, table: RouteTable): (req: Request, res: Response, next: NextFunction, path: string) => void {
+/** One trailing slash is ignored: /login/ is /login. */
+export function normalisePath(path: string): string {
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+}
+
+type Step = (req: Request, res: Response, next: NextFunction, path: string) => void;
+
+/**
+ * `dispatch` for any path; `toApp` for a path that is none of the package's, once req.oidc and
+ * res.oidc are attached (the pipeline's anonymous shortcut): the access gate, or the app.
+ */
+export function createDispatcher(instance: Instance, table: RouteTable): { dispatch: Step; toApp: Step } {
   const { routes, landings, needsSession, sessionless, callback, logout } = table;
   const actions = { instance, callback, logout };
   const accessGate = createAccessGate(instance, silentLoginMarker(instance.opts));
   const mountsSession = instance.sessions.middleware !== undefined;
 
-  return function dispatch(req, res, next, path) {
+  const toApp: Step = (req, res, next, path) => {
+    attachRequestContext(req, instance, false);
+    attachResponseContext(req, res, actions);
+    if (accessGate === undefined) next();
+    else accessGate(req, res, next, normalisePath(path));
+  };
+
+  const dispatch: Step = (req, res, next, path) => {
     const landing = req.method === 'GET' ? landings.get(path)?.[req.method] : undefined;
     attachRequestContext(req, instance, landing === undefined ? false : landing(req, res));
     attachResponseContext(req, res, actions);
@@ -51,4 +69,5 @@ export function createDispatcher(instance: Instance, table: RouteTable): (req: R
     }
     void handler(req, res, next);
   };
+  return { dispatch, toApp };
 }

@@ -1,10 +1,13 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { sessionCallback, type LateSaveLog } from './late-session-errors.js';
 
-/** True when the request may carry the session cookie (a cheap test: a false "yes" only costs a store read). */
-export function mayCarryCookie(req: Request, name: string): boolean {
+/**
+ * True when the request may carry the session cookie (a cheap test: a false "yes" only costs a
+ * store read). `needle` is the cookie's name and "=", made once, not per request.
+ */
+export function mayCarryCookie(req: Request, needle: string): boolean {
   const header = req.headers.cookie;
-  return header !== undefined && header.includes(`${name}=`);
+  return header !== undefined && header.includes(needle);
 }
 
 /**
