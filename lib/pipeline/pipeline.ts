@@ -3,7 +3,8 @@ import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
 import type { Instance } from '../instance/instance.js';
 import { buildRouteTable, type RouteTable } from '../routes/route-table.js';
 import { lateSaveLog, sessionCallback } from '../session/late-session-errors.js';
-import { deferSession, mayCarryCookie } from '../session/lazy-session.js';
+import { mayCarryCookie } from '../session/lazy-session.js';
+import { createEntry } from './passage.js';
 import { createDispatcher, normalisePath } from './dispatch.js';
 import { createSettler } from './settle.js';
 
@@ -30,6 +31,8 @@ export function createPipeline(instance: Instance): RequestHandler {
   const { dispatch, toApp } = createDispatcher(instance, table);
   const packagePaths = pathsOf(table);
   const cookieNeedle = cookieName === undefined ? undefined : `${cookieName}=`;
+  const actions = { instance, callback: table.callback, logout: table.logout };
+  const { loaded, deferred, enter } = createEntry(instance, actions, sessionMiddleware === undefined ? undefined : { sessionMiddleware, lateSaves });
 
   function withLifetime(req: Request, res: Response, next: NextFunction, path: string): void {
     settle(req, res, (err?: unknown) => {
@@ -43,21 +46,23 @@ export function createPipeline(instance: Instance): RequestHandler {
     const anonymous = sessionMiddleware !== undefined && cookieNeedle !== undefined && !mayCarryCookie(req, cookieNeedle);
     if (anonymous && !packagePaths.has(rawPath)) {
       // The common case, kept to a cookie test and a Set lookup: no session to load or settle, no route of the package.
-      deferSession(req, res, sessionMiddleware, lateSaves);
+      enter(req, res, deferred);
       toApp(req, res, next, rawPath);
       return;
     }
     const path = normalisePath(rawPath);
     if (sessionMiddleware === undefined || cookieNeedle === undefined || sessionless.has(path)) {
+      enter(req, res, loaded);
       withLifetime(req, res, next, path);
       return;
     }
     if (anonymous && !needsSession.has(path)) {
       // No cookie, so nobody is logged in: no store read, no new session id, unless the app asks for req.session.
-      deferSession(req, res, sessionMiddleware, lateSaves);
+      enter(req, res, deferred);
       dispatch(req, res, next, path);
       return;
     }
+    enter(req, res, loaded);
     sessionMiddleware(
       req,
       res,
