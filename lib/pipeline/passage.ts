@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import type { Instance } from '../instance/instance.js';
 import { installRequestContextAccessor } from '../request-context.js';
 import { installResponseContextAccessor, type ResponseActions, type ResponsePassage } from '../response-context.js';
-import { installSessionAccessor, setPassage, type Deferral } from '../session/lazy-session.js';
+import { deferSession, setPassage, type Deferral } from '../session/lazy-session.js';
 
 /** One instance's passage, built twice per instance (deferred and loaded), never per request. */
 class InstancePassage implements ResponsePassage {
@@ -36,16 +36,11 @@ function appPrototype(object: object): object | undefined {
   return found;
 }
 
-function installOnRequest(target: object): void {
-  installSessionAccessor(target);
-  installRequestContextAccessor(target);
-}
-
 /**
- * How a request enters an instance's pipeline: one own property, its passage. req.session,
- * req.oidc and res.oidc are getters on the app's prototypes, put there the first time a
- * request of that prototype comes by (with no Express app prototype, on the request and
- * response themselves, as before): nothing else is allocated or defined per request.
+ * How a request enters an instance's pipeline: one own property, its passage, and for a
+ * deferred session the req.session getter. req.oidc and res.oidc are getters on the app's
+ * prototypes, put there the first time a request of that prototype comes by (with no Express
+ * app prototype, on the request and response themselves): nothing is allocated per request.
  */
 export function createEntry(
   instance: Instance,
@@ -64,9 +59,10 @@ export function createEntry(
   }
 
   function enter(req: Request, res: Response, passage: ResponsePassage): void {
-    if (Object.getPrototypeOf(req) !== readyRequest) readyRequest = ready(req, installOnRequest);
+    if (Object.getPrototypeOf(req) !== readyRequest) readyRequest = ready(req, installRequestContextAccessor);
     if (Object.getPrototypeOf(res) !== readyResponse) readyResponse = ready(res, installResponseContextAccessor);
-    setPassage(req, passage);
+    if (passage.deferral === undefined) setPassage(req, passage);
+    else deferSession(req, passage);
   }
 
   return { loaded, deferred, enter };

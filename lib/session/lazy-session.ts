@@ -50,8 +50,10 @@ function noLateLoad(): void {
  * `req.session` is a getter that runs express-session on first use. For a request
  * without a cookie express-session finishes synchronously (no store read: it only
  * generates a fresh session), so the getter can return the real session at once, with
- * express-session's own cookie and save hooks installed on the response. Once set (by
- * express-session or anyone), req.session is the request's own data property, as usual.
+ * express-session's own cookie and save hooks installed on the response. One descriptor for
+ * all requests (it reads `this`): deferring allocates nothing. It goes on the request itself,
+ * not on a prototype: a setter there would make express-session's `req.session = …` of every
+ * logged-in request a property definition.
  */
 const SESSION_ACCESSOR: PropertyDescriptor = {
   configurable: true,
@@ -60,12 +62,12 @@ const SESSION_ACCESSOR: PropertyDescriptor = {
     const passage = passageOf(this);
     const deferral = passage?.deferral;
     const res = this.res;
+    Reflect.deleteProperty(this, 'session');
     // Express always links req.res; a host that does not gets no session, rather than a crash.
     if (passage === undefined || deferral === undefined || res === undefined) return undefined;
-    // Loaded before express-session runs: its own "is there a session already?" read must see none.
     setPassage(this, passage.loaded);
     void deferral.sessionMiddleware(this, res, sessionCallback(deferral.lateSaves, this, noLateLoad));
-    return ownSession(this);
+    return this.session;
   },
   set(this: Request, value: unknown): void {
     const passage = passageOf(this);
@@ -74,17 +76,10 @@ const SESSION_ACCESSOR: PropertyDescriptor = {
   },
 };
 
-/** req.session as express-session set it, without running the getter again. */
-function ownSession(req: Request): unknown {
-  return Object.getOwnPropertyDescriptor(req, 'session')?.value;
-}
-
-/**
- * Puts the req.session getter where a request finds it: on `target`, the app's request
- * prototype (once), or the request itself when it has no Express app's prototype.
- */
-export function installSessionAccessor(target: object): void {
-  Object.defineProperty(target, 'session', SESSION_ACCESSOR);
+/** Defers req.session of a request that carries no session cookie (its passage holds the deferral). */
+export function deferSession(req: Request, passage: Passage): void {
+  setPassage(req, passage);
+  Object.defineProperty(req, 'session', SESSION_ACCESSOR);
 }
 
 /** True while req.session is still deferred (nobody asked for it yet). */
