@@ -4,6 +4,7 @@ import { OidcAuthError, OidcAuthErrorCode } from './errors.js';
 import { translateUserInfoError } from './provider/errors.js';
 import type { Instance } from './instance/instance.js';
 import { peekLogin, type Login, type StoredLogin } from './session/session.js';
+import { passageOf, type Passage } from './session/lazy-session.js';
 import type { OidcUser } from './public-types.js';
 import type { SealedClaims } from './login/login-vault.js';
 import type { JWK } from 'jose';
@@ -220,6 +221,44 @@ export function authorizeUser(context: RequestContext, user: OidcUser): void {
   RequestContext.authorize(context, user);
 }
 
+/** A passage of one oidcAuth() instance: req.oidc is built from it when first read. */
+export interface RequestPassage extends Passage {
+  readonly instance: Instance;
+  readonly loaded: RequestPassage;
+}
+
+const CONTEXT: unique symbol = Symbol('express-oidc-auth.context');
+type WithContext = Request & { [CONTEXT]?: RequestContext };
+
+/**
+ * req.oidc, built on first read and kept for the request; rebuilt when a later oidcAuth()
+ * (another instance mounted in the same app) passed the request since, as the last one to
+ * pass a request owns its req.oidc.
+ */
+const OIDC_ACCESSOR: PropertyDescriptor = {
+  configurable: true,
+  enumerable: true,
+  get(this: Request): RequestContext | undefined {
+    // Only instances of this module set a passage, and they set a RequestPassage.
+    const passage = passageOf(this) as RequestPassage | undefined;
+    if (passage === undefined) return undefined;
+    const cached = (this as WithContext)[CONTEXT];
+    if (cached !== undefined && RequestContext.instanceOf(cached) === passage.instance) return cached;
+    const context = new RequestContext(this, passage.instance, false);
+    (this as WithContext)[CONTEXT] = context;
+    return context;
+  },
+  set(this: Request, value: unknown): void {
+    Object.defineProperty(this, 'oidc', { configurable: true, enumerable: true, writable: true, value });
+  },
+};
+
+/** Puts the req.oidc getter on `target`: the app's request prototype (once), or the request itself. */
+export function installRequestContextAccessor(target: object): void {
+  Object.defineProperty(target, 'oidc', OIDC_ACCESSOR);
+}
+
+/** Builds req.oidc at once, for a request whose context knows more than the passage (a verified logout return). */
 export function attachRequestContext(req: Request, instance: Instance, logoutCompleted: boolean): void {
-  req.oidc = new RequestContext(req, instance, logoutCompleted);
+  (req as WithContext)[CONTEXT] = new RequestContext(req, instance, logoutCompleted);
 }

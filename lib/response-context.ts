@@ -6,6 +6,8 @@ import { returnToOr } from './http/return-to.js';
 import { RESERVED_AUTH_PARAMS } from './options/validation.js';
 import { isNavigation, refuseLoginStart, startLogin } from './routes/login.js';
 import { isRecord } from './values.js';
+import type { RequestPassage } from './request-context.js';
+import { passageOf } from './session/lazy-session.js';
 
 /** What `res.oidc.login()` is given: this login's own landing place and parameters. */
 export interface LoginOptions {
@@ -101,6 +103,10 @@ class ResponseContext implements OidcResponseContext {
     this.#actions = actions;
   }
 
+  static actionsOf(context: ResponseContext): ResponseActions {
+    return context.#actions;
+  }
+
   async login(options: LoginOptions = {}): Promise<void> {
     const authorizationParams = checkedParams(options.authorizationParams);
     if (!isNavigation(this.#req)) {
@@ -121,6 +127,36 @@ class ResponseContext implements OidcResponseContext {
   }
 }
 
-export function attachResponseContext(req: Request, res: Response, actions: ResponseActions): void {
-  res.oidc = new ResponseContext(req, res, actions);
+/** A passage of one oidcAuth() instance, with what res.oidc needs. */
+export interface ResponsePassage extends RequestPassage {
+  readonly actions: ResponseActions;
+  readonly loaded: ResponsePassage;
+}
+
+const CONTEXT: unique symbol = Symbol('express-oidc-auth.response-context');
+type WithContext = Response & { [CONTEXT]?: ResponseContext };
+
+/** res.oidc, built on first read from the request's passage, kept for the response (rebuilt for another instance's). */
+const OIDC_ACCESSOR: PropertyDescriptor = {
+  configurable: true,
+  enumerable: true,
+  get(this: Response): ResponseContext | undefined {
+    const req = this.req as Request | undefined;
+    // The pipeline sets a ResponsePassage on every request it passes.
+    const passage = req === undefined ? undefined : (passageOf(req) as ResponsePassage | undefined);
+    if (req === undefined || passage === undefined) return undefined;
+    const cached = (this as WithContext)[CONTEXT];
+    if (cached !== undefined && ResponseContext.actionsOf(cached) === passage.actions) return cached;
+    const context = new ResponseContext(req, this, passage.actions);
+    (this as WithContext)[CONTEXT] = context;
+    return context;
+  },
+  set(this: Response, value: unknown): void {
+    Object.defineProperty(this, 'oidc', { configurable: true, enumerable: true, writable: true, value });
+  },
+};
+
+/** Puts the res.oidc getter on `target`: the app's response prototype (once), or the response itself. */
+export function installResponseContextAccessor(target: object): void {
+  Object.defineProperty(target, 'oidc', OIDC_ACCESSOR);
 }

@@ -1,14 +1,21 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
 import type { Instance } from '../instance/instance.js';
-import { buildRouteTable } from '../routes/route-table.js';
+import { buildRouteTable, type RouteTable } from '../routes/route-table.js';
 import { lateSaveLog, sessionCallback } from '../session/late-session-errors.js';
-import { deferSession, mayCarryCookie } from '../session/lazy-session.js';
-import { createDispatcher } from './dispatch.js';
+import { mayCarryCookie } from '../session/lazy-session.js';
+import { createEntry } from './passage.js';
+import { createDispatcher, normalisePath } from './dispatch.js';
 import { createSettler } from './settle.js';
 
-function normalisePath(path: string): string {
-  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+/** Every req.path that normalises to one of the package's paths: a single Set lookup tells the app's paths apart. */
+function pathsOf(table: RouteTable): ReadonlySet<string> {
+  const paths = new Set<string>();
+  for (const path of [...table.routes.keys(), ...table.needsSession, ...table.sessionless, ...table.landings.keys()]) {
+    paths.add(path);
+    paths.add(`${path}/`);
+  }
+  return paths;
 }
 
 /**
@@ -21,7 +28,11 @@ export function createPipeline(instance: Instance): RequestHandler {
   const { middleware: sessionMiddleware, cookieName } = instance.sessions;
   const lateSaves = lateSaveLog(instance.opts.logger);
   const settle = createSettler(instance);
-  const dispatch = createDispatcher(instance, table);
+  const { dispatch, toApp } = createDispatcher(instance, table);
+  const packagePaths = pathsOf(table);
+  const cookieNeedle = cookieName === undefined ? undefined : `${cookieName}=`;
+  const actions = { instance, callback: table.callback, logout: table.logout };
+  const { loaded, deferred, enter } = createEntry(instance, actions, sessionMiddleware === undefined ? undefined : { sessionMiddleware, lateSaves });
 
   function withLifetime(req: Request, res: Response, next: NextFunction, path: string): void {
     settle(req, res, (err?: unknown) => {
@@ -31,17 +42,27 @@ export function createPipeline(instance: Instance): RequestHandler {
   }
 
   return function oidcAuthMiddleware(req, res, next) {
-    const path = normalisePath(req.path);
-    if (sessionMiddleware === undefined || cookieName === undefined || sessionless.has(path)) {
+    const rawPath = req.path;
+    const anonymous = sessionMiddleware !== undefined && cookieNeedle !== undefined && !mayCarryCookie(req, cookieNeedle);
+    if (anonymous && !packagePaths.has(rawPath)) {
+      // The common case, kept to a cookie test and a Set lookup: no session to load or settle, no route of the package.
+      enter(req, res, deferred);
+      toApp(req, res, next, rawPath);
+      return;
+    }
+    const path = normalisePath(rawPath);
+    if (sessionMiddleware === undefined || cookieNeedle === undefined || sessionless.has(path)) {
+      enter(req, res, loaded);
       withLifetime(req, res, next, path);
       return;
     }
-    if (!needsSession.has(path) && !mayCarryCookie(req, cookieName)) {
+    if (anonymous && !needsSession.has(path)) {
       // No cookie, so nobody is logged in: no store read, no new session id, unless the app asks for req.session.
-      deferSession(req, res, sessionMiddleware, lateSaves);
+      enter(req, res, deferred);
       dispatch(req, res, next, path);
       return;
     }
+    enter(req, res, loaded);
     sessionMiddleware(
       req,
       res,
