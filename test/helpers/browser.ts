@@ -83,8 +83,13 @@ export class Browser {
       body = new URLSearchParams(init.form).toString();
     }
     const method = init.method ?? (body === undefined ? 'GET' : 'POST');
-    const res =
-      this.navigations && method === 'GET' ? await navigate(url, headers) : await fetch(url, { method, headers, body: body ?? null, redirect: 'manual' });
+    const res = await (
+      this.navigations && method === 'GET' ? navigate(url, headers) : fetch(url, { method, headers, body: body ?? null, redirect: 'manual' })
+    ).catch((err: unknown) => {
+      // fetch says only "fetch failed": the reason (refused, reset, a timeout) is its cause.
+      const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
+      throw new Error(`${method} ${url} failed${cause}`, { cause: err });
+    });
     for (const setCookie of res.headers.getSetCookie()) await this.jar.setCookie(setCookie, url, { ignoreError: true });
     const location = res.headers.get('location') ?? undefined;
     return {

@@ -14,7 +14,10 @@ export const SIBLING_PARENT = 'example.test';
 /**
  * Flags checked on these machines: no sandbox (root in a container), and nothing that phones
  * home. For the sibling-host suites: every *.example.test is 127.0.0.1, and their self-signed
- * certificate is accepted (no other suite uses https or those hosts).
+ * certificate is accepted (no other suite uses https or those hosts). No process per site:
+ * site isolation keeps a renderer's memory from another site's, which no test is about, and
+ * a renderer process per site and context cost the browser suites about a tenth of their CPU;
+ * cookies, SameSite and origins are the browser process's rules either way.
  */
 const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -26,6 +29,7 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
   `--host-resolver-rules=MAP *.${SIBLING_PARENT} 127.0.0.1`,
   '--ignore-certificate-errors',
+  '--disable-site-isolation-trials',
 ];
 
 /**

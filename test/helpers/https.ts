@@ -1,3 +1,4 @@
+import { keptAlive } from './late-server.js';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import https from 'node:https';
@@ -66,9 +67,11 @@ export async function httpsServer(tls: Tls): Promise<HttpsServer> {
     res.statusCode = 503;
     res.end('not ready');
   };
-  const server = https.createServer(tls, (req, res) => {
-    handler(req, res);
-  });
+  const server = keptAlive(
+    https.createServer(tls, (req, res) => {
+      handler(req, res);
+    }),
+  );
   const port = await new Promise<number>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {

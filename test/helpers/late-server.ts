@@ -18,6 +18,18 @@ export interface LateServer {
   close(): Promise<void>;
 }
 
+/**
+ * Idle keep-alive connections are closed by the client, never by the server: Node's server
+ * closes them after 5 s by default, and fetch (undici) reuses them for 4 s, so on a loaded
+ * machine a request could go out on a connection the server was closing ("fetch failed",
+ * seen in CI). The server announces this timeout (Keep-Alive: timeout=30), and undici keeps
+ * an idle connection a second less than announced.
+ */
+export function keptAlive<T extends http.Server>(server: T): T {
+  server.keepAliveTimeout = 30_000;
+  return server;
+}
+
 function listen(server: http.Server, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -44,9 +56,11 @@ export async function lateServer(): Promise<LateServer> {
     res.end('not ready');
   };
   const make = (): http.Server =>
-    http.createServer((req, res) => {
-      handler(req, res);
-    });
+    keptAlive(
+      http.createServer((req, res) => {
+        handler(req, res);
+      }),
+    );
   let server = make();
   const port = await listen(server, 0);
   return {
