@@ -77,7 +77,7 @@ function comparisons(results: readonly ThroughputResult[]): string[] {
   for (const [a, b] of pairs.filter(([a, b]) => has(results, a) && has(results, b))) {
     const ra = byId(results, a);
     const rb = byId(results, b);
-    const diffs = ra.samples.map((s, i) => s.cpuMicrosPerRequest - (rb.samples[i]?.cpuMicrosPerRequest ?? Number.NaN));
+    const diffs = cpuDiffs(ra, rb);
     lines.push(
       `| ${String(ra.scenario)} | ${ra.label} | ${rb.label} | ${x(pairedRatio(rpsOf(ra), rpsOf(rb)))} | ${x(pairedRatio(cpuOf(ra), cpuOf(rb)))} | ${median(diffs) >= 0 ? '+' : ''}${median(diffs).toFixed(1)} µs |`,
     );
@@ -102,18 +102,28 @@ function throughputTable(results: readonly ThroughputResult[]): string[] {
   return lines;
 }
 
-/** Scenario 1 and 2 targets: throughput ratios of the same rounds (CPU per request shown beside them). */
-const THROUGHPUT_TARGETS: { a: string; b: string; atLeast: number; whyNot: string }[] = [
+/** Per round, A's server CPU per request minus B's, in µs. */
+function cpuDiffs(ra: ThroughputResult, rb: ThroughputResult): number[] {
+  return ra.samples.map((s, i) => s.cpuMicrosPerRequest - (rb.samples[i]?.cpuMicrosPerRequest ?? Number.NaN));
+}
+
+/**
+ * Scenario 1 and 2 targets: throughput ratios of the same rounds (CPU per request shown beside
+ * them). Issue 32's figures: an authenticated request at least 1.05× express-session alone's
+ * (MemoryStore and connect-redis); an anonymous one at least 0.97× bare Express's and at most
+ * 10 µs more server CPU.
+ */
+const THROUGHPUT_TARGETS: { a: string; b: string; atLeast: number; cpuAtMostUs?: number; whyNot: string }[] = [
   {
     a: 'auth/oidc-auth/memory',
     b: 'auth/express-session/memory',
-    atLeast: 1.0,
+    atLeast: 1.05,
     whyNot: 'see the CPU columns: the two differ only by the library layer and the dropped touch.',
   },
   {
     a: 'auth/oidc-auth/redis',
     b: 'auth/express-session/redis',
-    atLeast: 1.0,
+    atLeast: 1.05,
     whyNot:
       "close, not there (0.76× and about +115 µs CPU a request in the run before writes became atomic with the ended mark). Per request express-oidc-auth now sends Redis one GET (its writes are atomic with the ended mark, so reads skip the mark) and express-session alone a GET and an EXPIRE for its touch; the store's call deadlines no longer make garbage per call. What remains is the library layer (req.oidc, the lifetime check, opening the claims: scenario 7), the store deadline, and a sealed session document about 40 % larger to parse and hash (scenario 6), against which express-session alone only pays an EXPIRE. With MemoryStore, whose touch parses and rewrites the session, dropping the touch more than pays for the same layer.",
   },
@@ -134,23 +144,27 @@ const THROUGHPUT_TARGETS: { a: string; b: string; atLeast: number; whyNot: strin
   {
     a: 'anon/oidc-auth',
     b: 'anon/bare',
-    atLeast: 0.95,
+    atLeast: 0.97,
+    cpuAtMostUs: 10,
     whyNot:
-      'an anonymous request still passes one more middleware layer of Express, gets its req.oidc object and a deferred req.session getter (created only if something reads it). It no longer reads the store or makes a session id (express-session alone, which does, is at about 0.65× of bare Express), but that is not nothing. Reaching 0.95× would mean doing no per-request work at all for anonymous requests, which the request API (req.oidc on every request, req.session on demand) does not allow without patching the request prototype.',
+      "an anonymous request passes one more middleware layer of Express: a cookie test and one Set lookup of its path; req.oidc, res.oidc and req.session are getters on the app prototypes, built only when read. What is left is within the shared machine's swing between rounds: see the per-round figures, and bench/INSTRUCTIONS.md for the instruction count, which the load does not move.",
   },
 ];
 
 function throughputTargetRows(results: readonly ThroughputResult[]): Target[] {
-  return THROUGHPUT_TARGETS.filter(({ a, b }) => has(results, a) && has(results, b)).map(({ a, b, atLeast, whyNot }) => {
+  return THROUGHPUT_TARGETS.filter(({ a, b }) => has(results, a) && has(results, b)).map(({ a, b, atLeast, cpuAtMostUs, whyNot }) => {
     const ra = byId(results, a);
     const rb = byId(results, b);
     const rps = pairedRatio(rpsOf(ra), rpsOf(rb));
     const cpu = pairedRatio(cpuOf(rb), cpuOf(ra));
+    const extra = median(cpuDiffs(ra, rb));
+    const cpuBound = cpuAtMostUs === undefined ? '' : ` and server CPU ≤ +${String(cpuAtMostUs)} µs a request`;
+    const cpuMeasured = cpuAtMostUs === undefined ? '' : `, ${extra >= 0 ? '+' : ''}${extra.toFixed(1)} µs a request`;
     return {
       scenario: String(ra.scenario),
-      target: `${ra.label}: req/s ≥ ${x(atLeast)} ${rb.label}`,
-      measured: `${x(rps)} (by CPU per request: ${x(cpu)})`,
-      met: rps >= atLeast,
+      target: `${ra.label}: req/s ≥ ${x(atLeast)} ${rb.label}${cpuBound}`,
+      measured: `${x(rps)} (by CPU per request: ${x(cpu)}${cpuMeasured})`,
+      met: rps >= atLeast && (cpuAtMostUs === undefined || extra <= cpuAtMostUs),
       why: whyNot,
     };
   });
