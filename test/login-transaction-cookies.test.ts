@@ -18,8 +18,11 @@ import { parseSetCookie, type SetCookie } from './helpers/cookies.js';
  *
  * Expected numbers come from the README, not from lib/login/login-transactions.ts.
  *
- * Mutation testing (npm run mutate lib/login/login-transactions.ts, this suite alone): every mutant
- * is killed except these five, each equivalent (no input tells it from the original):
+ * Mutation testing (npm run mutate lib/login/login-transactions.ts, this suite alone): 97.0 %
+ * (2026-12-06; 60.5 % before the step-up, silent and reauthentication fields were pinned here):
+ * every mutant is killed except these six, each equivalent (no input tells it from the original):
+ * - start, `a === undefined ? {} : { a }` → `false ? …`: `{ a: undefined }` is sealed as JSON,
+ *   where JSON.stringify leaves an undefined field out: the same bytes.
  * - take, `state === undefined || …` → `false || …`: STATE_SHAPE.test(undefined) tests the
  *   string "undefined", 9 characters, which the 16-character minimum refuses: same result.
  * - take, `sealed === undefined || binding === undefined` → `false || …`: with the sealed
@@ -682,6 +685,31 @@ describe('what a transaction cookie holds, when it opens but is not one of ours'
     });
   }
 
+  // The optional fields, sealed by us in a changed format: refused, never a requirement dropped.
+  for (const [label, extra] of [
+    ['requirements not an object', { u: '7' }],
+    ['requirements null', { u: 'null' }],
+    ['acr not a list', { u: '{"a":"urn:mfa"}' }],
+    ['acr with a non-string', { u: '{"a":["urn:mfa",1]}' }],
+    ['maxAge a string', { u: '{"m":"60"}' }],
+    ['sub a number', { u: '{"s":7}' }],
+    ['reauthenticateAfter a string', { a: '"1750000000"' }],
+    ['reauthenticateAfter null', { a: 'null' }],
+  ] as const) {
+    test(`${label} is refused`, () => {
+      assert.equal(withContent(json({ ...fields, ...extra })).tx, undefined);
+    });
+  }
+
+  test('silent only when q is exactly 1', () => {
+    assert.equal(withContent(json({ ...fields, q: '1' })).tx?.silent, true);
+    for (const q of ['2', '"1"', 'true', '0']) {
+      const taken = withContent(json({ ...fields, q })).tx;
+      assert.ok(taken !== undefined, `q ${q} still opens`);
+      assert.equal(taken.silent, undefined, `q ${q}`);
+    }
+  });
+
   for (const key of Object.keys(fields) as (keyof typeof fields)[]) {
     // each field missing, null, or of the other type (t a number, the others strings)
     const wrongType = key === 't' ? `"${String(T0)}"` : '7';
@@ -698,6 +726,43 @@ describe('what a transaction cookie holds, when it opens but is not one of ours'
       });
     }
   }
+});
+
+describe('what a step-up, a silent and a reauthenticating login carry to the callback', () => {
+  function roundTrip(extra: Partial<LoginTransaction>): LoginTransaction | undefined {
+    const tc = cookiesFor(HTTPS);
+    const jar = new Jar();
+    const tx = { ...newLogin(T0), ...extra };
+    startLogin(tc, jar, tx);
+    return callback(tc, jar, tx.state, T0 + 1000).tx;
+  }
+  const extrasOf = (tx: LoginTransaction | undefined): Partial<LoginTransaction> => {
+    const { requirements, silent, reauthenticateAfter } = tx ?? {};
+    return {
+      ...(requirements === undefined ? {} : { requirements }),
+      ...(silent === undefined ? {} : { silent }),
+      ...(reauthenticateAfter === undefined ? {} : { reauthenticateAfter }),
+    };
+  };
+
+  test('an ordinary login comes back with no requirements, not silent, no reauthentication time', () => {
+    const taken = roundTrip({});
+    assert.ok(taken !== undefined);
+    assert.deepEqual(extrasOf(taken), {});
+    assert.ok(!('requirements' in taken) && !('silent' in taken) && !('reauthenticateAfter' in taken));
+  });
+
+  for (const requirements of [{ acr: ['urn:mfa', 'urn:hw'], maxAge: 60, sub: 'alice' }, { acr: ['urn:mfa'] }, { maxAge: 0 }, { sub: 'bob' }, {}]) {
+    test(`requirements ${JSON.stringify(requirements)} come back exactly, no field added or lost`, () => {
+      const taken = roundTrip({ requirements });
+      assert.deepStrictEqual(taken?.requirements, requirements);
+    });
+  }
+
+  test('a silent login (prompt=none) and a login after an end (its reauthenticateAfter, epoch seconds) come back as such', () => {
+    assert.deepStrictEqual(extrasOf(roundTrip({ silent: true, reauthenticateAfter: 1_750_000_000 })), { silent: true, reauthenticateAfter: 1_750_000_000 });
+    assert.deepStrictEqual(extrasOf(roundTrip({ reauthenticateAfter: 0 })), { reauthenticateAfter: 0 });
+  });
 });
 
 describe(`at most ${LOGINS_IN_FLIGHT} logins in flight per browser`, () => {
