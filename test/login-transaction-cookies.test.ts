@@ -151,7 +151,7 @@ function pathMatches(requestPath: string, cookiePath: string): boolean {
   return requestPath.startsWith(cookiePath) && (cookiePath.endsWith('/') || requestPath[cookiePath.length] === '/');
 }
 
-/** A state as the package issues them (openid-client randomState(): 32 random bytes, base64url). */
+/** A state as the package issues them (randomToken() in lib/crypto/random.ts: 32 random bytes, base64url). */
 function newState(): string {
   return randomBytes(32).toString('base64url');
 }

@@ -30,14 +30,14 @@ export class RandomPool {
 const TOKEN_BYTES = 32;
 const tokens = new RandomPool(TOKEN_BYTES * 128);
 
-/** A fresh 256-bit random value, base64url: a state, a nonce, a PKCE code verifier (RFC 7636 §4.1: 43 characters). */
-export function randomToken(): string {
-  return tokens.take(TOKEN_BYTES).toString('base64url');
-}
-
-/** `bytes` fresh random bytes, base64url, from the same pool. */
+/** `bytes` fresh random bytes, base64url. */
 export function randomString(bytes: number): string {
   return tokens.take(bytes).toString('base64url');
+}
+
+/** A fresh 256-bit random value, base64url: a state, a nonce, a PKCE code verifier (RFC 7636 §4.1: 43 characters). */
+export function randomToken(): string {
+  return randomString(TOKEN_BYTES);
 }
 
 /**
