@@ -129,15 +129,18 @@ export function sharedStoreSuite(setup: SharedBackendSetup): void {
         );
       }
 
-      for (let i = 0; i < entries.length; i += 100) {
-        await Promise.all(
-          entries.slice(i, i + 100).map(async (e) => {
-            await index.markEnded(e.sessionId, 60_000);
-            await index.remove(e);
-          }),
-        );
-      }
-      const ended = await Promise.all(entries.map((e) => index.isEnded(e.sessionId)));
+      // A hundred at a time: a thousand at once wait on the pool (10 connections) past its
+      // 2 s connection timeout on a loaded CI machine.
+      const inHundreds = async <T>(each: (e: (typeof entries)[number]) => Promise<T>): Promise<T[]> => {
+        const results: T[] = [];
+        for (let i = 0; i < entries.length; i += 100) results.push(...(await Promise.all(entries.slice(i, i + 100).map(each))));
+        return results;
+      };
+      await inHundreds(async (e) => {
+        await index.markEnded(e.sessionId, 60_000);
+        await index.remove(e);
+      });
+      const ended = await inHundreds((e) => index.isEnded(e.sessionId));
       assert.ok(ended.every(Boolean), 'every session is marked ended');
       for (let u = 0; u < 10; u++) assert.deepEqual(await index.lookup(issuer, { sub: `user-${String(u)}` }), []);
     });
