@@ -2,7 +2,8 @@ import type { Request, Response } from 'express';
 import type { Instance } from '../instance/instance.js';
 import { installRequestContextAccessor } from '../request-context.js';
 import { installResponseContextAccessor, type ResponseActions, type ResponsePassage } from '../response-context.js';
-import { deferSession, setPassage, type Deferral } from '../session/lazy-session.js';
+import type { SessionData } from 'express-session';
+import { deferLoadedSession, deferSession, materialize, preloadedSession, setPassage, type Deferral } from '../session/lazy-session.js';
 
 /** One instance's passage, built twice per instance (deferred and loaded), never per request. */
 class InstancePassage implements ResponsePassage {
@@ -46,7 +47,12 @@ export function createEntry(
   instance: Instance,
   actions: ResponseActions,
   deferral: Deferral | undefined,
-): { loaded: ResponsePassage; deferred: ResponsePassage; enter: (req: Request, res: Response, passage: ResponsePassage) => void } {
+): {
+  loaded: ResponsePassage;
+  deferred: ResponsePassage;
+  enter: (req: Request, res: Response, passage: ResponsePassage) => void;
+  enterLoaded: (req: Request, res: Response, sid: string, data: SessionData, store: unknown) => void;
+} {
   const loaded = new InstancePassage(instance, actions, undefined);
   const deferred = deferral === undefined ? loaded : new InstancePassage(instance, actions, deferral, loaded);
   let readyRequest: object | undefined;
@@ -58,12 +64,24 @@ export function createEntry(
     return top === undefined ? undefined : (Object.getPrototypeOf(object) as object);
   }
 
-  function enter(req: Request, res: Response, passage: ResponsePassage): void {
+  function prepare(req: Request, res: Response): void {
     if (Object.getPrototypeOf(req) !== readyRequest) readyRequest = ready(req, installRequestContextAccessor);
     if (Object.getPrototypeOf(res) !== readyResponse) readyResponse = ready(res, installResponseContextAccessor);
+    // An earlier instance read this request's session and deferred it: it is made now, from that read, before this instance takes the request over.
+    if (preloadedSession(req) !== undefined) materialize(req);
+  }
+
+  function enter(req: Request, res: Response, passage: ResponsePassage): void {
+    prepare(req, res);
     if (passage.deferral === undefined) setPassage(req, passage);
     else deferSession(req, passage);
   }
 
-  return { loaded, deferred, enter };
+  /** A request whose session the pipeline read itself (store/session-preload.ts): req.session is made from it when read. */
+  function enterLoaded(req: Request, res: Response, sid: string, data: SessionData, store: unknown): void {
+    prepare(req, res);
+    deferLoadedSession(req, deferred, sid, data, store);
+  }
+
+  return { loaded, deferred, enter, enterLoaded };
 }

@@ -3,10 +3,18 @@ import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
 import type { Instance } from '../instance/instance.js';
 import { buildRouteTable, type RouteTable } from '../routes/route-table.js';
 import { lateSaveLog, sessionCallback } from '../session/late-session-errors.js';
-import { mayCarryCookie } from '../session/lazy-session.js';
+import { mayCarryCookie, passageOf } from '../session/lazy-session.js';
 import { createEntry } from './passage.js';
 import { createDispatcher, normalisePath } from './dispatch.js';
 import { createSettler } from './settle.js';
+
+function loadFailed(err: unknown): OidcAuthError {
+  return new OidcAuthError(OidcAuthErrorCode.SESSION_STORE_FAILED, 503, 'The session store could not load the session; try again shortly.', { cause: err });
+}
+
+function isNotFound(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'ENOENT';
+}
 
 /** Every req.path that normalises to one of the package's paths: a single Set lookup tells the app's paths apart. */
 function pathsOf(table: RouteTable): ReadonlySet<string> {
@@ -25,20 +33,42 @@ function pathsOf(table: RouteTable): ReadonlySet<string> {
 export function createPipeline(instance: Instance): RequestHandler {
   const table = buildRouteTable(instance);
   const { needsSession, sessionless } = table;
-  const { middleware: sessionMiddleware, cookieName } = instance.sessions;
+  const { middleware: sessionMiddleware, cookieName, preload, ownStore } = instance.sessions;
   const lateSaves = lateSaveLog(instance.opts.logger);
   const settle = createSettler(instance);
   const { dispatch, toApp } = createDispatcher(instance, table);
   const packagePaths = pathsOf(table);
   const cookieNeedle = cookieName === undefined ? undefined : `${cookieName}=`;
   const actions = { instance, callback: table.callback, logout: table.logout };
-  const { loaded, deferred, enter } = createEntry(instance, actions, sessionMiddleware === undefined ? undefined : { sessionMiddleware, lateSaves });
+  const handOver = preload?.handOver;
+  const { loaded, deferred, enter, enterLoaded } = createEntry(
+    instance,
+    actions,
+    sessionMiddleware === undefined ? undefined : { sessionMiddleware, lateSaves, handOver },
+  );
 
   function withLifetime(req: Request, res: Response, next: NextFunction, path: string): void {
     settle(req, res, (err?: unknown) => {
       if (err !== undefined) next(err);
       else dispatch(req, res, next, path);
     });
+  }
+
+  /** express-session, run now; `absent`: the id the package found no session under (express-session is told so, not asked again). */
+  function loadSession(middleware: RequestHandler, req: Request, res: Response, next: NextFunction, path: string, absent?: string): void {
+    enter(req, res, loaded);
+    const run = (): void => {
+      middleware(
+        req,
+        res,
+        sessionCallback(lateSaves, req, (err?: unknown) => {
+          if (err !== undefined && err !== null) next(loadFailed(err));
+          else withLifetime(req, res, next, path);
+        }),
+      );
+    };
+    if (absent === undefined || handOver === undefined) run();
+    else handOver(absent, null, run);
   }
 
   return function oidcAuthMiddleware(req, res, next) {
@@ -62,19 +92,21 @@ export function createPipeline(instance: Instance): RequestHandler {
       dispatch(req, res, next, path);
       return;
     }
-    enter(req, res, loaded);
-    sessionMiddleware(
-      req,
-      res,
-      sessionCallback(lateSaves, req, (err?: unknown) => {
-        if (err !== undefined && err !== null) {
-          next(
-            new OidcAuthError(OidcAuthErrorCode.SESSION_STORE_FAILED, 503, 'The session store could not load the session; try again shortly.', { cause: err }),
-          );
-          return;
-        }
+    // The app's own paths: the session is read here, and express-session runs only if someone reads req.session (store/session-preload.ts).
+    const sid = preload === undefined || anonymous || packagePaths.has(rawPath) || passageOf(req) !== undefined ? undefined : preload.sessionIdOf(req);
+    if (preload === undefined || sid === undefined) {
+      loadSession(sessionMiddleware, req, res, next, path);
+      return;
+    }
+    preload.read(sid, (err, data) => {
+      const failed = err !== undefined && err !== null;
+      // express-session's own rule: ENOENT from a store means no session, any other error a failed load
+      if (failed && !isNotFound(err)) next(loadFailed(err));
+      else if (failed || data === undefined || data === null) loadSession(sessionMiddleware, req, res, next, path, sid);
+      else {
+        enterLoaded(req, res, sid, data, ownStore);
         withLifetime(req, res, next, path);
-      }),
-    );
+      }
+    });
   };
 }

@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import { endSessions } from '../ended/end-sessions.js';
 import type { Instance } from '../instance/instance.js';
 import { judgeLifetime } from '../session/lifetime.js';
+import { materialize } from '../session/lazy-session.js';
 import { forgetSession, peekLogin, type StoredLogin } from '../session/session.js';
 
 type Next = (err?: unknown) => void;
@@ -20,7 +21,11 @@ export function createSettler(instance: Instance): (req: Request, res: Response,
   function enforceLifetime(req: Request, res: Response, login: StoredLogin, next: Next): void {
     const nowSec = Math.floor(Date.now() / 1000);
     const verdict = judgeLifetime(opts.lifetime, login, nowSec);
-    if (verdict === 'touch') login.lastSeenAt = nowSec;
+    if (verdict === 'touch') {
+      // express-session must know the session before it changes, or it sees nothing to save
+      materialize(req);
+      login.lastSeenAt = nowSec;
+    }
     if (verdict !== 'expired' || storeOf(req) === undefined) {
       next();
       return;

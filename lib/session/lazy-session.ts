@@ -1,4 +1,5 @@
 import type { Request, RequestHandler } from 'express';
+import type { SessionData } from 'express-session';
 import { sessionCallback, type LateSaveLog } from './late-session-errors.js';
 
 /**
@@ -14,6 +15,8 @@ export function mayCarryCookie(req: Request, needle: string): boolean {
 export interface Deferral {
   readonly sessionMiddleware: RequestHandler;
   readonly lateSaves: LateSaveLog;
+  /** runs express-session with the session the package read already (see DelegatingStore.handOver) */
+  readonly handOver: ((sid: string, data: SessionData, run: () => void) => void) | undefined;
 }
 
 /**
@@ -29,7 +32,9 @@ export interface Passage {
 }
 
 export const PASSAGE: unique symbol = Symbol('express-oidc-auth.passage');
-type Marked = Request & { [PASSAGE]?: Passage };
+/** The session the package read for a request whose req.session is still deferred (see store/session-preload.ts). */
+const PRELOADED: unique symbol = Symbol('express-oidc-auth.preloaded');
+type Marked = Request & { [PASSAGE]?: Passage; [PRELOADED]?: SessionData | undefined };
 
 /** This request's passage, or undefined when no oidcAuth() passed it. */
 export function passageOf(req: Request): Passage | undefined {
@@ -62,16 +67,25 @@ const SESSION_ACCESSOR: PropertyDescriptor = {
     const passage = passageOf(this);
     const deferral = passage?.deferral;
     const res = this.res;
+    const preloaded = (this as Marked)[PRELOADED];
     Reflect.deleteProperty(this, 'session');
     // Express always links req.res; a host that does not gets no session, rather than a crash.
     if (passage === undefined || deferral === undefined || res === undefined) return undefined;
     setPassage(this, passage.loaded);
-    void deferral.sessionMiddleware(this, res, sessionCallback(deferral.lateSaves, this, noLateLoad));
+    const run = (): void => {
+      void deferral.sessionMiddleware(this, res, sessionCallback(deferral.lateSaves, this, noLateLoad));
+    };
+    if (preloaded === undefined || deferral.handOver === undefined) run();
+    else {
+      (this as Marked)[PRELOADED] = undefined;
+      deferral.handOver(this.sessionID, preloaded, run);
+    }
     return this.session;
   },
   set(this: Request, value: unknown): void {
     const passage = passageOf(this);
     if (passage?.deferral !== undefined) setPassage(this, passage.loaded);
+    (this as Marked)[PRELOADED] = undefined;
     Object.defineProperty(this, 'session', { configurable: true, enumerable: true, writable: true, value });
   },
 };
@@ -82,7 +96,30 @@ export function deferSession(req: Request, passage: Passage): void {
   Object.defineProperty(req, 'session', SESSION_ACCESSOR);
 }
 
+/**
+ * Defers req.session of a request whose session the package read itself (`data`, stored under
+ * `sid`, R1 included): express-session runs, with that data, only when someone reads
+ * req.session. Until then req.sessionID and req.sessionStore are what express-session sets.
+ */
+export function deferLoadedSession(req: Request, passage: Passage, sid: string, data: SessionData, store: unknown): void {
+  req.sessionID = sid;
+  (req as { sessionStore?: unknown }).sessionStore = store;
+  (req as Marked)[PRELOADED] = data;
+  deferSession(req, passage);
+}
+
 /** True while req.session is still deferred (nobody asked for it yet). */
 export function isDeferred(req: Request): boolean {
   return passageOf(req)?.deferral !== undefined;
+}
+
+/** The session the package read for this request, until req.session is made from it (or set); undefined for any other request. */
+export function preloadedSession(req: Request): SessionData | undefined {
+  return (req as Marked)[PRELOADED];
+}
+
+/** Makes req.session now (express-session runs, if it was deferred): before a change to the session that must be saved. */
+export function materialize(req: Request): void {
+  // the read itself is the point: the getter runs express-session
+  Reflect.get(req, 'session');
 }

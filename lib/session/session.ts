@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import type { JWK } from 'jose';
 import type { Session, SessionData, Store } from 'express-session';
 import { OidcAuthError, OidcAuthErrorCode } from '../errors.js';
-import { isDeferred } from './lazy-session.js';
+import { isDeferred, preloadedSession } from './lazy-session.js';
 import { storeFailed } from './store-calls.js';
 import type { OidcTokens, OidcUser } from '../public-types.js';
 
@@ -92,9 +92,14 @@ export function tokensOf(login: Login | undefined): OidcTokens {
   return tokens;
 }
 
-/** The logged-in state of this request, without creating a deferred session to find out. */
+/**
+ * The logged-in state of this request, without creating a deferred session to find out: a
+ * request without a session cookie has none; one whose session the package read holds it.
+ * Read-only: a change must go through req.session (materialize() first), or express-session
+ * does not know to save it.
+ */
 export function peekLogin(req: Request): StoredLogin | undefined {
-  if (isDeferred(req)) return undefined;
+  if (isDeferred(req)) return preloadedSession(req)?.oidc?.login;
   return sessionOf(req)?.oidc?.login;
 }
 

@@ -17,8 +17,10 @@ const failureOf = (err: unknown): string | undefined => (err === undefined || er
  * ignored). Without touch (see wrapStore) express-session stops rewriting every session
  * on every request.
  */
-class DelegatingStore extends session.Store {
+export class DelegatingStore extends session.Store {
   private readonly deadlines: Deadlines | undefined;
+  /** a session the package read already, for express-session's next read of that id in this turn (see handOver) */
+  private handoff: { readonly sid: string; readonly data: SessionData | null } | undefined;
 
   constructor(
     readonly inner: Store,
@@ -84,6 +86,12 @@ class DelegatingStore extends session.Store {
    * this instance's own memory of ended ids is asked, which costs nothing.
    */
   override get(sid: string, callback: (err: unknown, session?: SessionData | null) => void): void {
+    const { handoff } = this;
+    if (handoff !== undefined && handoff.sid === sid) {
+      this.handoff = undefined;
+      callback(undefined, handoff.data);
+      return;
+    }
     if (this.atomic !== undefined) {
       this.rawGet(sid, (err, value) => {
         if (err !== undefined && err !== null) callback(err);
@@ -128,6 +136,21 @@ class DelegatingStore extends session.Store {
         settle();
       },
     );
+  }
+
+  /**
+   * Runs `run` (express-session, for one request) with the session `data` the package already
+   * read for `sid` through get() above, R1 included: express-session's read of that id, which
+   * it makes at once, answers with it synchronously instead of asking the store again. Only
+   * within `run`: JavaScript runs nothing else meanwhile, so no other request can take it.
+   */
+  handOver(sid: string, data: SessionData | null, run: () => void): void {
+    this.handoff = { sid, data };
+    try {
+      run();
+    } finally {
+      this.handoff = undefined;
+    }
   }
 
   /** Every save of a logged-in session goes through writeLogin: never over newer tokens, never over an end. */
@@ -205,7 +228,7 @@ export interface StoreWrapping {
  * package then writes the session (and so renews its expiry in the store) at least every
  * minute of activity, and a touch per request would only re-send what the store holds.
  */
-export function wrapStore(store: Store, { bounded, touch, ended, atomic, telemetry }: StoreWrapping): Store {
+export function wrapStore(store: Store, { bounded, touch, ended, atomic, telemetry }: StoreWrapping): DelegatingStore {
   const timeoutMs = bounded ? STORE_TIMEOUT_MS : undefined;
   return touch ? new TouchingStore(store, timeoutMs, ended, atomic, telemetry) : new DelegatingStore(store, timeoutMs, ended, atomic, telemetry);
 }

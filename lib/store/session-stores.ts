@@ -6,7 +6,8 @@ import type { ResolvedOptions } from '../options/resolved.js';
 import type { AtomicSessionWriter, SessionIndex } from '../session-index/session-index.js';
 import { mountedStoreOf } from '../session/session.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
-import { wrapStore } from './bounded-store.js';
+import { createSessionPreload, type SessionPreload } from './session-preload.js';
+import { wrapStore, type DelegatingStore } from './bounded-store.js';
 
 /** Where one instance's sessions live: express-session as the package mounts it, or the app's own. */
 export interface SessionStores {
@@ -15,7 +16,9 @@ export interface SessionStores {
   /** the index's writer for appStore, when it can write sessions atomically with their ended mark */
   atomic: AtomicSessionWriter | undefined;
   /** appStore as express-session is given it: deadlines, ended marks, telemetry */
-  ownStore: Store | undefined;
+  ownStore: DelegatingStore | undefined;
+  /** reads a request's session without express-session, when the options allow (see session-preload.ts) */
+  preload: SessionPreload | undefined;
   /** express-session, mounted by the package on ownStore; undefined with `session: false` */
   middleware: RequestHandler | undefined;
   /** the session cookie's name; undefined with `session: false` */
@@ -31,15 +34,14 @@ export function createSessionStores(opts: ResolvedOptions, ended: EndedSessions,
   const appStore = opts.session === false ? undefined : (opts.session.store ?? new MemoryStore());
   const atomic = appStore === undefined ? undefined : sessionIndex.atomicWriter?.(appStore);
   // MemoryStore answers synchronously and cannot hang; every other store gets a deadline on each call.
-  const ownStore =
-    appStore === undefined
-      ? undefined
-      : wrapStore(appStore, { bounded: !(appStore instanceof MemoryStore), touch: opts.lifetime.idleSec === undefined, ended, atomic, telemetry });
+  const touch = opts.lifetime.idleSec === undefined;
+  const ownStore = appStore === undefined ? undefined : wrapStore(appStore, { bounded: !(appStore instanceof MemoryStore), touch, ended, atomic, telemetry });
   const guarded = guardedStoreFactory(ended, (store) => sessionIndex.atomicWriter?.(store));
   return {
     appStore,
     atomic,
     ownStore,
+    preload: opts.session === false || ownStore === undefined ? undefined : createSessionPreload(opts.session, ownStore, touch),
     middleware: opts.session === false ? undefined : session({ ...opts.session, store: ownStore }),
     cookieName: opts.session === false ? undefined : opts.session.name,
     guarded,
