@@ -185,6 +185,27 @@ describe('a logged-in request at the app’s own paths', () => {
     });
   });
 
+  test('whose stored session lacks its cookie object: refused with 503, as express-session refuses it', async () => {
+    await withApp({}, async (s, store) => {
+      const { browser, sessionId } = await loggedIn(s);
+      const stored = await new Promise<SessionData>((resolve, reject) => {
+        store.get(sessionId, (err, data) => {
+          if (data === null || data === undefined) reject(new Error(`no session: ${String(err)}`));
+          else resolve(data);
+        });
+      });
+      const { cookie: _dropped, ...withoutCookie } = stored;
+      await new Promise<void>((resolve) => {
+        store.set(sessionId, withoutCookie as SessionData, () => {
+          resolve();
+        });
+      });
+      const page = await browser.get(`${s.appUrl}/who`, JSON_ACCEPT);
+      assert.equal(page.status, 503);
+      assert.doesNotMatch(page.body, /alice/);
+    });
+  });
+
   test('with rolling: true, express-session sends the cookie again on every answer', async () => {
     await withApp({ rolling: true }, async (s) => {
       const { browser } = await loggedIn(s);

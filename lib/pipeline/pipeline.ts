@@ -12,6 +12,11 @@ function loadFailed(err: unknown): OidcAuthError {
   return new OidcAuthError(OidcAuthErrorCode.SESSION_STORE_FAILED, 503, 'The session store could not load the session; try again shortly.', { cause: err });
 }
 
+/** Typed as always there, but a store holds what it was given. */
+function isRecordLike(value: unknown): boolean {
+  return typeof value === 'object' && value !== null;
+}
+
 function isNotFound(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'ENOENT';
 }
@@ -103,6 +108,8 @@ export function createPipeline(instance: Instance): RequestHandler {
       // express-session's own rule: ENOENT from a store means no session, any other error a failed load
       if (failed && !isNotFound(err)) next(loadFailed(err));
       else if (failed || data === undefined || data === null) loadSession(sessionMiddleware, req, res, next, path, sid);
+      // a stored session without its cookie object is express-session's to refuse (it throws making it: 503), as before
+      else if (!isRecordLike(data.cookie)) loadSession(sessionMiddleware, req, res, next, path);
       else {
         enterLoaded(req, res, sid, data, ownStore);
         withLifetime(req, res, next, path);
