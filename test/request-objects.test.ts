@@ -48,6 +48,25 @@ for (const [flavour, make] of [
       assert.match(String(visit.headers['set-cookie']), /oidc\.sid=/);
     });
 
+    test('an anonymous request gets one own property, its passage: req.session is no own property until read', async () => {
+      const app = make();
+      const own = (req: Request): { names: string[]; symbols: number } => ({
+        names: Object.getOwnPropertyNames(req).sort(),
+        symbols: Object.getOwnPropertySymbols(req).length,
+      });
+      app.get('/before', (req, res) => res.json(own(req)));
+      app.use(oidcAuth(baseOptions(ISSUER, APP)));
+      app.get('/page', (req, res) => res.json(own(req)));
+      app.get('/read', (req, res) => {
+        const session = req.session as unknown as { visits?: number };
+        res.json({ read: session.visits === undefined, ownSession: Object.hasOwn(req, 'session') });
+      });
+      const before = (await request(app).get('/before').expect(200)).body as ReturnType<typeof own>;
+      const page = (await request(app).get('/page').expect(200)).body as ReturnType<typeof own>;
+      assert.deepEqual(page, { names: before.names, symbols: before.symbols + 1 });
+      assert.deepEqual((await request(app).get('/read').expect(200)).body, { read: true, ownSession: true });
+    });
+
     test('with two instances in one app, a request gets the req.oidc of the last one it passed', async () => {
       const app = make();
       app.use(oidcAuth(baseOptions(ISSUER, APP)));

@@ -3,7 +3,7 @@ import type { Instance } from '../instance/instance.js';
 import { installRequestContextAccessor } from '../request-context.js';
 import { installResponseContextAccessor, type ResponseActions, type ResponsePassage } from '../response-context.js';
 import type { SessionData } from 'express-session';
-import { deferLoadedSession, deferSession, materialize, preloadedSession, setPassage, type Deferral } from '../session/lazy-session.js';
+import { deferLoadedSession, deferSession, installSessionAccessor, materialize, preloadedSession, setPassage, type Deferral } from '../session/lazy-session.js';
 
 /** One instance's passage, built twice per instance (deferred and loaded), never per request. */
 class InstancePassage implements ResponsePassage {
@@ -64,8 +64,17 @@ export function createEntry(
     return top === undefined ? undefined : (Object.getPrototypeOf(object) as object);
   }
 
+  // req.oidc, and req.session while it is deferred, are getters on the app's request prototype
+  const installRequest =
+    deferral === undefined
+      ? installRequestContextAccessor
+      : (target: object): void => {
+          installRequestContextAccessor(target);
+          installSessionAccessor(target);
+        };
+
   function prepare(req: Request, res: Response): void {
-    if (Object.getPrototypeOf(req) !== readyRequest) readyRequest = ready(req, installRequestContextAccessor);
+    if (Object.getPrototypeOf(req) !== readyRequest) readyRequest = ready(req, installRequest);
     if (Object.getPrototypeOf(res) !== readyResponse) readyResponse = ready(res, installResponseContextAccessor);
     // An earlier instance read this request's session and deferred it: it is made now, from that read, before this instance takes the request over.
     if (preloadedSession(req) !== undefined) materialize(req);

@@ -55,10 +55,12 @@ function noLateLoad(): void {
  * `req.session` is a getter that runs express-session on first use. For a request
  * without a cookie express-session finishes synchronously (no store read: it only
  * generates a fresh session), so the getter can return the real session at once, with
- * express-session's own cookie and save hooks installed on the response. One descriptor for
- * all requests (it reads `this`): deferring allocates nothing. It goes on the request itself,
- * not on a prototype: a setter there would make express-session's `req.session = …` of every
- * logged-in request a property definition.
+ * express-session's own cookie and save hooks installed on the response. The getter sits
+ * on the app's request prototype, beside req.oidc's: deferring a request's session adds
+ * nothing to the request but its passage (defining an accessor on every request cost about
+ * 80,000 instructions, as much again as the rest of the package's anonymous path). So
+ * express-session's `req.session = …` meets the setter, which makes the session the
+ * request's own property: one definition where express-session runs anyway.
  */
 const SESSION_ACCESSOR: PropertyDescriptor = {
   configurable: true,
@@ -67,10 +69,9 @@ const SESSION_ACCESSOR: PropertyDescriptor = {
     const passage = passageOf(this);
     const deferral = passage?.deferral;
     const res = this.res;
-    const preloaded = (this as Marked)[PRELOADED];
-    Reflect.deleteProperty(this, 'session');
     // Express always links req.res; a host that does not gets no session, rather than a crash.
     if (passage === undefined || deferral === undefined || res === undefined) return undefined;
+    const preloaded = (this as Marked)[PRELOADED];
     setPassage(this, passage.loaded);
     const run = (): void => {
       void deferral.sessionMiddleware(this, res, sessionCallback(deferral.lateSaves, this, noLateLoad));
@@ -80,20 +81,30 @@ const SESSION_ACCESSOR: PropertyDescriptor = {
       (this as Marked)[PRELOADED] = undefined;
       deferral.handOver(this.sessionID, preloaded, run);
     }
+    // express-session made it the request's own property (or, refusing, made none: then this getter answers undefined)
     return this.session;
   },
   set(this: Request, value: unknown): void {
     const passage = passageOf(this);
-    if (passage?.deferral !== undefined) setPassage(this, passage.loaded);
-    (this as Marked)[PRELOADED] = undefined;
+    if (passage?.deferral !== undefined) {
+      setPassage(this, passage.loaded);
+      (this as Marked)[PRELOADED] = undefined;
+    }
     Object.defineProperty(this, 'session', { configurable: true, enumerable: true, writable: true, value });
   },
 };
 
-/** Defers req.session of a request that carries no session cookie (its passage holds the deferral). */
+/** Puts the deferred req.session getter on `target`: the app's request prototype (once), or, without one, the request itself. */
+export function installSessionAccessor(target: object): void {
+  Object.defineProperty(target, 'session', SESSION_ACCESSOR);
+}
+
+/**
+ * Defers req.session of a request that carries no session cookie (its passage holds the
+ * deferral; the getter is on its prototype, see installSessionAccessor).
+ */
 export function deferSession(req: Request, passage: Passage): void {
   setPassage(req, passage);
-  Object.defineProperty(req, 'session', SESSION_ACCESSOR);
 }
 
 /**

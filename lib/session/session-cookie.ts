@@ -93,5 +93,5 @@ export function unsignedSessionId(raw: string, secrets: readonly string[]): stri
 /** The session id express-session would read from this Cookie header, when its cookie carries a valid signature. */
 export function signedSessionIdOf(header: string, name: string, secrets: readonly string[]): string | undefined {
   const raw = cookieValue(header, name);
-  return raw === undefined || raw === '' ? undefined : unsignedSessionId(raw, secrets);
+  return raw === undefined ? undefined : unsignedSessionId(raw, secrets);
 }
