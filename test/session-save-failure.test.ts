@@ -18,11 +18,35 @@ class StoreThatCannotSave extends session.MemoryStore {
 const SAVE_FAILED = /^could not save the session after the answer/;
 /** What the default logger prints: warnings and errors. */
 const shown = (lines: readonly Captured[]): Captured[] => lines.filter((l) => l.level === 'warn' || l.level === 'error');
-/** express-session reports the failed save on a later turn of the event loop, after the answer. */
-const afterTheAnswer = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 50));
+/** A bound for failing only, never for ordering: a lost report fails the test instead of holding the run. */
+async function withinBound(reported: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const lost = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      reject(new Error('the failed save was neither logged nor handed to the error handler within 10 s'));
+    }, 10_000);
+  });
+  try {
+    await Promise.race([reported, lost]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 describe('a session save that fails after the answer was sent', () => {
-  const { lines, logger } = capturingLogger();
+  const captured = capturingLogger();
+  const { lines } = captured;
+  /**
+   * Opened by what a failed save leads to, whichever comes: the app logs that it failed, or
+   * its error handler is called. express-session reports the failure on a later turn of the
+   * event loop, after the answer went out; the test waits for it on this gate, not a delay.
+   */
+  let settled: (() => void) | undefined;
+  const report = (level: Captured['level']) => (fields: Record<string, unknown>, message: string) => {
+    captured.logger[level](fields, message);
+    if (SAVE_FAILED.test(message)) settled?.();
+  };
+  const logger = { debug: report('debug'), info: report('info'), warn: report('warn'), error: report('error') };
   const store = new StoreThatCannotSave();
   /** every error the app's error handler was given, and what answering it threw */
   const handled: unknown[] = [];
@@ -31,6 +55,7 @@ describe('a session save that fails after the answer was sent', () => {
 
   const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
     handled.push(err);
+    settled?.();
     try {
       res.status(500).json({ error: 'handled' });
     } catch (e) {
@@ -58,14 +83,18 @@ describe('a session save that fails after the answer was sent', () => {
 
   /** A visit whose save fails: the answer the browser got. */
   async function failingVisit(browser: Browser): Promise<unknown> {
+    const reported = new Promise<void>((resolve) => {
+      settled = resolve;
+    });
     store.failing = true;
     try {
       const answer = await browser.get(`${s.appUrl}/visit`);
       assert.equal(answer.status, 200, 'the answer went out before the save failed');
-      await afterTheAnswer();
+      await withinBound(reported);
       return JSON.parse(answer.body) as unknown;
     } finally {
       store.failing = false;
+      settled = undefined;
     }
   }
 

@@ -1,4 +1,4 @@
-import { accessSync, constants, mkdirSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
@@ -12,12 +12,44 @@ export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium'
 export const SIBLING_PARENT = 'example.test';
 
 /**
+ * playwright-core's own `--disable-features` list (its chromiumSwitches.ts, 1.65). Chromium keeps
+ * only the last value of a switch, so a second `--disable-features` must repeat it:
+ * launchChromium() checks on the launched browser's command line that it still does.
+ */
+const PLAYWRIGHT_DISABLED_FEATURES = [
+  'AvoidUnnecessaryBeforeUnloadCheckSync',
+  'DestroyProfileOnBrowserClose',
+  'HttpsUpgrades',
+  'HttpsFirstBalancedModeAutoEnable',
+  'LensOverlay',
+  'MediaRouter',
+  'PaintHolding',
+  'ThirdPartyStoragePartitioning',
+  'AvoidCorsURLLoaderRestartOnRedirect',
+  'TcpPortRandomizationWin',
+  'OptimizationHints',
+  'NetworkTimeServiceQuerying',
+  'AimEnabled',
+  'PreconnectToSearch',
+  'msForceBrowserSignIn',
+  'msEdgeUpdateLaunchServicesPreferredVersion',
+];
+
+/**
+ * The address bar's popup, a WebUI page that (new) headless Chromium preloads for every window,
+ * in a renderer process of its own: each context's first page started two renderers, and the
+ * popup's one cost about as much CPU as the page's. No test opens an address bar.
+ */
+const UNUSED_BROWSER_UI = ['PreloadTopChromeWebUI', 'WebUIOmniboxPopup', 'WebUIOmniboxAimPopup', 'WebUIOmniboxFullPopup'];
+
+/**
  * Flags checked on these machines: no sandbox (root in a container), and nothing that phones
  * home. For the sibling-host suites: every *.example.test is 127.0.0.1, and their self-signed
  * certificate is accepted (no other suite uses https or those hosts). No process per site:
  * site isolation keeps a renderer's memory from another site's, which no test is about, and
  * a renderer process per site and context cost the browser suites about a tenth of their CPU;
- * cookies, SameSite and origins are the browser process's rules either way.
+ * cookies, SameSite and origins are the browser process's rules either way. No address-bar
+ * popup (UNUSED_BROWSER_UI).
  */
 const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -30,7 +62,51 @@ const CHROMIUM_ARGS = [
   `--host-resolver-rules=MAP *.${SIBLING_PARENT} 127.0.0.1`,
   '--ignore-certificate-errors',
   '--disable-site-isolation-trials',
+  `--disable-features=${[...PLAYWRIGHT_DISABLED_FEATURES, ...UNUSED_BROWSER_UI].join(',')}`,
 ];
+
+const FEATURES_SWITCH = '--disable-features=';
+
+/**
+ * The command line of each Chromium this process launched (a child started with
+ * --remote-debugging-pipe, Playwright's pipe), from /proc.
+ */
+function launchedCommandLines(): string[][] {
+  const lines: string[][] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // The parent pid is the second field after the parenthesised command name.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== process.pid) continue;
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (argv.includes('--remote-debugging-pipe')) lines.push(argv);
+    } catch {
+      // a process that ended meanwhile
+    }
+  }
+  return lines;
+}
+
+/**
+ * Fails when the launched Chromium's last `--disable-features` (the one Chromium uses) lacks a
+ * feature of another one on its command line: playwright-core changed its list, and
+ * PLAYWRIGHT_DISABLED_FEATURES must follow.
+ */
+function assertFeaturesKept(): void {
+  const lines = launchedCommandLines();
+  if (lines.length === 0) throw new Error('the launched Chromium is not a child of this process with --remote-debugging-pipe: its flags cannot be checked');
+  for (const argv of lines) {
+    const values = argv.filter((arg) => arg.startsWith(FEATURES_SWITCH)).map((arg) => arg.slice(FEATURES_SWITCH.length).split(','));
+    const used = new Set(values.at(-1));
+    const lost = values.flat().filter((feature) => !used.has(feature));
+    if (lost.length > 0 || UNUSED_BROWSER_UI.some((feature) => !used.has(feature))) {
+      throw new Error(
+        `Chromium runs without ${lost.join(', ') || UNUSED_BROWSER_UI.join(', ')} disabled: update PLAYWRIGHT_DISABLED_FEATURES in test/helpers/chromium.ts`,
+      );
+    }
+  }
+}
 
 /**
  * Where screenshots go: test-artifacts/browser/ (git-ignored), or BROWSER_ARTIFACTS_DIR, which
@@ -75,10 +151,21 @@ export function launchChromium(): Promise<Browser> {
   if (!chromiumAvailable()) throw new Error(`${MISSING}, and CI must run the browser tests (.ci/run installs it)`);
   holders += 1;
   clearTimeout(closing);
-  shared ??= chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS }).catch((err: unknown) => {
-    shared = undefined;
-    throw err;
-  });
+  shared ??= chromium
+    .launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS })
+    .then(async (browser) => {
+      try {
+        assertFeaturesKept();
+      } catch (err) {
+        await browser.close();
+        throw err;
+      }
+      return browser;
+    })
+    .catch((err: unknown) => {
+      shared = undefined;
+      throw err;
+    });
   return shared;
 }
 

@@ -1,60 +1,22 @@
 import assert from 'node:assert/strict';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { Worker } from 'node:worker_threads';
 import type { MemoryStore } from 'express-session';
 import { SESSION_COOKIE } from './cookies.js';
+import { pipelinedFlood, type FloodResult } from './flood-client.js';
 
 export const MIB = 1024 * 1024;
 
-export interface HammerResult {
-  /** [status, how many answers had it], by status */
-  statuses: [number, number][];
-  /** answers that set the session cookie */
-  sessionCookies: number;
-}
+export type HammerResult = FloodResult;
 
 /**
- * The load generator, run in a worker thread: the client's own work then runs on another core
- * and outside the heap of this thread, which holds the app and is what the test measures.
+ * `total` cookieless GETs of `url`, pipelined on keep-alive connections by a worker thread
+ * (helpers/flood-client.ts): the client's own work then runs on another core and outside the
+ * heap of this thread, which holds the app and is what the test measures. `sessionCookies`
+ * counts the answers that set the session cookie.
  */
-const HAMMER = `
-const http = require('node:http');
-const { parentPort, workerData } = require('node:worker_threads');
-const { url, total, parallel, sessionCookie } = workerData;
-const agent = new http.Agent({ keepAlive: true, maxSockets: parallel });
-const statuses = new Map();
-let sessionCookies = 0;
-let started = 0;
-const one = () => new Promise((resolve, reject) => {
-  const req = http.get(url, { agent }, (res) => {
-    statuses.set(res.statusCode, (statuses.get(res.statusCode) || 0) + 1);
-    if ((res.headers['set-cookie'] || []).some((c) => c.startsWith(sessionCookie + '='))) sessionCookies++;
-    res.resume();
-    res.on('end', resolve);
-    res.on('error', reject);
-  });
-  req.on('error', reject);
-});
-const worker = async () => { while (started < total) { started++; await one(); } };
-Promise.all(Array.from({ length: parallel }, worker)).then(() => {
-  agent.destroy();
-  parentPort.postMessage({ statuses: [...statuses].sort((a, b) => a[0] - b[0]), sessionCookies });
-}, (err) => { throw err; });
-`;
-
-/** `total` cookieless GETs of `url`, `parallel` at a time over keep-alive connections. */
-export function hammer(url: string, total: number, parallel = 50): Promise<HammerResult> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(HAMMER, { eval: true, workerData: { url, total, parallel, sessionCookie: SESSION_COOKIE } });
-    worker.once('message', (result: HammerResult) => {
-      resolve(result);
-    });
-    worker.once('error', reject);
-    worker.once('exit', (code) => {
-      reject(new Error(`the load worker exited (${String(code)}) without a result`));
-    });
-  });
+export function hammer(url: string, total: number): Promise<HammerResult> {
+  return pipelinedFlood(url, total, { cookieName: SESSION_COOKIE });
 }
 
 /** The garbage collector, without --expose-gc on the command line. */

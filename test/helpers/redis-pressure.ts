@@ -1,4 +1,4 @@
-import http from 'node:http';
+import { pipelinedFlood } from './flood-client.js';
 import type { RedisClient } from './redis.js';
 
 /**
@@ -59,41 +59,10 @@ export async function relieve(client: RedisClient): Promise<void> {
 }
 
 /**
- * `count` requests as a bot sends them (keep-alive, `concurrency` at a time), each answered in
- * full; resolves to how many got each status.
+ * `count` requests as a bot sends them (pipelined on keep-alive connections: helpers/flood-client.ts),
+ * each answered in full; resolves to how many got each status.
  */
-export async function flood(
-  url: string,
-  count: number,
-  init: { method: string; headers?: Record<string, string> },
-  concurrency = 32,
-): Promise<Map<number, number>> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-  const statuses = new Map<number, number>();
-  let sent = 0;
-  const one = (): Promise<number> =>
-    new Promise((resolve, reject) => {
-      const req = http.request(url, { method: init.method, headers: init.headers, agent }, (res) => {
-        res.resume();
-        res.once('end', () => {
-          resolve(res.statusCode ?? 0);
-        });
-        res.once('error', reject);
-      });
-      req.once('error', reject);
-      req.end();
-    });
-  const worker = async (): Promise<void> => {
-    while (sent < count) {
-      sent++;
-      const status = await one();
-      statuses.set(status, (statuses.get(status) ?? 0) + 1);
-    }
-  };
-  try {
-    await Promise.all(Array.from({ length: concurrency }, worker));
-  } finally {
-    agent.destroy();
-  }
-  return statuses;
+export async function flood(url: string, count: number, init: { method: string; headers?: Record<string, string> }): Promise<Map<number, number>> {
+  const { statuses } = await pipelinedFlood(url, count, init.headers === undefined ? { method: init.method } : { method: init.method, headers: init.headers });
+  return new Map(statuses);
 }
