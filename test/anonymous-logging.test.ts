@@ -20,7 +20,15 @@ const shown = (lines: readonly Captured[]): Captured[] => lines.filter((l) => l.
 async function flood(count: number, send: (i: number) => Promise<Response>): Promise<Set<number>> {
   const statuses = new Set<number>();
   for (let sent = 0; sent < count; sent += 50) {
-    const batch = await Promise.all(Array.from({ length: Math.min(50, count - sent) }, (_, i) => send(sent + i)));
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(50, count - sent) }, (_, i) =>
+        send(sent + i).catch((err: unknown) => {
+          // fetch says only "fetch failed"; its cause says why (a reset, a refused connection)
+          const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
+          throw new Error(`request ${String(sent + i)} failed${cause}`, { cause: err });
+        }),
+      ),
+    );
     for (const r of batch) {
       statuses.add(r.status);
       await r.arrayBuffer();
