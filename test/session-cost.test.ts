@@ -1,27 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import session, { type SessionData } from 'express-session';
 import request from 'supertest';
 import { oidcAuth } from '../lib/index.js';
 import { baseOptions, buildApp, SESSION_SECRET, setup } from './helpers/app.js';
+import { CountingStore } from './helpers/counting-store.js';
 import { loggedIn } from './helpers/logout.js';
-
-/** A MemoryStore that counts the calls express-session makes. */
-class CountingStore extends session.MemoryStore {
-  readonly calls = { get: 0, set: 0, touch: 0, destroy: 0 };
-  override get(sid: string, callback: (err: unknown, session?: SessionData | null) => void): void {
-    this.calls.get++;
-    super.get(sid, callback);
-  }
-  override set(sid: string, data: SessionData, callback?: (err?: unknown) => void): void {
-    this.calls.set++;
-    super.set(sid, data, callback);
-  }
-  override touch(sid: string, data: SessionData, callback?: () => void): void {
-    this.calls.touch++;
-    super.touch(sid, data, callback);
-  }
-}
 
 const ISSUER = 'https://idp.example.test';
 const APP = 'http://127.0.0.1:3999';

@@ -1,25 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import session, { type SessionData, type SessionOptions } from 'express-session';
+import type { SessionData, SessionOptions } from 'express-session';
 import { SESSION_SECRET, setup, type TestSetup } from './helpers/app.js';
+import { CountingStore } from './helpers/counting-store.js';
 import { loggedIn, storeHas } from './helpers/logout.js';
-
-/** A MemoryStore that counts the calls made to it. */
-class CountingStore extends session.MemoryStore {
-  readonly calls = { get: 0, set: 0, destroy: 0 };
-  override get(sid: string, callback: (err: unknown, session?: SessionData | null) => void): void {
-    this.calls.get++;
-    super.get(sid, callback);
-  }
-  override set(sid: string, data: SessionData, callback?: (err?: unknown) => void): void {
-    this.calls.set++;
-    super.set(sid, data, callback);
-  }
-  override destroy(sid: string, callback?: (err?: unknown) => void): void {
-    this.calls.destroy++;
-    super.destroy(sid, callback);
-  }
-}
 
 declare module 'express-session' {
   interface SessionData {
