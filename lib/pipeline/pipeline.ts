@@ -7,18 +7,14 @@ import { mayCarryCookie, passageOf } from '../session/lazy-session.js';
 import { createEntry } from './passage.js';
 import { createDispatcher, normalisePath } from './dispatch.js';
 import { createSettler } from './settle.js';
+import { isRecord } from '../values.js';
 
 function loadFailed(err: unknown): OidcAuthError {
   return new OidcAuthError(OidcAuthErrorCode.SESSION_STORE_FAILED, 503, 'The session store could not load the session; try again shortly.', { cause: err });
 }
 
-/** Typed as always there, but a store holds what it was given. */
-function isRecordLike(value: unknown): boolean {
-  return typeof value === 'object' && value !== null;
-}
-
 function isNotFound(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'ENOENT';
+  return isRecord(err) && err['code'] === 'ENOENT';
 }
 
 /** Every req.path that normalises to one of the package's paths: a single Set lookup tells the app's paths apart. */
@@ -109,7 +105,8 @@ export function createPipeline(instance: Instance): RequestHandler {
       if (failed && !isNotFound(err)) next(loadFailed(err));
       else if (failed || data === undefined || data === null) loadSession(sessionMiddleware, req, res, next, path, sid);
       // a stored session without its cookie object is express-session's to refuse (it throws making it: 503), as before
-      else if (!isRecordLike(data.cookie)) loadSession(sessionMiddleware, req, res, next, path);
+      // (typed as always there, but a store holds what it was given)
+      else if (!isRecord(data.cookie)) loadSession(sessionMiddleware, req, res, next, path);
       else {
         enterLoaded(req, res, sid, data, ownStore);
         withLifetime(req, res, next, path);
