@@ -229,8 +229,15 @@ export async function localContext(browser: Browser, userAgent?: string): Promis
 }
 
 /**
- * Numbered steps with a full-page screenshot after each one, under ARTIFACTS_DIR/<name>/.
- * A step that fails leaves `NN-step-FAILED.png` and names it in the error.
+ * A full-page screenshot after every step, with BROWSER_SCREENSHOTS=1: a walk-through to look at.
+ * Off by default: the PNGs cost the browser suites about a quarter of their CPU, and a failed
+ * step takes its own screenshot either way.
+ */
+const SCREENSHOT_EVERY_STEP = process.env['BROWSER_SCREENSHOTS'] === '1';
+
+/**
+ * Numbered steps under ARTIFACTS_DIR/<name>/. A step that fails leaves `NN-step-FAILED.png`
+ * and names it in the error; with BROWSER_SCREENSHOTS=1 every step leaves `NN-step.png`.
  */
 export class Steps {
   readonly dir: string;
@@ -260,6 +267,6 @@ export class Steps {
       const reason = err instanceof Error ? err.message : String(err);
       throw new Error(`step "${title}" failed at ${this.page.url()} (screenshot: ${path.relative(process.cwd(), shot)}): ${reason}`, { cause: err });
     }
-    await this.page.screenshot({ path: `${base}.png`, fullPage: true });
+    if (SCREENSHOT_EVERY_STEP) await this.page.screenshot({ path: `${base}.png`, fullPage: true });
   }
 }
