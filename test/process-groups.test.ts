@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { LANES, laneFiles, MOCKS_CLEAR_TIMEOUT, ownProcessFiles, ownsProcess, runnerFiles, testFiles } from './process-groups.js';
+import { LANES, laneFiles, MOCKS_CLEAR_TIMEOUT, ownProcessFiles, ownsProcess, runnerFiles, SHARED_LANES, testFiles } from './process-groups.js';
 
 /* npm test runs the lanes and the files of their own (test/run.ts): no file may fall between them, or run twice. */
 describe('the test files and their processes', () => {
@@ -15,7 +15,7 @@ describe('the test files and their processes', () => {
     );
     assert.equal(new Set([...inLanes, ...own]).size, inLanes.length + own.length);
     assert.ok(
-      laneFiles('shared-a').includes('process-groups.test.ts') || laneFiles('shared-b').includes('process-groups.test.ts'),
+      SHARED_LANES.some((lane) => laneFiles(lane).includes('process-groups.test.ts')),
       'this file is a shared one',
     );
     assert.ok(

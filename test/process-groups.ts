@@ -2,18 +2,21 @@
  * Which test files share a process, and which processes run first. Loading tsx, the package
  * and oidc-provider costs about 2 s of CPU per process; with a process per file that was a
  * third of the suite's CPU. So `npm test` runs a few processes, lanes, each importing its
- * files in turn (test/_lanes/*.ts), two lanes at a time: the browser suites (headless
- * Chromium), the server topologies (PostgreSQL, Redis Cluster and Sentinel), the floods
- * whose heap is measured, and the rest split in two by their measured time. node --test
- * starts its files in name order, so the lanes are numbered longest first: a long lane
- * started last would hold the run past its end.
+ * files in turn (test/_lanes/*.ts), three lanes at a time: the server topologies (PostgreSQL,
+ * Redis Cluster and Sentinel), the browser suites (headless Chromium), the rest split in three
+ * by their measured time, and the floods whose heap is measured. Three at a time on two
+ * cores: the server and browser lanes spend a fifth of their time waiting (on servers that
+ * start and stop, on a store deadline, on Chromium), which a third lane fills; with two at a
+ * time `npm test` took 112 to 136 s in five runs, with three 107 to 115 s in six (2026-12-06). node --test starts
+ * its files in name order, so the lanes are numbered in the order they should start: the
+ * longest first, and short ones last, so that the three end together.
  */
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const TEST_DIR = fileURLToPath(new URL('.', import.meta.url));
 
-export type LaneName = 'browser' | 'servers' | 'floods' | 'shared-a' | 'shared-b';
+export type LaneName = 'servers' | 'browser' | 'shared-a' | 'shared-b' | 'shared-c' | 'floods';
 
 export interface Lane {
   readonly name: LaneName;
@@ -25,12 +28,19 @@ export interface Lane {
 
 /** In the order node --test starts them (by entry name). */
 export const LANES: readonly Lane[] = [
-  { name: 'browser', entry: 'test/_lanes/1-browser.ts', everyNode: false },
-  { name: 'servers', entry: 'test/_lanes/2-servers.ts', everyNode: false },
-  { name: 'floods', entry: 'test/_lanes/3-floods.ts', everyNode: false },
-  { name: 'shared-a', entry: 'test/_lanes/4-shared-a.ts', everyNode: true },
-  { name: 'shared-b', entry: 'test/_lanes/5-shared-b.ts', everyNode: true },
+  { name: 'servers', entry: 'test/_lanes/1-servers.ts', everyNode: false },
+  { name: 'browser', entry: 'test/_lanes/2-browser.ts', everyNode: false },
+  { name: 'shared-a', entry: 'test/_lanes/3-shared-a.ts', everyNode: true },
+  { name: 'shared-b', entry: 'test/_lanes/4-shared-b.ts', everyNode: true },
+  { name: 'shared-c', entry: 'test/_lanes/5-shared-c.ts', everyNode: true },
+  { name: 'floods', entry: 'test/_lanes/6-floods.ts', everyNode: false },
 ];
+
+/** How many lanes node --test runs at once (test/run.ts). */
+export const LANES_AT_ONCE = 3;
+
+export const SHARED_LANES = ['shared-a', 'shared-b', 'shared-c'] as const satisfies readonly LaneName[];
+export type SharedLane = (typeof SHARED_LANES)[number];
 
 /** Every test file of test/, by name, in a stable order. */
 export function testFiles(): string[] {
@@ -56,7 +66,7 @@ export function ownsProcess(name: string): boolean {
 /**
  * Seconds a file took in a shared lane (measured 2026-12-06, Node 20, 2-core machine, under
  * another engineer's load: their ratios are what counts): only the files of a second or
- * more; the others count half a second. They balance the two
+ * more; the others count half a second. They balance the three
  * shared lanes, nothing else: a stale figure makes one lane longer, never a test fail.
  */
 const MEASURED_SECONDS: Readonly<Record<string, number>> = {
@@ -83,14 +93,15 @@ const MEASURED_SECONDS: Readonly<Record<string, number>> = {
 };
 const secondsOf = (name: string): number => MEASURED_SECONDS[name] ?? 0.5;
 
-/** The two shared lanes, balanced: longest file first, each to the lane with less so far. */
-function sharedLaneOf(name: string, shared: readonly string[]): LaneName {
-  const totals = { 'shared-a': 0, 'shared-b': 0 };
+/** The shared lanes, balanced: longest file first, each to the lane with least so far (the first of equals). */
+function sharedLaneOf(name: string, shared: readonly string[]): SharedLane {
+  const totals = new Map<SharedLane, number>(SHARED_LANES.map((lane) => [lane, 0]));
   const ordered = [...shared].sort((x, y) => secondsOf(y) - secondsOf(x) || (x < y ? -1 : 1));
   for (const file of ordered) {
-    const lane = totals['shared-a'] <= totals['shared-b'] ? 'shared-a' : 'shared-b';
+    let lane: SharedLane = SHARED_LANES[0];
+    for (const other of SHARED_LANES) if ((totals.get(other) ?? 0) < (totals.get(lane) ?? 0)) lane = other;
     if (file === name) return lane;
-    totals[lane] += secondsOf(file);
+    totals.set(lane, (totals.get(lane) ?? 0) + secondsOf(file));
   }
   throw new Error(`${name} is not a shared test file`);
 }
