@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, mock, test } from 'node:test';
 import session, { type SessionData } from 'express-session';
 import connectPgSimple from 'connect-pg-simple';
 import type pg from 'pg';
@@ -96,18 +96,26 @@ describe('the PostgreSQL session index on its own', { skip: POSTGRES_SUITE_SKIP 
 
   test('sessions are found by sid and by sub until they expire or are removed', async () => {
     const index = postgresSessionIndex(pool);
-    await index.add({ issuer: ISSUER, sub: 'h-sub', sid: 'h-sid-1', sessionId: 's1' }, 60_000);
-    await index.add({ issuer: ISSUER, sub: 'h-sub', sid: 'h-sid-2', sessionId: 's2' }, 60_000);
-    await index.add({ issuer: ISSUER, sub: 'h-sub', sid: undefined, sessionId: 's3' }, 30);
-    assert.deepEqual(await index.lookup(ISSUER, { sid: 'h-sid-1' }), ['s1']);
-    assert.deepEqual((await index.lookup(ISSUER, { sub: 'h-sub' })).sort(), ['s1', 's2', 's3']);
-    assert.deepEqual(await index.lookup('https://other.example', { sub: 'h-sub' }), [], "another issuer's sub is another user");
-    await new Promise((r) => setTimeout(r, 40));
-    assert.deepEqual((await index.lookup(ISSUER, { sub: 'h-sub' })).sort(), ['s1', 's2'], 'the expired entry is not found');
-    await index.remove({ issuer: ISSUER, sub: 'h-sub', sid: 'h-sid-1', sessionId: 's1' });
-    assert.deepEqual(await index.lookup(ISSUER, { sid: 'h-sid-1' }), []);
-    assert.deepEqual(await index.lookup(ISSUER, { sub: 'h-sub' }), ['s2']);
-    assert.deepEqual(await index.lookup(ISSUER, {}), []);
+    // The index compares expiries with the app's clock (Date.now(), passed to each query): the
+    // test moves it, so a loaded machine cannot expire the 30 ms entry before it is looked up.
+    mock.timers.enable({ apis: ['Date'], now: Date.now() });
+    try {
+      await index.add({ issuer: ISSUER, sub: 'h-sub', sid: 'h-sid-1', sessionId: 's1' }, 60_000);
+      await index.add({ issuer: ISSUER, sub: 'h-sub', sid: 'h-sid-2', sessionId: 's2' }, 60_000);
+      await index.add({ issuer: ISSUER, sub: 'h-sub', sid: undefined, sessionId: 's3' }, 30);
+      assert.deepEqual(await index.lookup(ISSUER, { sid: 'h-sid-1' }), ['s1']);
+      mock.timers.tick(29);
+      assert.deepEqual((await index.lookup(ISSUER, { sub: 'h-sub' })).sort(), ['s1', 's2', 's3'], 'found until its 30 ms are up');
+      assert.deepEqual(await index.lookup('https://other.example', { sub: 'h-sub' }), [], "another issuer's sub is another user");
+      mock.timers.tick(1);
+      assert.deepEqual((await index.lookup(ISSUER, { sub: 'h-sub' })).sort(), ['s1', 's2'], 'the expired entry is not found');
+      await index.remove({ issuer: ISSUER, sub: 'h-sub', sid: 'h-sid-1', sessionId: 's1' });
+      assert.deepEqual(await index.lookup(ISSUER, { sid: 'h-sid-1' }), []);
+      assert.deepEqual(await index.lookup(ISSUER, { sub: 'h-sub' }), ['s2']);
+      assert.deepEqual(await index.lookup(ISSUER, {}), []);
+    } finally {
+      mock.timers.reset();
+    }
   });
 
   test('of 20 claims at once from two instances exactly one wins; only its holder releases it; a lapsed claim can be taken', async () => {

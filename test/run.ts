@@ -1,11 +1,11 @@
 /**
  * `npm test`: node's test runner over the lanes of test/process-groups.ts (a few processes,
- * each running its files in turn), LANES_AT_ONCE processes at a time. TAP on stdout, then the ten
+ * each running its files in turn), three at a time (two with `--shared`). TAP on stdout, then the ten
  * slowest files. Arguments: `--shared` runs only the lanes of every Node version (what CI
  * runs on Node 22 and 24); anything else is passed to node --test.
  */
 import { spawn } from 'node:child_process';
-import { LANES_AT_ONCE, runnerFiles } from './process-groups.js';
+import { lanesAtOnce, runnerFiles } from './process-groups.js';
 
 const args = process.argv.slice(2);
 const sharedOnly = args.includes('--shared');
@@ -17,9 +17,13 @@ const reporters = [
   '--test-reporter=./test/reporters/slowest-files.mjs',
   '--test-reporter-destination=stdout',
 ];
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${String(LANES_AT_ONCE)}`, ...reporters, ...passed, ...files], {
-  stdio: 'inherit',
-});
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', '--test', `--test-concurrency=${String(lanesAtOnce(sharedOnly))}`, ...reporters, ...passed, ...files],
+  {
+    stdio: 'inherit',
+  },
+);
 child.on('exit', (code, signal) => {
   process.exitCode = code ?? (signal === null ? 1 : 128);
 });
