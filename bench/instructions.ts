@@ -5,13 +5,15 @@
  * valgrind's callgrind, which counts instructions, not time: unlike req/s, the figure does not
  * move with the shared machine's load. Each library's server runs three times under callgrind,
  * with the same start-up: SMALL requests of each route, then LARGE of one route; the extra
- * instructions over LARGE − SMALL are that route's cost of one request once warm. Writes
+ * instructions over LARGE − SMALL are that route's cost of one request once warm, not counting
+ * V8's optimizing compiler (harness/callgrind.ts: when it runs varies from run to run). Writes
  * bench/INSTRUCTIONS.md. Needs valgrind (Debian's package); about three minutes a library.
  */
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { readCallgrind } from './harness/callgrind.js';
 import { compileLibrary } from './harness/compile-lib.js';
 import { libraryAt } from './harness/library-at.js';
 import { realLogin, sessionIdOf } from './harness/login.js';
@@ -77,18 +79,25 @@ type Server = { mode: 'oidc-auth'; lib: string } | { mode: 'express-session' } |
 async function count(top: Topology<string>, server: Server, authenticated: number, anonymous: number, cookie: string): Promise<number> {
   const port = 40000 + Math.floor(Math.random() * 20000);
   const script = path.join(WORK_DIR, 'instructions-server.mjs');
+  const profile = path.join(WORK_DIR, `callgrind-${String(port)}.out`);
   // --single-threaded: no concurrent compiler or GC threads, whose work would land in one run's count and not another's.
   // --predictable-gc-schedule: heap growth and idle or memory-reducing GCs that do not follow the clock; without it the
   // same build counted about 1.43M or 1.71M instructions an anonymous request in two runs, as the machine's load varied.
+  // --initial-old-space-size=256 (MB): no mark-compact during a count. The heap starts with an old generation of about
+  // 20 MB, so one or two full collections (each tens of millions of instructions) fell inside a run, at points that moved
+  // with the heap's history: bare Express alone counted 1.26, 1.27, 1.28 and 1.40M an anonymous request in four runs of
+  // the same code. Scavenges of the young generation still happen, in step with what each request allocates.
+  // The profile is kept (not /dev/null) to take V8's optimizing compiler out of the count: harness/callgrind.ts.
   const child = spawn(
     'valgrind',
     [
       '--tool=callgrind',
       '--smc-check=all-non-file',
-      '--callgrind-out-file=/dev/null',
+      `--callgrind-out-file=${profile}`,
       process.execPath,
       '--single-threaded',
       '--predictable-gc-schedule',
+      '--initial-old-space-size=256',
       script,
     ],
     {
@@ -133,9 +142,13 @@ async function count(top: Topology<string>, server: Server, authenticated: numbe
   }
   await fetch(`http://127.0.0.1:${String(port)}/exit`);
   await exited;
-  const collected = /Collected : (\d+)/.exec(stderr)?.[1];
-  if (collected === undefined) throw new Error(`callgrind reported no count:\n${stderr.slice(-2000)}`);
-  return Number(collected);
+  if (!/Collected : \d+/.test(stderr)) throw new Error(`callgrind reported no count:\n${stderr.slice(-2000)}`);
+  try {
+    const { total, optimizer } = readCallgrind(profile);
+    return total - optimizer;
+  } finally {
+    rmSync(profile, { force: true });
+  }
 }
 
 /**
@@ -212,7 +225,7 @@ try {
   const report = [
     '# Instructions per request',
     '',
-    `Made by \`npm run bench:instructions\` (bench/instructions.ts) on ${machine.date.slice(0, 10)}, node ${machine.node}, valgrind callgrind. One server per library (its lib/ compiled by tsc; connect-redis and the Redis session index; no OpenTelemetry SDK), holding one real login through oidc-provider, run three times under callgrind from start to exit (node --single-threaded, so that no compiler or GC thread's work lands in one count and not another): ${String(SMALL)} sequential \`GET /profile\` with the login's cookie and ${String(SMALL)} \`GET /public\` without a cookie; then ${String(LARGE)} of the first; then ${String(LARGE)} of the second. The difference of each total to the first over the ${String(LARGE - SMALL)} extra requests is one warm request's instructions; start-up, the JIT's warm-up and exit cancel out. Bare Express is the same app without oidcAuth(), counted the same way (${String(SMALL)}, then ${String(LARGE)} \`GET /public\`).`,
+    `Made by \`npm run bench:instructions\` (bench/instructions.ts) on ${machine.date.slice(0, 10)}, node ${machine.node}, valgrind callgrind. One server per library (its lib/ compiled by tsc; connect-redis and the Redis session index; no OpenTelemetry SDK), holding one real login through oidc-provider, run three times under callgrind from start to exit (node --single-threaded, so that no compiler or GC thread's work lands in one count and not another; an old generation of 256 MB from the start, so that no mark-compact does either: a request's own allocations are counted through the scavenges they cause; not counting V8's optimizing compiler, whose work (about a quarter of a run) moved by up to 160 million instructions between runs of the same server as it compiled a loop on-stack or not): ${String(SMALL)} sequential \`GET /profile\` with the login's cookie and ${String(SMALL)} \`GET /public\` without a cookie; then ${String(LARGE)} of the first; then ${String(LARGE)} of the second. The difference of each total to the first over the ${String(LARGE - SMALL)} extra requests is one warm request's instructions; start-up, the rest of the JIT's warm-up and exit cancel out. Bare Express is the same app without oidcAuth(), counted the same way (${String(SMALL)}, then ${String(LARGE)} \`GET /public\`).`,
     '',
     '| library | instructions, authenticated `GET /profile` | instructions, anonymous `GET /public` |',
     '| --- | --- | --- |',
