@@ -47,7 +47,7 @@ export function lanesAtOnce(sharedOnly: boolean): number {
 }
 
 export const SHARED_LANES = ['shared-a', 'shared-b', 'shared-c'] as const satisfies readonly LaneName[];
-export type SharedLane = (typeof SHARED_LANES)[number];
+type SharedLane = (typeof SHARED_LANES)[number];
 
 /** Every test file of test/, by name, in a stable order. */
 export function testFiles(): string[] {
@@ -101,16 +101,15 @@ const MEASURED_SECONDS: Readonly<Record<string, number>> = {
 const secondsOf = (name: string): number => MEASURED_SECONDS[name] ?? 0.5;
 
 /** The shared lanes, balanced: longest file first, each to the lane with least so far (the first of equals). */
-function sharedLaneOf(name: string, shared: readonly string[]): SharedLane {
-  const totals = new Map<SharedLane, number>(SHARED_LANES.map((lane) => [lane, 0]));
-  const ordered = [...shared].sort((x, y) => secondsOf(y) - secondsOf(x) || (x < y ? -1 : 1));
-  for (const file of ordered) {
-    let lane: SharedLane = SHARED_LANES[0];
-    for (const other of SHARED_LANES) if ((totals.get(other) ?? 0) < (totals.get(lane) ?? 0)) lane = other;
-    if (file === name) return lane;
-    totals.set(lane, (totals.get(lane) ?? 0) + secondsOf(file));
+function sharedLanes(shared: readonly string[]): ReadonlyMap<string, SharedLane> {
+  const totals: Record<SharedLane, number> = { 'shared-a': 0, 'shared-b': 0, 'shared-c': 0 };
+  const assigned = new Map<string, SharedLane>();
+  for (const file of [...shared].sort((x, y) => secondsOf(y) - secondsOf(x) || (x < y ? -1 : 1))) {
+    const lane = SHARED_LANES.reduce((least, other) => (totals[other] < totals[least] ? other : least));
+    assigned.set(file, lane);
+    totals[lane] += secondsOf(file);
   }
-  throw new Error(`${name} is not a shared test file`);
+  return assigned;
 }
 
 function ownLaneOf(name: string): LaneName | undefined {
@@ -123,8 +122,8 @@ function ownLaneOf(name: string): LaneName | undefined {
 /** The files of a lane, in name order. */
 export function laneFiles(lane: LaneName): string[] {
   const files = testFiles().filter((name) => !ownsProcess(name));
-  const shared = files.filter((name) => ownLaneOf(name) === undefined);
-  return files.filter((name) => (ownLaneOf(name) ?? sharedLaneOf(name, shared)) === lane);
+  const shared = sharedLanes(files.filter((name) => ownLaneOf(name) === undefined));
+  return files.filter((name) => (ownLaneOf(name) ?? shared.get(name)) === lane);
 }
 
 /** The files run each in a process of their own (Node 20's timer mockers), relative to the repository. */
